@@ -1,0 +1,6 @@
+-- Each run's planned versus stored samples.
+CREATE OR REPLACE VIEW run_progress AS
+SELECT r.run_id, r.status, r.model, r.style, r.n_questions, r.samples_per_question,
+       r.n_questions * r.samples_per_question AS planned_samples,
+       (SELECT count(*) FROM samples s WHERE s.run_id = r.run_id) AS stored_samples
+FROM runs r;

@@ -1,0 +1,37 @@
+"""Where things live: the DuckDB file, the MLflow store, artifacts and the model cache.
+
+Every default can be overridden by an environment variable (and, in the CLI, a flag).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_DB = Path("runs") / "workbench.duckdb"
+
+
+def db_path(explicit: str | os.PathLike | None = None) -> Path:
+    return Path(explicit or os.environ.get("WORKBENCH_DB") or DEFAULT_DB)
+
+
+def runs_dir(db: Path) -> Path:
+    """Artifacts and the MLflow store sit beside the DuckDB file."""
+    return db.resolve().parent
+
+
+def mlflow_uri(db: Path, explicit: str | None = None) -> str:
+    uri = explicit or os.environ.get("WORKBENCH_MLFLOW_URI") or os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    return f"sqlite:///{runs_dir(db) / 'mlflow.db'}"
+
+
+def artifacts_dir(db: Path) -> Path:
+    return runs_dir(db) / "artifacts"
+
+
+def model_cache_dir() -> Path:
+    base = os.environ.get("WORKBENCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "workbench")
+    return Path(base) / "models"

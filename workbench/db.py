@@ -1,0 +1,120 @@
+"""Open the DuckDB store and bring its schema up to date.
+
+Migrations are the numbered files ``sql/migrations/NNNN_name.sql``; each runs once, inside a
+transaction together with its record in ``schema_migrations``, so a failing migration leaves the
+store as it was. Named views (``sql/views/*.sql``) are (re)created after migrating. Every writer
+migrates when it opens the store, so every entry point sees the current schema.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or migrated; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+
+def migrations(folder: Path | None = None) -> list[Migration]:
+    folder = folder or SQL_DIR / "migrations"
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        m = _NAME.match(path.name)
+        if not m:
+            raise StoreError(f"migration file {path} is not named NNNN_name.sql")
+        found.append(Migration(int(m.group(1)), m.group(2), path))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"two migrations in {folder} share a number")
+    return found
+
+
+def connect(path: Path, *, read_only: bool = False, migrations_dir: Path | None = None,
+            views_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the store; a writer also applies pending migrations and refreshes the views."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open {path} as a DuckDB store: {exc}") from exc
+    try:
+        if read_only:
+            check_version(con, path, migrations(migrations_dir))
+        else:
+            migrate(con, path, migrations_dir)
+            create_views(con, views_dir)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def applied_versions(con) -> list[int]:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchall()[0][0]
+    if not exists:
+        return []
+    return [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")
+            .fetchall()]
+
+
+def check_version(con, path: Path, known: list[Migration]) -> None:
+    applied = applied_versions(con)
+    newest_known = max((m.version for m in known), default=0)
+    if applied and max(applied) > newest_known:
+        raise StoreError(
+            f"{path} has schema version {max(applied)}, newer than this workbench knows "
+            f"({newest_known}); upgrade workbench to use it")
+
+
+def migrate(con, path: Path, migrations_dir: Path | None = None) -> list[int]:
+    """Apply pending migrations in order; returns the versions applied now."""
+    known = migrations(migrations_dir)
+    con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,
+        applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""")
+    check_version(con, path, known)
+    done = set(applied_versions(con))
+    applied_now = []
+    for m in known:
+        if m.version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(m.path.read_text())
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        [m.version, m.name])
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(f"migration {m.path.name} failed on {path}: {exc}") from exc
+        applied_now.append(m.version)
+    return applied_now
+
+
+def view_files(views_dir: Path | None = None) -> list[Path]:
+    return sorted((views_dir or SQL_DIR / "views").glob("*.sql"))
+
+
+def create_views(con, views_dir: Path | None = None) -> None:
+    for path in view_files(views_dir):
+        con.execute(path.read_text())

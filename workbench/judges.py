@@ -1,0 +1,75 @@
+"""Judges: decide whether a semantic class's answer is correct given the gold answers.
+
+A judge is named and versioned; gradings record both. The embedded judges are deterministic:
+
+- ``exact``: the paper's definition: the gold answers go through the same map B, and a class is
+  correct when its key equals a gold answer's key (normalised alias match for text, numeric
+  equality for numbers).
+- ``contains``: more lenient for text: also correct when a gold alias appears as whole words
+  inside the answer ("Paris, France" for "Paris"); numbers as in ``exact``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .cluster import class_key
+from .normalize import normalize_text
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool | None  # None: no verdict (an error), never counted as wrong
+    output: str
+
+
+class Judge:
+    name = "base"
+    version = "1"
+
+    def config(self) -> dict:
+        return {"name": self.name, "version": self.version}
+
+    def judge(self, answer: str, gold: tuple[str, ...], answer_type: str) -> Verdict:
+        raise NotImplementedError
+
+
+class ExactJudge(Judge):
+    name = "exact"
+
+    def judge(self, answer, gold, answer_type):
+        key = class_key(answer, answer_type)
+        for g in gold:
+            if key is not None and key == class_key(g, answer_type):
+                return Verdict(True, f"matches gold {g!r}")
+        return Verdict(False, "no gold answer matches")
+
+
+class ContainsJudge(ExactJudge):
+    name = "contains"
+
+    def judge(self, answer, gold, answer_type):
+        verdict = super().judge(answer, gold, answer_type)
+        if verdict.correct or answer_type == "number":
+            return verdict
+        text = f" {normalize_text(answer)} "
+        for g in gold:
+            g_norm = normalize_text(g)
+            if g_norm and re.search(rf"(?<!\w){re.escape(g_norm)}(?!\w)", text):
+                return Verdict(True, f"contains gold {g!r}")
+        return verdict
+
+
+JUDGES: dict[str, type[Judge]] = {"exact": ExactJudge, "contains": ContainsJudge}
+
+
+class UnknownJudge(ValueError):
+    pass
+
+
+def get(name: str) -> Judge:
+    try:
+        return JUDGES[name]()
+    except KeyError:
+        raise UnknownJudge(f"unknown judge {name!r}; known: {', '.join(JUDGES)}") from None

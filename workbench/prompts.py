@@ -1,0 +1,91 @@
+"""Prompts per style: a k-shot completion prompt for base models, a chat prompt otherwise.
+
+Styles: ``concise`` (a short answer), ``sentence`` (one sentence), ``cot`` (reasoning, then a
+final line ``Answer: ...``). Exemplars come from the dataset's few-shot pool, never the question
+itself, picked by a seeded draw per question.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .datasets import Dataset, Question
+
+STYLES = ("concise", "sentence", "cot")
+
+CHAT_INSTRUCTIONS = {
+    "concise": "Reply with just the answer, nothing else.",
+    "sentence": "Answer the question in one short sentence.",
+    "cot": "Think step by step, briefly. Then give the final answer on its own last line, "
+           "in the form 'Answer: <answer>'.",
+}
+
+# Where a base model's completion ends: the answer line, or the exemplar block.
+COMPLETION_STOPS = {"concise": ("\n",), "sentence": ("\n",), "cot": ("\n\n", "\nQ:")}
+
+
+@dataclass(frozen=True)
+class PromptPlan:
+    """How a run prompts: recorded with the run so the prompts can be rebuilt."""
+
+    style: str
+    prompt_format: str  # completion | chat
+    shots: int
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.style not in STYLES:
+            raise ValueError(f"unknown style {self.style!r}; use one of {', '.join(STYLES)}")
+        if self.prompt_format not in ("completion", "chat"):
+            raise ValueError(f"unknown prompt format {self.prompt_format!r}")
+        if self.shots < 0:
+            raise ValueError(f"--shots must be ≥ 0, got {self.shots}")
+
+    @property
+    def stop(self) -> tuple[str, ...]:
+        return COMPLETION_STOPS[self.style] if self.prompt_format == "completion" else ()
+
+
+def exemplars(dataset: Dataset, question: Question, k: int, seed: int) -> list[Question]:
+    pool = [q for q in dataset.fewshot if q.id != question.id and q.question != question.question]
+    if k > len(pool):
+        raise ValueError(f"dataset {dataset.name} has {len(pool)} few-shot exemplars; "
+                         f"{k} shots asked")
+    return random.Random(f"{seed}:{question.id}").sample(pool, k)
+
+
+def answer_text(q: Question, style: str) -> str:
+    if style == "concise":
+        return q.answers[0]
+    if style == "sentence":
+        return q.sentence or f"The answer is {q.answers[0]}."
+    reasoning = q.rationale or "Let me recall what I know about this."
+    return f"{reasoning}\nAnswer: {q.answers[0]}"
+
+
+def completion_prompt(question: Question, shots: list[Question], style: str) -> str:
+    blocks = [f"Q: {s.question}\nA: {answer_text(s, style)}" for s in shots]
+    blocks.append(f"Q: {question.question}\nA:")
+    return "\n\n".join(blocks)
+
+
+def chat_messages(question: Question, shots: list[Question], style: str) -> list[dict]:
+    instruction = CHAT_INSTRUCTIONS[style]
+    messages = []
+    for s in shots:
+        messages.append({"role": "user", "content": f"{instruction}\n\n{s.question}"})
+        messages.append({"role": "assistant", "content": answer_text(s, style)})
+    messages.append({"role": "user", "content": f"{instruction}\n\n{question.question}"})
+    return messages
+
+
+def build_prompt(plan: PromptPlan, dataset: Dataset, question: Question, tokenizer=None) -> str:
+    shots = exemplars(dataset, question, plan.shots, plan.seed)
+    if plan.prompt_format == "completion":
+        return completion_prompt(question, shots, plan.style)
+    messages = chat_messages(question, shots, plan.style)
+    if tokenizer is None or not getattr(tokenizer, "chat_template", None):
+        raise ValueError("chat prompts need a tokenizer with a chat template; "
+                         "use --prompt-format completion for this model")
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

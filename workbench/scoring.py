@@ -1,0 +1,120 @@
+"""Stage 3: per-question confidence and correctness → calibration metrics with intervals.
+
+Reads the ``question_confidence`` view, so the figures can be reproduced in SQL. Questions whose
+answer class has no verdict (a judge error) are left out and counted.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from . import config, db, diagram, metrics, store
+from .tracking import Tracker
+
+
+class ScoringError(RuntimeError):
+    pass
+
+
+def question_table(con, grading_id: str) -> list[dict]:
+    return store.rows(con, """SELECT question_id, question, answers, answer, answer_count, m,
+                                     n_classes, confidence, correct
+                              FROM question_confidence WHERE grading_id = ?
+                              ORDER BY question_id""", [grading_id])
+
+
+def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
+          db_path: Path | None = None, mlflow_uri: str | None = None) -> str:
+    """Score a finished grading; returns the new score id."""
+    if n_bootstrap < 0:
+        raise ValueError(f"--bootstrap must be ≥ 0, got {n_bootstrap}")
+    if bins <= 0:
+        raise ValueError(f"--bins must be ≥ 1, got {bins}")
+    db_path = config.db_path(db_path)
+    con = db.connect(db_path)
+    try:
+        grading = store.one(con, "gradings", "grading_id", grading_id)
+        if grading["status"] != "FINISHED":
+            raise ScoringError(f"grading {grading_id} is {grading['status']}, not FINISHED")
+        return _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins)
+    finally:
+        con.close()
+
+
+def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins) -> str:
+    table = question_table(con, grading["grading_id"])
+    kept = [r for r in table if r["correct"] is not None]
+    if not kept:
+        raise ScoringError(f"grading {grading['grading_id']} has no judged questions to score")
+    f = np.array([r["confidence"] for r in kept], float)
+    y = np.array([r["correct"] for r in kept], float)
+    run = store.one(con, "runs", "run_id", grading["run_id"])
+    dataset = store.dataset_name(con, run["dataset_id"])
+
+    score_id = store.new_id("scr")
+    out_dir = config.artifacts_dir(db_path) / "scores" / score_id
+    store.insert_rows(con, "scores", [dict(
+        score_id=score_id, grading_id=grading["grading_id"], status="RUNNING",
+        n_questions=len(kept), n_excluded=len(table) - len(kept), n_bootstrap=n_bootstrap,
+        ece_bins=bins, seed=seed)])
+    tracker = Tracker(config.mlflow_uri(db_path, mlflow_uri), config.artifacts_dir(db_path))
+    params = dict(stage="score", score_id=score_id, grading_id=grading["grading_id"],
+                  run_id=run["run_id"], model=run["model"], model_kind=run["model_kind"],
+                  style=run["style"], dataset=dataset, samples=run["samples_per_question"],
+                  temperature=run["temperature"], seed=seed, judge=grading["judge"],
+                  n_bootstrap=n_bootstrap, ece_bins=bins)
+    try:
+        with tracker.stage(f"workbench/{dataset}", f"score {run['model']} {run['style']}",
+                           params, {"workbench.score_id": score_id,
+                                    "workbench.grading_id": grading["grading_id"],
+                                    "workbench.run_id": run["run_id"],
+                                    "workbench.stage": "score"}) as ml:
+            store.set_mlflow_run(con, "scores", "score_id", score_id, ml.run_id)
+            est = metrics.bootstrap(f, y, n_bootstrap=n_bootstrap, seed=seed, bins=bins)
+            png = diagram.draw(diagram.prepare(f, y, seed=seed), out_dir / "reliability.png",
+                               f"{run['model']} · {run['style']} · {dataset}\n"
+                               f"smECE {est['smece'].value:.3f}, n={len(kept)}, "
+                               f"M={run['samples_per_question']}")
+            per_q = _write_table(table, out_dir / "questions.csv")
+            with store.transaction(con):
+                store.insert_rows(con, "score_metrics", [
+                    dict(score_id=score_id, metric=k, value=_nan_none(e.value),
+                         ci_low=_nan_none(e.ci_low), ci_high=_nan_none(e.ci_high))
+                    for k, e in est.items()])
+                con.execute("UPDATE scores SET diagram_path = ? WHERE score_id = ?",
+                            [str(png), score_id])
+            logged = {k: e.value for k, e in est.items()}
+            logged.update({f"{k}_ci_low": e.ci_low for k, e in est.items()})
+            logged.update({f"{k}_ci_high": e.ci_high for k, e in est.items()})
+            logged.update(n_questions=len(kept), n_excluded=len(table) - len(kept))
+            ml.log_metrics(logged)
+            ml.log_artifact(png)
+            ml.log_artifact(per_q)
+        store.set_status(con, "scores", "score_id", score_id, "FINISHED")
+    except BaseException as exc:
+        store.set_status(con, "scores", "score_id", score_id, "FAILED", repr(exc)[:2000])
+        raise
+    return score_id
+
+
+def _nan_none(x: float):
+    return None if x is None or x != x else float(x)
+
+
+def _write_table(table: list[dict], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(table[0]))
+        w.writeheader()
+        for r in table:
+            w.writerow({**r, "answers": "|".join(r["answers"])})
+    return path
+
+
+def metrics_of(con, score_id: str) -> dict[str, metrics.Estimate]:
+    return {r["metric"]: metrics.Estimate(r["value"], r["ci_low"], r["ci_high"])
+            for r in store.rows(con, "SELECT metric, value, ci_low, ci_high FROM score_metrics "
+                                     "WHERE score_id = ?", [score_id])}
