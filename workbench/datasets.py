@@ -209,7 +209,7 @@ _ITEMS = ["apples", "marbles", "stickers", "pencils", "books", "shells", "cards"
 
 
 def arithmetic(n: int, seed: int = 0, n_fewshot: int = 8) -> Dataset:
-    """Seeded word problems with exact integer answers: one or two steps of + - ×.
+    """Seeded word problems with exact integer answers: one or two steps of + - x.
 
     Each comes with a one-sentence answer and a worked rationale for exemplars.
     """
@@ -220,27 +220,33 @@ def arithmetic(n: int, seed: int = 0, n_fewshot: int = 8) -> Dataset:
 
 
 def _word_problem(rng: random.Random, i: int) -> Question:
+    """Mostly one-step problems with small numbers (so small models land between floor and
+    ceiling), plus some two-step ones."""
     name, item = rng.choice(_NAMES), rng.choice(_ITEMS)
-    kind = rng.choice(["add", "sub", "mul", "add_sub", "mul_add"])
-    a, b = rng.randint(3, 60), rng.randint(2, 40)
-    if kind == "add":
+    kind = rng.choices(["add", "sub", "add_big", "mul", "add_sub", "mul_add"],
+                       weights=[3, 3, 2, 2, 1, 1])[0]
+    if kind in ("add", "add_big"):
+        a, b = (rng.randint(1, 9), rng.randint(1, 9)) if kind == "add" else \
+            (rng.randint(10, 40), rng.randint(1, 9))
         text = f"{name} has {a} {item} and finds {b} more. How many {item} does {name} have now?"
         steps, answer = [f"{a} + {b} = {a + b}"], a + b
     elif kind == "sub":
-        a = a + b
+        b = rng.randint(1, 9)
+        a = b + rng.randint(1, 9)
         text = f"{name} has {a} {item} and gives away {b}. How many {item} are left?"
         steps, answer = [f"{a} - {b} = {a - b}"], a - b
     elif kind == "mul":
-        a, b = rng.randint(2, 12), rng.randint(2, 12)
+        a, b = rng.randint(2, 5), rng.randint(2, 5)
         text = f"{name} has {a} boxes with {b} {item} in each box. How many {item} is that?"
         steps, answer = [f"{a} x {b} = {a * b}"], a * b
     elif kind == "add_sub":
+        a, b = rng.randint(2, 9), rng.randint(1, 9)
         c = rng.randint(1, a + b - 1)
         text = (f"{name} has {a} {item}, buys {b} more, then loses {c}. "
                 f"How many {item} does {name} have?")
         steps, answer = [f"{a} + {b} = {a + b}", f"{a + b} - {c} = {a + b - c}"], a + b - c
     else:
-        a, b, c = rng.randint(2, 9), rng.randint(2, 9), rng.randint(1, 20)
+        a, b, c = rng.randint(2, 4), rng.randint(2, 5), rng.randint(1, 9)
         text = (f"{name} buys {a} bags of {b} {item} and already had {c}. "
                 f"How many {item} does {name} have in total?")
         steps, answer = [f"{a} x {b} = {a * b}", f"{a * b} + {c} = {a * b + c}"], a * b + c

@@ -1,8 +1,8 @@
 """Stage 1: sample M answers per question from a model variant and store one row per sample.
 
 Everything that can be wrong with the request (dataset, parameters, model) is checked before the
-store is touched. Samples are committed question by question, so a crash loses at most the
-question in flight.
+store is touched. Samples are committed a chunk of questions at a time, so a crash loses at most
+the chunk in flight.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable
 
 from . import __version__, config, datasets, db, models, prompts, store
 from .sampler import LocalSampler, SamplingParams
-from .tracking import Tracker, git_sha
+from .tracking import Tracker, experiment_name, git_sha
 
 Progress = Callable[[int, int], None]
 
@@ -87,7 +87,7 @@ def _run(con, db_path, mlflow_uri, req, ds, info, plan, params, sampler, built, 
         temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
         max_new_tokens=params.max_new_tokens, seed=params.seed, backend="transformers")
     try:
-        with tracker.stage(f"workbench/{ds.name}", f"generate {info.name} {plan.style}",
+        with tracker.stage(experiment_name(ds.name), f"generate {info.name} {plan.style}",
                            mlflow_params, {"workbench.run_id": run_id,
                                            "workbench.stage": "generate"}) as ml:
             store.set_mlflow_run(con, "runs", "run_id", run_id, ml.run_id)
@@ -100,27 +100,33 @@ def _run(con, db_path, mlflow_uri, req, ds, info, plan, params, sampler, built, 
     return run_id
 
 
-def _sample_all(con, run_id, sampler, plan, params, built, progress) -> dict:
+def _sample_all(con, run_id, sampler, plan, params, built, progress, chunk: int = 8) -> dict:
+    """Sample fixed chunks of questions (by position) and commit each chunk's rows at once.
+
+    Chunks depend only on the run's question order, so the same seed gives the same samples.
+    """
     add_special = plan.prompt_format == "completion"  # chat templates carry their own BOS
     n_tokens = n_samples = n_length = 0
     start = time.perf_counter()
-    for done, (q, prompt) in enumerate(built, start=1):
-        ids = sampler.encode(prompt, add_special_tokens=add_special)
-        completions = sampler.sample(ids, params, key=q.id)
+    for lo in range(0, len(built), chunk):
+        part = built[lo:lo + chunk]
+        items = [(q.id, sampler.encode(prompt, add_special_tokens=add_special))
+                 for q, prompt in part]
+        results = sampler.sample_batch(items, params)
         rows = [dict(run_id=run_id, question_id=q.id, sample_idx=i, prompt=prompt, text=c.text,
                      n_tokens=c.n_tokens, logprob=c.logprob, finish_reason=c.finish_reason,
                      latency_s=c.latency_s)
+                for (q, prompt), completions in zip(part, results)
                 for i, c in enumerate(completions)]
         with store.transaction(con):
             store.insert_rows(con, "samples", rows)
         n_samples += len(rows)
-        n_tokens += sum(c.n_tokens for c in completions)
-        n_length += sum(c.finish_reason == "length" for c in completions)
+        n_tokens += sum(r["n_tokens"] for r in rows)
+        n_length += sum(r["finish_reason"] == "length" for r in rows)
         if progress:
-            progress(done, len(built))
+            progress(lo + len(part), len(built))
     elapsed = time.perf_counter() - start
     return {"samples": n_samples, "generated_tokens": n_tokens, "seconds": elapsed,
             "samples_per_s": n_samples / elapsed if elapsed else 0.0,
             "tokens_per_s": n_tokens / elapsed if elapsed else 0.0,
             "truncated_share": n_length / n_samples if n_samples else 0.0}
-

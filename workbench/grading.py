@@ -13,7 +13,7 @@ from pathlib import Path
 from . import config, db, judges, store
 from .cluster import assign_classes
 from .extract import extract_answer
-from .tracking import Tracker
+from .tracking import Tracker, experiment_name
 
 EXTRACTOR = "rules-v1"  # extract.py + cluster.py; bump when their behaviour changes
 
@@ -68,7 +68,7 @@ def _grade(con, db_path, mlflow_uri, run, judge) -> str:
                   samples=run["samples_per_question"], judge=judge.name,
                   judge_version=judge.version, extractor=EXTRACTOR)
     try:
-        with tracker.stage(f"workbench/{dataset}", f"grade {run['model']} {judge.name}", params,
+        with tracker.stage(experiment_name(dataset), f"grade {run['model']} {judge.name}", params,
                            {"workbench.grading_id": grading_id,
                             "workbench.run_id": run["run_id"],
                             "workbench.stage": "grade"}) as ml:

@@ -1,10 +1,10 @@
 """Local sampling through transformers: M samples of one prompt that share its KV cache.
 
-The prompt is encoded and run once (computing logits for its last position only); its cache is
-then repeated for the M samples, which decode together. A sequence leaves the batch as soon as it
-emits EOS or completes a stop string. Sampling is exact: softmax(logits / T), with top-k / top-p
-truncation only when asked, drawn from a generator seeded per (seed, key), so a question's
-samples do not depend on which other questions ran before it.
+Each prompt is encoded and run once (logits for its last position only); its cache is then
+repeated for the M samples, which decode together, with other prompts' samples in the same batch.
+A sequence leaves the batch as soon as it emits EOS or completes a stop string. Sampling is
+exact: softmax(logits / T), with top-k / top-p truncation only when asked, drawn by inverse CDF
+from a generator seeded per (seed, key).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Completion:
     n_tokens: int
     logprob: float  # summed log p of the sampled tokens under the model (temperature 1)
     finish_reason: str  # stop | length
-    latency_s: float  # from the start of the prompt's prefill to this sample's last token
+    latency_s: float  # from the start of its batch's prefill to its last token
 
 
 def seed_for(seed: int, key: str) -> int:
@@ -66,76 +66,115 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
     return logits
 
 
+def draw(logits: torch.Tensor, params: SamplingParams, gens: list[torch.Generator],
+         groups: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample one token per row, exactly, by inverse CDF; returns (tokens, model logprobs).
+
+    Row r draws its uniform from ``gens[groups[r]]`` (its question's generator), so a question's
+    samples do not depend on the other rows. The CDF is accumulated in float64. Logprobs are
+    under the model's own distribution (temperature 1, untruncated).
+    """
+    logits = logits.float()
+    lse = logits.logsumexp(-1, keepdim=True)
+    if params.temperature == 0:
+        tok = logits.argmax(-1, keepdim=True)
+        return tok[:, 0], (logits.gather(-1, tok) - lse)[:, 0]
+    if params.temperature == 1.0 and not params.top_k and params.top_p >= 1.0:
+        probs = (logits - lse).exp_()
+    else:
+        probs = filter_logits(logits, params.temperature, params.top_k, params.top_p).softmax(-1)
+    cdf = probs.double().cumsum_(-1)
+    u = torch.empty(len(groups), 1, dtype=torch.float64)
+    for r, g in enumerate(groups):
+        u[r, 0] = torch.rand(1, generator=gens[g], dtype=torch.float64)
+    u.mul_(cdf[:, -1:])
+    tok = torch.searchsorted(cdf, u, right=True).clamp_(max=logits.shape[-1] - 1)
+    return tok[:, 0], (logits.gather(-1, tok) - lse)[:, 0]
+
+
 class LocalSampler:
-    """Samples from a transformers causal LM on the local device."""
+    """Samples from a transformers causal LM on the local device.
+
+    ``sample_batch`` runs several prompts together: their prefill is one left-padded batch
+    (logits for the last position only); the cache is then repeated M times per prompt and all
+    rows decode together, each leaving the batch when it emits EOS or completes a stop string.
+    """
 
     def __init__(self, model, tokenizer):
         self.model = model
         self.tokenizer = tokenizer
         self.eos_ids = _eos_ids(model, tokenizer)
+        pad = tokenizer.pad_token_id
+        self.pad_id = pad if pad is not None else min(self.eos_ids, default=0)
 
     def encode(self, prompt: str, add_special_tokens: bool = True) -> list[int]:
         return self.tokenizer(prompt, add_special_tokens=add_special_tokens)["input_ids"]
 
-    @torch.inference_mode()
     def sample(self, prompt_ids: list[int], params: SamplingParams, key: str) -> list[Completion]:
-        start = time.perf_counter()
-        gen = torch.Generator().manual_seed(seed_for(params.seed, key))
-        ids = torch.tensor([prompt_ids], dtype=torch.long)
-        out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
-        cache = out.past_key_values
-        logits = out.logits[:, -1, :].float().expand(params.n, -1)
-        cache.batch_repeat_interleave(params.n)
+        return self.sample_batch([(key, prompt_ids)], params)[0]
 
-        rows = list(range(params.n))  # sample index of each live batch row
-        tokens: list[list[int]] = [[] for _ in rows]
-        logprob = [0.0] * params.n
+    @torch.inference_mode()
+    def sample_batch(self, items: list[tuple[str, list[int]]], params: SamplingParams
+                     ) -> list[list[Completion]]:
+        """M completions for each (key, prompt ids); the key seeds that prompt's generator."""
+        start = time.perf_counter()
+        n, q = params.n, len(items)
+        gens = [torch.Generator().manual_seed(seed_for(params.seed, key)) for key, _ in items]
+        width = max(len(ids) for _, ids in items)
+        ids = torch.full((q, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((q, width), dtype=torch.long)
+        for i, (_, p) in enumerate(items):
+            ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p):] = 1
+        pos = (mask.cumsum(-1) - 1).clamp_(min=0)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
+                         logits_to_keep=1)
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(n)
+        logits = out.logits[:, -1, :].repeat_interleave(n, dim=0)
+        mask = mask.repeat_interleave(n, dim=0)
+        next_pos = pos[:, -1].repeat_interleave(n) + 1
+
+        live = list(range(q * n))  # flat (prompt, sample) index of each batch row
+        tokens: list[list[int]] = [[] for _ in live]
+        logprob = [0.0] * (q * n)
         done: dict[int, Completion] = {}
         for step in range(params.max_new_tokens):
-            next_tok = self._draw(logits, params, gen)
-            lp = torch.log_softmax(logits, dim=-1).gather(-1, next_tok[:, None])[:, 0]
+            next_tok, lp = draw(logits, params, gens, [r // n for r in live])
             keep = []
-            for b, (i, tok) in enumerate(zip(rows, next_tok.tolist())):
-                logprob[i] += float(lp[b])
+            for b, (r, tok) in enumerate(zip(live, next_tok.tolist())):
+                logprob[r] += float(lp[b])
                 if tok in self.eos_ids:
-                    done[i] = self._finish(tokens[i], logprob[i], "stop", len(tokens[i]) + 1,
-                                           params.stop, start)
+                    text, _ = self._text(tokens[r], params.stop)
+                    done[r] = Completion(text, len(tokens[r]) + 1, logprob[r], "stop",
+                                         time.perf_counter() - start)
                     continue
-                tokens[i].append(tok)
-                text, hit = self._text(tokens[i], params.stop)
-                if hit:
-                    done[i] = Completion(text, len(tokens[i]), logprob[i], "stop",
-                                         time.perf_counter() - start)
-                elif step == params.max_new_tokens - 1:
-                    done[i] = Completion(text, len(tokens[i]), logprob[i], "length",
-                                         time.perf_counter() - start)
+                tokens[r].append(tok)
+                text, hit = self._text(tokens[r], params.stop)
+                if hit or step == params.max_new_tokens - 1:
+                    done[r] = Completion(text, len(tokens[r]), logprob[r],
+                                         "stop" if hit else "length", time.perf_counter() - start)
                 else:
                     keep.append(b)
             if not keep:
                 break
-            if len(keep) < len(rows):
-                cache.batch_select_indices(torch.tensor(keep))
-                next_tok = next_tok[keep]
-                rows = [rows[b] for b in keep]
-            out = self.model(input_ids=next_tok[:, None], past_key_values=cache, use_cache=True)
-            cache = out.past_key_values
-            logits = out.logits[:, -1, :].float()
-        return [done[i] for i in range(params.n)]
-
-    def _draw(self, logits, params: SamplingParams, gen) -> torch.Tensor:
-        if params.temperature == 0:
-            return logits.argmax(-1)
-        probs = filter_logits(logits, params.temperature, params.top_k, params.top_p).softmax(-1)
-        return torch.multinomial(probs, 1, generator=gen)[:, 0]
+            if len(keep) < len(live):
+                idx = torch.tensor(keep)
+                cache.batch_select_indices(idx)
+                next_tok, mask, next_pos = next_tok[idx], mask[idx], next_pos[idx]
+                live = [live[b] for b in keep]
+            mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=-1)
+            out = self.model(input_ids=next_tok[:, None], attention_mask=mask,
+                             position_ids=next_pos[:, None], past_key_values=cache,
+                             use_cache=True)
+            cache, logits = out.past_key_values, out.logits[:, -1, :]
+            next_pos = next_pos + 1
+        return [[done[i * n + j] for j in range(n)] for i in range(q)]
 
     def _text(self, toks: list[int], stop: tuple[str, ...]) -> tuple[str, bool]:
         text = self.tokenizer.decode(toks, skip_special_tokens=True)
         cut = min((text.find(s) for s in stop if s in text), default=-1)
         return (text[:cut], True) if cut >= 0 else (text, False)
-
-    def _finish(self, toks, logprob, reason, n_tokens, stop, start) -> Completion:
-        text, _ = self._text(toks, stop)
-        return Completion(text, n_tokens, logprob, reason, time.perf_counter() - start)
 
 
 def _eos_ids(model, tokenizer) -> set[int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import config, db, diagram, metrics, store
-from .tracking import Tracker
+from .tracking import Tracker, experiment_name
 
 
 class ScoringError(RuntimeError):
@@ -67,7 +67,7 @@ def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins) -> str:
                   temperature=run["temperature"], seed=seed, judge=grading["judge"],
                   n_bootstrap=n_bootstrap, ece_bins=bins)
     try:
-        with tracker.stage(f"workbench/{dataset}", f"score {run['model']} {run['style']}",
+        with tracker.stage(experiment_name(dataset), f"score {run['model']} {run['style']}",
                            params, {"workbench.score_id": score_id,
                                     "workbench.grading_id": grading["grading_id"],
                                     "workbench.run_id": run["run_id"],

@@ -25,6 +25,11 @@ def git_sha() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def experiment_name(dataset_name: str) -> str:
+    """Runs of one dataset share an experiment, whatever subset (@N) they asked."""
+    return "workbench/" + dataset_name.split("@")[0]
+
+
 @dataclass
 class StageRun:
     client: object

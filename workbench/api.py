@@ -1,0 +1,128 @@
+"""The public Python API; the CLI is a thin layer over these functions, and tests call them too.
+
+>>> from workbench import api                                       # doctest: +SKIP
+>>> run_id = api.generate(api.GenerateRequest("gemma-3-270m", "bundled:capitals@20", samples=10))
+>>> grading_id = api.grade(run_id, "exact")
+>>> score_id = api.score(grading_id)
+>>> api.metrics(score_id)["smece"]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from . import config, db, store
+from .generation import GenerateRequest, generate
+from .grading import grade
+from .metrics import Estimate
+from .scoring import metrics_of, question_table, score
+
+__all__ = ["GenerateRequest", "generate", "grade", "score", "run_all", "RunResult", "list_runs",
+           "show", "metrics", "query", "questions"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    grading_id: str
+    score_id: str
+
+
+def run_all(req: GenerateRequest, judge: str = "exact", *, n_bootstrap: int = 1000,
+            db_path: Path | None = None, mlflow_uri: str | None = None, progress=None,
+            log=lambda s: None) -> RunResult:
+    """generate → grade → score in one go."""
+    run_id = generate(req, db_path=db_path, mlflow_uri=mlflow_uri, progress=progress, log=log)
+    grading_id = grade(run_id, judge, db_path=db_path, mlflow_uri=mlflow_uri)
+    score_id = score(grading_id, n_bootstrap=n_bootstrap, seed=req.seed, db_path=db_path,
+                     mlflow_uri=mlflow_uri)
+    return RunResult(run_id, grading_id, score_id)
+
+
+def _read(db_path: Path | None):
+    return db.connect(config.db_path(db_path), read_only=True)
+
+
+def list_runs(db_path: Path | None = None) -> list[dict]:
+    """Every run with its newest score's headline figures."""
+    con = _read(db_path)
+    try:
+        return store.rows(con, """
+            WITH latest AS (
+                SELECT r.run_id, s.score_id,
+                       row_number() OVER (PARTITION BY r.run_id ORDER BY s.created_at DESC) AS k
+                FROM runs r JOIN gradings g USING (run_id) JOIN scores s USING (grading_id)
+                WHERE s.status = 'FINISHED')
+            SELECT r.run_id, r.created_at, r.status, r.model, r.model_kind, r.style,
+                   d.name AS dataset, r.n_questions, r.samples_per_question AS m,
+                   p.stored_samples,
+                   (SELECT value FROM score_metrics m
+                    WHERE m.score_id = l.score_id AND metric = 'accuracy') AS accuracy,
+                   (SELECT value FROM score_metrics m
+                    WHERE m.score_id = l.score_id AND metric = 'smece') AS smece
+            FROM runs r JOIN datasets d USING (dataset_id)
+            JOIN run_progress p USING (run_id)
+            LEFT JOIN latest l ON l.run_id = r.run_id AND l.k = 1
+            ORDER BY r.created_at""")
+    finally:
+        con.close()
+
+
+def show(item_id: str, db_path: Path | None = None) -> dict:
+    """A run, grading or score by id, with what hangs off it."""
+    con = _read(db_path)
+    try:
+        if item_id.startswith("grd_"):
+            out = {"grading": store.one(con, "gradings", "grading_id", item_id)}
+            out["scores"] = store.rows(con, "SELECT score_id, created_at, status FROM scores "
+                                            "WHERE grading_id = ? ORDER BY created_at", [item_id])
+            return out
+        if item_id.startswith("scr_"):
+            return {"score": store.one(con, "scores", "score_id", item_id),
+                    "metrics": metrics_of(con, item_id)}
+        out = {"run": store.one(con, "runs", "run_id", item_id)}
+        out["samples_stored"] = store.first(
+            con, "SELECT count(*) FROM samples WHERE run_id = ?", [item_id])[0]
+        out["gradings"] = store.rows(con, "SELECT grading_id, judge, status, created_at "
+                                          "FROM gradings WHERE run_id = ? ORDER BY created_at",
+                                     [item_id])
+        return out
+    finally:
+        con.close()
+
+
+def metrics(score_id: str, db_path: Path | None = None) -> dict[str, Estimate]:
+    con = _read(db_path)
+    try:
+        store.one(con, "scores", "score_id", score_id)
+        return metrics_of(con, score_id)
+    finally:
+        con.close()
+
+
+def questions(grading_id: str, db_path: Path | None = None) -> list[dict]:
+    con = _read(db_path)
+    try:
+        return question_table(con, grading_id)
+    finally:
+        con.close()
+
+
+def query(sql: str, params: list | None = None, *, write: bool = False,
+          db_path: Path | None = None) -> tuple[list[str], list[tuple]]:
+    """Run SQL on the store; read-only unless ``write``. Raises duckdb.Error on a bad query."""
+    path = config.db_path(db_path)
+    con = db.connect(path, read_only=not write)
+    try:
+        cur = con.execute(sql, params or [])
+        if cur.description is None:
+            return [], []
+        return [d[0] for d in cur.description], cur.fetchall()
+    finally:
+        con.close()
+
+
+QueryError = duckdb.Error
