@@ -94,12 +94,12 @@ def _grade(con, db_path, mlflow_uri, run, judge) -> str:
                 store.insert_rows(con, "sample_classes", sample_rows)
                 store.insert_rows(con, "class_grades", class_rows)
             n_samples = len(sample_rows)
+            n_answered = sum(r["class_id"] is not None for r in sample_rows)
             ml.log_metrics({
                 "judge_calls": len(class_rows),
-                "judge_calls_saved": n_samples - len(class_rows),
+                "judge_calls_saved": n_answered - len(class_rows),
                 "mean_classes_per_question": len(class_rows) / max(len(questions), 1),
-                "no_answer_share": sum(r["class_id"] is None for r in sample_rows)
-                / max(n_samples, 1),
+                "no_answer_share": (n_samples - n_answered) / max(n_samples, 1),
             })
         store.set_status(con, "gradings", "grading_id", grading_id, "FINISHED")
     except BaseException as exc:

@@ -75,38 +75,50 @@ def _average_ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def point_estimates(f, y, bins: int = 15) -> dict[str, float]:
-    return {
-        "accuracy": accuracy(f, y),
-        "confidence": mean_confidence(f, y),
-        "smece": smece(f, y),
-        "ece": ece_binned(f, y, bins),
-        "brier": brier(f, y),
-        "auroc": auroc(f, y),
-    }
+def point_estimates(f, y, bins: int = 15, which=METRICS) -> dict[str, float]:
+    fns = {"accuracy": accuracy, "confidence": mean_confidence, "smece": smece,
+           "ece": lambda f, y: ece_binned(f, y, bins), "brier": brier, "auroc": auroc}
+    return {k: fns[k](f, y) for k in which}
 
 
 def bootstrap(f, y, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
-              level: float = 0.95) -> dict[str, Estimate]:
-    """Every metric with a percentile interval from resampling questions with replacement.
+              level: float = 0.95, method: str = "normal", which=METRICS
+              ) -> dict[str, Estimate]:
+    """Every metric with a bootstrap interval from resampling questions with replacement.
 
-    Resamples in which a metric is undefined (AUROC with one class) are left out of its interval.
+    ``method="normal"`` (default): estimate ± z·SE, with SE the standard deviation of the
+    resampled values, clipped to [0, 1]. Calibration errors are biased upward under resampling
+    (duplicated questions look more miscalibrated), so a plain percentile interval can lie wholly
+    above the estimate; the normal interval keeps the estimate at its centre and reports the
+    spread, as relplot's own "smECE ± ..." does. ``"percentile"``: plain percentiles. Resamples
+    in which a metric is undefined (AUROC with one class) are left out of its interval.
     """
+    from statistics import NormalDist
+
     f, y = np.asarray(f, float), np.asarray(y, float)
     if len(f) == 0:
         raise ValueError("no scored questions")
-    point = point_estimates(f, y, bins)
+    if method not in ("normal", "percentile"):
+        raise ValueError(f"unknown bootstrap method {method!r}")
+    point = point_estimates(f, y, bins, which)
     rng = np.random.default_rng(seed)
-    draws = {k: [] for k in METRICS}
+    draws = {k: [] for k in which}
     for _ in range(n_bootstrap):
         i = rng.integers(0, len(f), len(f))
-        for k, v in point_estimates(f[i], y[i], bins).items():
+        for k, v in point_estimates(f[i], y[i], bins, which).items():
             draws[k].append(v)
     alpha = (1 - level) / 2
+    z = NormalDist().inv_cdf(1 - alpha)
     out = {}
-    for k in METRICS:
+    for k in which:
         d = np.asarray(draws[k])
         d = d[~np.isnan(d)]
-        lo, hi = (np.quantile(d, [alpha, 1 - alpha]) if len(d) else (np.nan, np.nan))
-        out[k] = Estimate(point[k], float(lo), float(hi))
+        if len(d) < 2 or np.isnan(point[k]):
+            out[k] = Estimate(point[k], float("nan"), float("nan"))
+        elif method == "normal":
+            se = float(np.std(d, ddof=1))
+            out[k] = Estimate(point[k], max(0.0, point[k] - z * se), min(1.0, point[k] + z * se))
+        else:
+            lo, hi = np.quantile(d, [alpha, 1 - alpha])
+            out[k] = Estimate(point[k], float(lo), float(hi))
     return out

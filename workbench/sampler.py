@@ -44,6 +44,7 @@ class Completion:
     logprob: float  # summed log p of the sampled tokens under the model (temperature 1)
     finish_reason: str  # stop | length
     latency_s: float  # from the start of its batch's prefill to its last token
+    token_ids: tuple[int, ...] = ()  # the sampled tokens, EOS included when emitted
 
 
 def seed_for(seed: int, key: str) -> int:
@@ -147,13 +148,14 @@ class LocalSampler:
                 if tok in self.eos_ids:
                     text, _ = self._text(tokens[r], params.stop)
                     done[r] = Completion(text, len(tokens[r]) + 1, logprob[r], "stop",
-                                         time.perf_counter() - start)
+                                         time.perf_counter() - start, (*tokens[r], tok))
                     continue
                 tokens[r].append(tok)
                 text, hit = self._text(tokens[r], params.stop)
                 if hit or step == params.max_new_tokens - 1:
                     done[r] = Completion(text, len(tokens[r]), logprob[r],
-                                         "stop" if hit else "length", time.perf_counter() - start)
+                                         "stop" if hit else "length", time.perf_counter() - start,
+                                         tuple(tokens[r]))
                 else:
                     keep.append(b)
             if not keep:

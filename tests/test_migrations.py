@@ -1,0 +1,88 @@
+"""Schema migrations on real DuckDB files: fresh, re-run, failing, too new, not DuckDB."""
+
+import shutil
+
+import duckdb
+import pytest
+
+from workbench import db
+from workbench.db import StoreError
+
+
+def _tables(path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+    finally:
+        con.close()
+
+
+def test_fresh_store_gets_every_migration_and_view(tmp_path):
+    path = tmp_path / "wb.duckdb"
+    con = db.connect(path)
+    versions = db.applied_versions(con)
+    con.close()
+    assert versions == [m.version for m in db.migrations()]
+    tables = _tables(path)
+    assert {"runs", "samples", "gradings", "class_grades", "scores", "schema_migrations"} <= tables
+    assert {"question_confidence", "run_metrics", "run_progress"} <= tables
+
+
+def test_reopening_applies_nothing_and_keeps_data(tmp_path):
+    path = tmp_path / "wb.duckdb"
+    con = db.connect(path)
+    con.execute("INSERT INTO datasets VALUES ('ds_x', 'x', 'x', 'h', 1, 0, now())")
+    con.close()
+    con = db.connect(path)
+    assert db.migrate(con, path) == []
+    assert con.execute("SELECT count(*) FROM datasets").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchall()[0][0] == len(
+        db.migrations())
+    con.close()
+
+
+def test_failing_migration_rolls_back_whole(tmp_path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(db.SQL_DIR / "migrations", folder)
+    (folder / "9001_broken.sql").write_text(
+        "CREATE TABLE half_done (x INTEGER);\nALTER TABLE no_such_table ADD COLUMN y INTEGER;")
+    path = tmp_path / "wb.duckdb"
+    with pytest.raises(StoreError, match="9001_broken.sql"):
+        db.connect(path, migrations_dir=folder)
+    assert "half_done" not in _tables(path)
+    con = db.connect(path)  # the real migrations alone still apply cleanly afterwards
+    assert 9001 not in db.applied_versions(con)
+    con.close()
+
+
+def test_newer_schema_than_the_code_is_refused(tmp_path):
+    path = tmp_path / "wb.duckdb"
+    db.connect(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')")
+    con.close()
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="newer than this workbench"):
+            db.connect(path, read_only=read_only)
+
+
+def test_a_file_that_is_not_duckdb_is_named_and_left_alone(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("just some text, not a database\n" * 50)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="notes.duckdb"):
+        db.connect(path)
+    assert path.read_bytes() == before
+
+
+def test_read_only_open_of_a_missing_store(tmp_path):
+    with pytest.raises(StoreError, match="no store"):
+        db.connect(tmp_path / "missing.duckdb", read_only=True)
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_migration_files_are_numbered(tmp_path):
+    (tmp_path / "oops.sql").write_text("SELECT 1;")
+    with pytest.raises(StoreError, match="NNNN_name.sql"):
+        db.migrations(tmp_path)

@@ -1,0 +1,138 @@
+"""The local sampler through real transformers code, on a tiny model built from a config."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from workbench.sampler import LocalSampler, SamplingParams, draw, filter_logits
+
+
+@pytest.fixture(scope="module")
+def sampler(tiny_model):
+    model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
+    return LocalSampler(model, AutoTokenizer.from_pretrained(tiny_model))
+
+
+def _full_logprob(sampler, prompt_ids, token_ids) -> float:
+    ids = torch.tensor([list(prompt_ids) + list(token_ids)])
+    with torch.no_grad():
+        logp = sampler.model(input_ids=ids).logits[0].log_softmax(-1)
+    n = len(prompt_ids)
+    return float(sum(logp[n - 1 + i, t] for i, t in enumerate(token_ids)))
+
+
+def test_returns_m_samples_with_exact_logprobs(sampler):
+    ids = sampler.encode("Q: what is 2+2?\nA:")
+    out = sampler.sample(ids, SamplingParams(n=6, max_new_tokens=12, seed=1), key="q")
+    assert len(out) == 6
+    for c in out:
+        assert 1 <= c.n_tokens <= 12
+        assert c.n_tokens == len(c.token_ids)
+        assert c.finish_reason in ("stop", "length")
+        assert c.latency_s > 0
+        # The summed logprob is the model's own, recomputed with one full forward pass.
+        assert c.logprob == pytest.approx(_full_logprob(sampler, ids, c.token_ids), abs=1e-4)
+
+
+def test_batched_prompts_match_single_prompts(sampler):
+    """Left-padding and batching across prompts must not change any sample."""
+    a = sampler.encode("short")
+    b = sampler.encode("a much longer prompt than the first one")
+    params = SamplingParams(n=4, max_new_tokens=10, seed=3)
+    together = sampler.sample_batch([("a", a), ("b", b)], params)
+    assert [c.text for c in together[0]] == [c.text for c in sampler.sample(a, params, "a")]
+    assert [c.text for c in together[1]] == [c.text for c in sampler.sample(b, params, "b")]
+    for c in together[1]:
+        assert c.logprob == pytest.approx(_full_logprob(sampler, b, c.token_ids), abs=1e-4)
+
+
+def test_seeded_and_keyed(sampler):
+    ids = sampler.encode("x")
+    p = SamplingParams(n=8, max_new_tokens=8, seed=7)
+    first = [c.text for c in sampler.sample(ids, p, "k1")]
+    assert first == [c.text for c in sampler.sample(ids, p, "k1")]
+    assert first != [c.text for c in sampler.sample(ids, p, "k2")]
+
+
+def test_greedy_matches_transformers_generate_with_padding(sampler):
+    prompts = ["hi", "a longer prompt, padded on the left"]
+    items = [(p, sampler.encode(p)) for p in prompts]
+    ours = sampler.sample_batch(items, SamplingParams(n=1, temperature=0, max_new_tokens=8))
+    for (p, ids), got in zip(items, ours):
+        ref = sampler.model.generate(torch.tensor([ids]), do_sample=False, max_new_tokens=8,
+                                     pad_token_id=sampler.pad_id)
+        ref_ids = [t for t in ref[0, len(ids):].tolist()]
+        assert list(got[0].token_ids) == ref_ids[:len(got[0].token_ids)]
+
+
+def test_stop_strings_cut_text_and_end_sequence(sampler):
+    # With every printable character a stop string, the first token that prints ends a sample
+    # (special tokens print nothing, so they cannot complete a stop string).
+    import string
+
+    ids = sampler.encode("anything")
+    out = sampler.sample(ids, SamplingParams(n=20, max_new_tokens=10,
+                                             stop=tuple(string.printable)), "s")
+    for c in out:
+        assert c.text == ""
+        assert c.finish_reason == "stop"
+        last = c.token_ids[-1]
+        assert last in sampler.eos_ids or sampler.tokenizer.decode([last]) in string.printable
+        assert all(sampler.tokenizer.decode([t], skip_special_tokens=True) == ""
+                   for t in c.token_ids[:-1])
+
+
+def test_length_finish_when_budget_runs_out(sampler):
+    out = sampler.sample(sampler.encode("z"), SamplingParams(n=20, max_new_tokens=2), "len")
+    assert {c.finish_reason for c in out} <= {"stop", "length"}
+    assert all(c.n_tokens <= 2 for c in out)
+    assert any(c.finish_reason == "length" for c in out)
+
+
+def test_first_token_frequencies_match_model_probabilities(sampler):
+    """Temperature-1 sampling is exact: a chi-square test of 4000 first tokens against the
+    model's softmax (seeded, so the test is deterministic)."""
+    ids = sampler.encode("Q:")
+    with torch.no_grad():
+        logits = sampler.model(input_ids=torch.tensor([ids])).logits[0, -1].double()
+    probs = logits.softmax(-1).numpy()
+    out = sampler.sample(ids, SamplingParams(n=4000, max_new_tokens=1, seed=11), "chi")
+    counts = np.bincount([c.token_ids[0] for c in out], minlength=len(probs))
+    top = np.argsort(-probs)[:8]
+    rest = np.setdiff1d(np.arange(len(probs)), top)
+    observed = np.append(counts[top], counts[rest].sum())
+    expected = np.append(probs[top], probs[rest].sum()) * 4000
+    assert expected.min() > 5, "the test needs enough mass per bin"
+    _, p_value = stats.chisquare(observed, expected)
+    assert p_value > 1e-3
+
+
+def test_draw_respects_top_k_and_greedy():
+    logits = torch.tensor([[0.0, 3.0, 1.0, 2.0]] * 50)
+    gens = [torch.Generator().manual_seed(0)]
+    tok, _ = draw(logits, SamplingParams(n=1, top_k=1), gens, [0] * 50)
+    assert set(tok.tolist()) == {1}
+    tok, _ = draw(logits, SamplingParams(n=1, top_k=2), gens, [0] * 50)
+    assert set(tok.tolist()) <= {1, 3}
+    tok, lp = draw(logits, SamplingParams(n=1, temperature=0), gens, [0] * 50)
+    assert set(tok.tolist()) == {1}
+    assert float(lp[0]) == pytest.approx(float(logits[0].log_softmax(-1)[1]))
+
+
+def test_top_p_keeps_the_smallest_set_reaching_p():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    kept = torch.isfinite(filter_logits(logits, 1.0, 0, 0.8))[0].tolist()
+    assert kept == [True, True, False, False]
+    kept = torch.isfinite(filter_logits(logits, 1.0, 0, 0.81))[0].tolist()
+    assert kept == [True, True, True, False]
+
+
+@pytest.mark.parametrize("bad", [dict(n=0), dict(top_p=0), dict(max_new_tokens=0),
+                                 dict(temperature=-1)])
+def test_bad_params_rejected(bad):
+    with pytest.raises(ValueError):
+        SamplingParams(**bad)

@@ -1,0 +1,224 @@
+"""Each stage on a real DuckDB file and a real MLflow store in a temp dir."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from workbench import api, datasets, db, metrics, store
+from workbench.generation import GenerateRequest
+from workbench.grading import GradingError
+from workbench.models import ModelError
+from workbench.sampler import LocalSampler
+
+
+def _rows(db_path, sql, params=()):
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def make_run(db_path, dataset: datasets.Dataset, texts: dict[str, list[str]], style="concise"):
+    """A FINISHED run whose samples are the given texts (no model involved)."""
+    con = db.connect(db_path)
+    try:
+        ds_id = store.ensure_dataset(con, dataset)
+        run_id = store.new_id("run")
+        m = len(next(iter(texts.values())))
+        store.insert_rows(con, "runs", [dict(
+            run_id=run_id, status="FINISHED", model="synthetic", model_source="-",
+            model_kind="base", prompt_format="completion", backend="none", style=style,
+            shots=0, dataset_id=ds_id, n_questions=len(texts), samples_per_question=m,
+            temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=8, stop=[], seed=0,
+            package_version="test", git_sha=None)])
+        store.insert_rows(con, "run_questions", [
+            dict(run_id=run_id, question_id=q, position=i) for i, q in enumerate(texts)])
+        store.insert_rows(con, "samples", [
+            dict(run_id=run_id, question_id=q, sample_idx=i, prompt="p", text=t, n_tokens=1,
+                 logprob=-1.0, finish_reason="stop", latency_s=0.1)
+            for q, ts in texts.items() for i, t in enumerate(ts)])
+    finally:
+        con.close()
+    return run_id
+
+
+CAPS = datasets.Dataset("caps", "test", (
+    datasets.Question("fr", "Capital of France?", ("Paris",)),
+    datasets.Question("au", "Capital of Australia?", ("Canberra",)),
+    datasets.Question("us", "Capital of the US?", ("Washington, D.C.", "Washington")),
+    datasets.Question("n", "2+2?", ("4",), "number"),
+))
+TEXTS = {
+    "fr": [" Paris", " paris.", " Paris, France", " Lyon", " Paris"],  # plurality right, 3/5
+    "au": [" Sydney", " Sydney", " Canberra", " Sydney", " Melbourne"],  # wrong, 3/5
+    "us": [" Washington", " Washington, D.C.", " New York", "", " Washington"],  # right, 2/5
+    "n": [" 4", " 4.0", " four", " 5", " 4 apples"],  # right (by value), 3/5
+}
+
+
+def test_generate_stores_every_sample_and_mirrors_mlflow(tiny_model, small_dataset, db_path,
+                                                         mlflow_uri):
+    req = GenerateRequest(str(tiny_model), str(small_dataset), samples=4, shots=2,
+                          max_new_tokens=6, seed=3)
+    seen = []
+    run_id = api.generate(req, db_path=db_path, mlflow_uri=mlflow_uri,
+                          progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (3, 3)
+    rows = _rows(db_path, "SELECT question_id, sample_idx, prompt, n_tokens, logprob, "
+                          "finish_reason, latency_s FROM samples WHERE run_id = ?", [run_id])
+    assert len(rows) == 3 * 4
+    assert {(q, i) for q, i, *_ in rows} == {(q, i) for q in ("q1", "q2", "q3")
+                                             for i in range(4)}
+    for _, _, prompt, n_tok, lp, fin, lat in rows:
+        assert prompt.count("\nA: ") == 2 and 1 <= n_tok <= 6 and lp <= 0
+        assert fin in ("stop", "length") and lat > 0
+    (status, ml_id, kind, fmt), = _rows(
+        db_path, "SELECT status, mlflow_run_id, model_kind, prompt_format FROM runs")
+    assert (status, kind, fmt) == ("FINISHED", "base", "completion")
+    run = MlflowClient(mlflow_uri).get_run(ml_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["workbench.run_id"] == run_id
+    p = run.data.params
+    assert p["model"] == str(tiny_model) and p["samples"] == "4" and p["seed"] == "3"
+    assert p["temperature"] == "1.0" and p["style"] == "concise" and p["dataset"] == "small"
+    assert p["package_version"] and p["git_sha"]
+    assert run.data.metrics["samples"] == 12
+
+
+def test_same_seed_same_samples(tiny_model, small_dataset, tmp_path, mlflow_uri):
+    req = GenerateRequest(str(tiny_model), str(small_dataset), samples=3, max_new_tokens=5)
+    texts = []
+    for name in ("a", "b"):
+        path = tmp_path / name / "wb.duckdb"
+        run_id = api.generate(req, db_path=path, mlflow_uri=mlflow_uri)
+        texts.append(_rows(path, "SELECT question_id, sample_idx, text FROM samples "
+                                 "WHERE run_id = ? ORDER BY ALL", [run_id]))
+    assert texts[0] == texts[1]
+
+
+def test_chat_models_get_their_template(tiny_model, small_dataset, db_path, mlflow_uri):
+    req = GenerateRequest(str(tiny_model), str(small_dataset), samples=2, max_new_tokens=4,
+                          prompt_format="chat", kind="rl")
+    run_id = api.generate(req, db_path=db_path, mlflow_uri=mlflow_uri)
+    (prompt,), = _rows(db_path, "SELECT prompt FROM samples WHERE run_id = ? LIMIT 1", [run_id])
+    assert prompt.startswith("<bos><user>") and prompt.endswith("<assistant>")
+    assert _rows(db_path, "SELECT model_kind, shots FROM runs") == [("rl", 0)]
+
+
+def test_a_failing_generation_is_failed_in_duckdb_and_mlflow(tiny_model, small_dataset,
+                                                             db_path, mlflow_uri, monkeypatch):
+    def boom(self, items, params):
+        raise RuntimeError("device fell over")
+
+    monkeypatch.setattr(LocalSampler, "sample_batch", boom)
+    req = GenerateRequest(str(tiny_model), str(small_dataset), samples=2, max_new_tokens=4)
+    with pytest.raises(RuntimeError, match="device fell over"):
+        api.generate(req, db_path=db_path, mlflow_uri=mlflow_uri)
+    (status, error, ml_id), = _rows(db_path, "SELECT status, error, mlflow_run_id FROM runs")
+    assert status == "FAILED" and "device fell over" in error
+    assert MlflowClient(mlflow_uri).get_run(ml_id).info.status == "FAILED"
+
+
+@pytest.mark.parametrize("change,error", [
+    (dict(samples=0), ValueError), (dict(model="/no/such/model"), ModelError),
+    (dict(style="haiku"), ValueError), (dict(dataset="bundled:nope"), datasets.DatasetError),
+])
+def test_bad_requests_leave_no_trace(tiny_model, small_dataset, db_path, mlflow_uri, change,
+                                     error):
+    base = dict(model=str(tiny_model), dataset=str(small_dataset), samples=2)
+    with pytest.raises(error):
+        api.generate(GenerateRequest(**{**base, **change}), db_path=db_path,
+                     mlflow_uri=mlflow_uri)
+    assert not db_path.exists()
+
+
+def test_grading_classes_and_verdicts(db_path, mlflow_uri):
+    run_id = make_run(db_path, CAPS, TEXTS)
+    grading_id = api.grade(run_id, "exact", db_path=db_path, mlflow_uri=mlflow_uri)
+    got = {q: (a, c, ok) for q, a, c, ok in _rows(
+        db_path, "SELECT question_id, answer, confidence, correct FROM question_confidence "
+                 "WHERE grading_id = ?", [grading_id])}
+    assert got["fr"] == ("Paris", 0.6, True)
+    assert got["au"] == ("Sydney", 0.6, False)
+    assert got["us"][0] == "Washington" and got["us"][1:] == (0.4, True)
+    assert got["n"] == ("4", 0.6, True)
+    # One verdict per distinct (question, class), not per sample.
+    n_classes = _rows(db_path, "SELECT count(*) FROM class_grades WHERE grading_id = ?",
+                      [grading_id])[0][0]
+    # fr: paris | paris france | lyon; au: sydney | canberra | melbourne;
+    # us: washington | washington d c | new york (the empty sample has no class); n: #4 | four | #5
+    assert n_classes == 3 + 3 + 3 + 3
+    ml_id = _rows(db_path, "SELECT mlflow_run_id FROM gradings")[0][0]
+    ml = MlflowClient(mlflow_uri).get_run(ml_id)
+    assert ml.info.status == "FINISHED" and ml.data.params["judge"] == "exact"
+    assert ml.data.metrics["judge_calls"] == n_classes
+    assert ml.data.metrics["judge_calls_saved"] == 19 - n_classes  # 19 samples gave an answer
+
+
+def test_regrading_adds_a_grading_and_keeps_everything(db_path, mlflow_uri):
+    run_id = make_run(db_path, CAPS, TEXTS)
+    first = api.grade(run_id, "exact", db_path=db_path, mlflow_uri=mlflow_uri)
+    before = _rows(db_path, "SELECT * FROM samples ORDER BY ALL")
+    first_rows = _rows(db_path, "SELECT * FROM class_grades WHERE grading_id = ? ORDER BY ALL",
+                       [first])
+    second = api.grade(run_id, "contains", db_path=db_path, mlflow_uri=mlflow_uri)
+    assert second != first
+    assert _rows(db_path, "SELECT * FROM samples ORDER BY ALL") == before
+    assert _rows(db_path, "SELECT * FROM class_grades WHERE grading_id = ? ORDER BY ALL",
+                 [first]) == first_rows
+    # "Paris, France" is its own class: wrong for `exact`, right for `contains`.
+    verdicts = dict(_rows(db_path, "SELECT grading_id, correct FROM class_grades "
+                                   "WHERE question_id = 'fr' AND canonical = 'Paris, France'"))
+    assert verdicts == {first: False, second: True}
+
+
+def test_grading_refuses_unfinished_runs_and_unknown_ids(db_path, mlflow_uri):
+    run_id = make_run(db_path, CAPS, TEXTS)
+    con = db.connect(db_path)
+    store.set_status(con, "runs", "run_id", run_id, "RUNNING")
+    con.close()
+    with pytest.raises(GradingError, match="RUNNING"):
+        api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
+    with pytest.raises(store.NotFound, match="run_nope"):
+        api.grade("run_nope", db_path=db_path, mlflow_uri=mlflow_uri)
+    assert _rows(db_path, "SELECT count(*) FROM gradings") == [(0,)]
+
+
+def test_scoring_matches_the_metrics_on_the_view(db_path, mlflow_uri):
+    run_id = make_run(db_path, CAPS, TEXTS)
+    grading_id = api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
+    score_id = api.score(grading_id, n_bootstrap=100, seed=1, db_path=db_path,
+                         mlflow_uri=mlflow_uri)
+    f = np.array([0.6, 0.6, 0.4, 0.6])
+    y = np.array([1, 0, 1, 1])
+    stored = api.metrics(score_id, db_path=db_path)
+    for k, v in metrics.point_estimates(f, y).items():
+        assert stored[k].value == pytest.approx(v), k
+    assert stored["accuracy"].value == 0.75
+    (path, n, excluded, ml_id), = _rows(
+        db_path, "SELECT diagram_path, n_questions, n_excluded, mlflow_run_id FROM scores")
+    assert (n, excluded) == (4, 0)
+    assert path.endswith("reliability.png") and open(path, "rb").read(4) == b"\x89PNG"
+    client = MlflowClient(mlflow_uri)
+    ml = client.get_run(ml_id)
+    assert ml.info.status == "FINISHED"
+    assert ml.data.metrics["smece"] == pytest.approx(stored["smece"].value)
+    assert {a.path for a in client.list_artifacts(ml_id)} == {"reliability.png", "questions.csv"}
+    view = _rows(db_path, "SELECT metric, value FROM run_metrics WHERE score_id = ?", [score_id])
+    assert dict(view)["brier"] == pytest.approx(stored["brier"].value)
+
+
+def test_questions_without_a_verdict_are_left_out_and_counted(db_path, mlflow_uri):
+    run_id = make_run(db_path, CAPS, TEXTS)
+    grading_id = api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
+    con = db.connect(db_path)
+    con.execute("UPDATE class_grades SET correct = NULL WHERE question_id = 'au'")
+    con.close()
+    score_id = api.score(grading_id, n_bootstrap=20, db_path=db_path, mlflow_uri=mlflow_uri)
+    assert _rows(db_path, "SELECT n_questions, n_excluded FROM scores WHERE score_id = ?",
+                 [score_id]) == [(3, 1)]
+    assert api.metrics(score_id, db_path=db_path)["accuracy"].value == 1.0

@@ -1,0 +1,85 @@
+"""Extraction, normalisation, the map B and the deterministic judges: pure functions."""
+
+import pytest
+
+from workbench.cluster import assign_classes, class_key
+from workbench.extract import extract_answer
+from workbench.judges import UnknownJudge, get
+from workbench.normalize import last_number, normalize_text, number_key, parse_number
+
+
+@pytest.mark.parametrize("text,want", [
+    ("Paris", "paris"), ("  The Paris. ", "paris"), ("São Tomé", "sao tome"),
+    ("N'Djamena", "ndjamena"), ("Washington, D.C.", "washington d c"),
+])
+def test_normalize_text(text, want):
+    assert normalize_text(text) == want
+
+
+@pytest.mark.parametrize("text,want", [
+    ("14", 14.0), ("1,234", 1234.0), ("-3.5", -3.5), ("3/4", 0.75), ("$12.", 12.0),
+    ("12 apples", None), ("", None), ("abc", None), ("1/0", None),
+])
+def test_parse_number(text, want):
+    assert parse_number(text) == want
+
+
+def test_last_number_and_keys():
+    assert last_number("3 + 4 = 7, so 7 apples") == 7.0
+    assert last_number("no digits") is None
+    assert number_key(14.0) == "14" and number_key(0.5) == "0.5"
+
+
+@pytest.mark.parametrize("text,style,want", [
+    (" Paris\n", "concise", "Paris"),
+    (" Paris.", "concise", "Paris"),
+    ("The answer is Paris.", "concise", "Paris"),
+    ("Sure! Paris", "concise", "Paris"),
+    ("The capital of France is Paris.", "concise", "Paris"),
+    ("The capital of France is Paris, which is also its largest city.", "sentence", "Paris"),
+    ("Ben has 14 apples.", "sentence", "14 apples"),
+    ("It is **Canberra**, not Sydney.", "sentence", "Canberra"),
+    ("3 + 4 = 7.\nAnswer: 7", "cot", "7"),
+    ("2 x 3 = 6.\nAnswer: 6.\nAnswer: 8", "cot", "8"),
+    ("First, 2+2=4. So the final answer is 4.", "cot", "4"),
+    ("Step 1: think.\nParis", "cot", "Paris"),
+    ("", "concise", ""),
+])
+def test_extract_answer(text, style, want):
+    assert extract_answer(text, style) == want
+
+
+def test_assign_classes_groups_by_meaning():
+    ids, canonical, keys = assign_classes(
+        ["Paris", "paris.", "The Paris", "Lyon", "", "Paris"], "text")
+    assert ids == [0, 0, 0, 1, None, 0]
+    assert canonical == {0: "Paris", 1: "Lyon"}
+    assert keys == {0: "paris", 1: "lyon"}
+
+
+def test_numbers_class_by_value():
+    ids, canonical, _ = assign_classes(["14", "14.0", "14 apples", "$14", "15"], "number")
+    assert ids == [0, 0, 0, 0, 1]
+    assert class_key("fourteen", "number") == "fourteen"  # words stay text
+
+
+def test_exact_judge_is_gold_through_the_same_map():
+    judge = get("exact")
+    assert judge.judge("paris.", ("Paris",), "text").correct is True
+    assert judge.judge("Kyiv", ("Kyiv", "Kiev"), "text").correct is True
+    assert judge.judge("Paris, France", ("Paris",), "text").correct is False
+    assert judge.judge("14.0", ("14",), "number").correct is True
+    assert judge.judge("15", ("14",), "number").correct is False
+
+
+def test_contains_judge_matches_whole_words_only():
+    judge = get("contains")
+    assert judge.judge("Paris, France", ("Paris",), "text").correct is True
+    assert judge.judge("Parisian", ("Paris",), "text").correct is False
+    assert judge.judge("in 14 days", ("14",), "number").correct is True  # numbers by value
+    assert judge.judge("141", ("14",), "number").correct is False
+
+
+def test_unknown_judge_is_named():
+    with pytest.raises(UnknownJudge, match="'gpt9'"):
+        get("gpt9")
