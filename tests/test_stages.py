@@ -13,6 +13,8 @@ from workbench.grading import GradingError
 from workbench.models import ModelError
 from workbench.sampler import LocalSampler
 
+from synthetic import CAPS, TEXTS, make_run
+
 
 def _rows(db_path, sql, params=()):
     con = duckdb.connect(str(db_path), read_only=True)
@@ -20,44 +22,6 @@ def _rows(db_path, sql, params=()):
         return con.execute(sql, list(params)).fetchall()
     finally:
         con.close()
-
-
-def make_run(db_path, dataset: datasets.Dataset, texts: dict[str, list[str]], style="concise"):
-    """A FINISHED run whose samples are the given texts (no model involved)."""
-    con = db.connect(db_path)
-    try:
-        ds_id = store.ensure_dataset(con, dataset)
-        run_id = store.new_id("run")
-        m = len(next(iter(texts.values())))
-        store.insert_rows(con, "runs", [dict(
-            run_id=run_id, status="FINISHED", model="synthetic", model_source="-",
-            model_kind="base", prompt_format="completion", backend="none", style=style,
-            shots=0, dataset_id=ds_id, n_questions=len(texts), samples_per_question=m,
-            temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=8, stop=[], seed=0,
-            package_version="test", git_sha=None)])
-        store.insert_rows(con, "run_questions", [
-            dict(run_id=run_id, question_id=q, position=i) for i, q in enumerate(texts)])
-        store.insert_rows(con, "samples", [
-            dict(run_id=run_id, question_id=q, sample_idx=i, prompt="p", text=t, n_tokens=1,
-                 logprob=-1.0, finish_reason="stop", latency_s=0.1)
-            for q, ts in texts.items() for i, t in enumerate(ts)])
-    finally:
-        con.close()
-    return run_id
-
-
-CAPS = datasets.Dataset("caps", "test", (
-    datasets.Question("fr", "Capital of France?", ("Paris",)),
-    datasets.Question("au", "Capital of Australia?", ("Canberra",)),
-    datasets.Question("us", "Capital of the US?", ("Washington, D.C.", "Washington")),
-    datasets.Question("n", "2+2?", ("4",), "number"),
-))
-TEXTS = {
-    "fr": [" Paris", " paris.", " Paris, France", " Lyon", " Paris"],  # plurality right, 3/5
-    "au": [" Sydney", " Sydney", " Canberra", " Sydney", " Melbourne"],  # wrong, 3/5
-    "us": [" Washington", " Washington, D.C.", " New York", "", " Washington"],  # right, 2/5
-    "n": [" 4", " 4.0", " four", " 5", " 4 apples"],  # right (by value), 3/5
-}
 
 
 def test_generate_stores_every_sample_and_mirrors_mlflow(tiny_model, small_dataset, db_path,
@@ -149,8 +113,9 @@ def test_grading_classes_and_verdicts(db_path, mlflow_uri):
     # One verdict per distinct (question, class), not per sample.
     n_classes = _rows(db_path, "SELECT count(*) FROM class_grades WHERE grading_id = ?",
                       [grading_id])[0][0]
-    # fr: paris | paris france | lyon; au: sydney | canberra | melbourne;
-    # us: washington | washington d c | new york (the empty sample has no class); n: #4 | four | #5
+    # fr: paris | in paris | lyon; au: sydney | canberra | melbourne; us: washington (with
+    # "washington d c", which extends it) | new york | boston (the empty sample has no class);
+    # n: #4 | four | #5
     assert n_classes == 3 + 3 + 3 + 3
     ml_id = _rows(db_path, "SELECT mlflow_run_id FROM gradings")[0][0]
     ml = MlflowClient(mlflow_uri).get_run(ml_id)
@@ -170,9 +135,9 @@ def test_regrading_adds_a_grading_and_keeps_everything(db_path, mlflow_uri):
     assert _rows(db_path, "SELECT * FROM samples ORDER BY ALL") == before
     assert _rows(db_path, "SELECT * FROM class_grades WHERE grading_id = ? ORDER BY ALL",
                  [first]) == first_rows
-    # "Paris, France" is its own class: wrong for `exact`, right for `contains`.
+    # "in Paris" is its own class: wrong for `exact`, right for `contains`.
     verdicts = dict(_rows(db_path, "SELECT grading_id, correct FROM class_grades "
-                                   "WHERE question_id = 'fr' AND canonical = 'Paris, France'"))
+                                   "WHERE question_id = 'fr' AND canonical = 'in Paris'"))
     assert verdicts == {first: False, second: True}
 
 

@@ -54,7 +54,18 @@ def test_assign_classes_groups_by_meaning():
         ["Paris", "paris.", "The Paris", "Lyon", "", "Paris"], "text")
     assert ids == [0, 0, 0, 1, None, 0]
     assert canonical == {0: "Paris", 1: "Lyon"}
-    assert keys == {0: "paris", 1: "lyon"}
+    assert keys == {0: ["paris"], 1: ["lyon"]}
+
+
+def test_word_prefix_extensions_join_the_shorter_class():
+    answers = ["Luxembourg City", "Luxembourg", "Sofia (capital", "Sofia", "Sofia", "Newport",
+               "New York"]
+    ids, canonical, keys = assign_classes(answers, "text")
+    assert ids == [0, 0, 1, 1, 1, 2, 3]  # "Newport" does not extend "new"; words, not letters
+    assert canonical[1] == "Sofia"
+    assert keys[0] == ["luxembourg", "luxembourg city"]
+    # Numbers never merge by prefix.
+    assert assign_classes(["1", "14"], "number")[0] == [0, 1]
 
 
 def test_numbers_class_by_value():
@@ -65,6 +76,9 @@ def test_numbers_class_by_value():
 
 def test_exact_judge_is_gold_through_the_same_map():
     judge = get("exact")
+    # A class is right when any of its member keys is a gold key.
+    assert judge.judge("Washington", ("Washington, D.C.",), "text",
+                       ["washington", "washington d c"]).correct is True
     assert judge.judge("paris.", ("Paris",), "text").correct is True
     assert judge.judge("Kyiv", ("Kyiv", "Kiev"), "text").correct is True
     assert judge.judge("Paris, France", ("Paris",), "text").correct is False
@@ -74,7 +88,7 @@ def test_exact_judge_is_gold_through_the_same_map():
 
 def test_contains_judge_matches_whole_words_only():
     judge = get("contains")
-    assert judge.judge("Paris, France", ("Paris",), "text").correct is True
+    assert judge.judge("in Paris", ("Paris",), "text").correct is True
     assert judge.judge("Parisian", ("Paris",), "text").correct is False
     assert judge.judge("in 14 days", ("14",), "number").correct is True  # numbers by value
     assert judge.judge("141", ("14",), "number").correct is False

@@ -1,10 +1,12 @@
 """The public Python API; the CLI is a thin layer over these functions, and tests call them too.
 
->>> from workbench import api                                       # doctest: +SKIP
->>> run_id = api.generate(api.GenerateRequest("gemma-3-270m", "bundled:capitals@20", samples=10))
->>> grading_id = api.grade(run_id, "exact")
->>> score_id = api.score(grading_id)
->>> api.metrics(score_id)["smece"]
+Example::
+
+    from workbench import api
+    run_id = api.generate(api.GenerateRequest("gemma-3-270m", "bundled:capitals@20", samples=10))
+    grading_id = api.grade(run_id, "exact")
+    score_id = api.score(grading_id)
+    api.metrics(score_id)["smece"]   # Estimate(value, ci_low, ci_high)
 """
 
 from __future__ import annotations

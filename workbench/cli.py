@@ -28,8 +28,10 @@ from .store import NotFound
 app = typer.Typer(help="Measure whether a language model knows what it knows: sample, grade, "
                        "score semantic calibration.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
-out = Console()
-err = Console(stderr=True)
+# Piped output (logs, CI, `| less`) gets wide tables instead of rich's 80-column default.
+_WIDTH = int(os.environ.get("COLUMNS", 0)) or (None if sys.stdout.isatty() else 180)
+out = Console(width=_WIDTH)
+err = Console(stderr=True, width=_WIDTH)
 
 DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB",
                      help="DuckDB store [default: runs/workbench.duckdb]")

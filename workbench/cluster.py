@@ -1,11 +1,12 @@
 """The deterministic collapsing map B: extracted answers → semantic classes per question.
 
-Two answers share a class when their keys match: numbers by value (for numeric questions, or
-when both parse as numbers), text by normalised form. The class's canonical answer is its most
-frequent surface form. Class ids are 0, 1, ... in order of first appearance.
+Each answer gets a key: numbers by value (for numeric questions, or when the answer parses as a
+number), text by normalised form. Keys that extend another key word by word join its class
+("Luxembourg City" joins "Luxembourg", "Sofia (capital" joins "Sofia"). The class's canonical
+answer is its most frequent surface form. Class ids are 0, 1, ... in order of first appearance.
 
->>> assign_classes(["Paris", "paris.", "Lyon", ""], "text")
-([0, 0, 1, None], {0: 'Paris', 1: 'Lyon'}, {0: 'paris', 1: 'lyon'})
+>>> assign_classes(["Paris", "paris.", "Lyon", "", "Paris, France"], "text")
+([0, 0, 1, None, 0], {0: 'Paris', 1: 'Lyon'}, {0: ['paris', 'paris france'], 1: ['lyon']})
 """
 
 from __future__ import annotations
@@ -33,19 +34,47 @@ def class_key(answer: str, answer_type: str) -> str | None:
     return key or None
 
 
+def merge_roots(keys: list[str]) -> dict[str, str]:
+    """Map each text key to its root: the shortest other key that it extends word by word
+    ("sofia capital" -> "sofia", "washington d c" -> "washington"). Number keys stay apart.
+
+    Gold answers play no part, so right and wrong answers merge alike.
+
+    >>> merge_roots(["washington", "washington d c", "new york", "#14"])
+    {'#14': '#14', 'new york': 'new york', 'washington': 'washington', 'washington d c': 'washington'}
+    """
+    roots: dict[str, str] = {}
+    for key in sorted(set(keys), key=lambda k: (len(k.split()), k)):
+        root = key
+        if not key.startswith("#"):
+            words = key.split()
+            for n in range(1, len(words)):
+                prefix = " ".join(words[:n])
+                if prefix in roots:
+                    root = roots[prefix]
+                    break
+        roots[key] = root
+    return dict(sorted(roots.items()))
+
+
 def assign_classes(answers: list[str], answer_type: str):
-    """Class id per answer (None = no answer), canonical form per class, key per class."""
+    """Class id per answer (None = no answer), canonical form per class (its most frequent
+    surface form), and the keys each class holds (its root first)."""
+    keys = [class_key(a, answer_type) for a in answers]
+    roots = merge_roots([k for k in keys if k is not None])
+    root_to_id: dict[str, int] = {}
     ids: list[int | None] = []
-    key_to_id: dict[str, int] = {}
     forms: dict[int, Counter] = {}
-    for answer in answers:
-        key = class_key(answer, answer_type)
+    members: dict[int, list[str]] = {}
+    for answer, key in zip(answers, keys):
         if key is None:
             ids.append(None)
             continue
-        cid = key_to_id.setdefault(key, len(key_to_id))
+        cid = root_to_id.setdefault(roots[key], len(root_to_id))
         forms.setdefault(cid, Counter())[answer.strip()] += 1
+        held = members.setdefault(cid, [roots[key]])
+        if key not in held:
+            held.append(key)
         ids.append(cid)
     canonical = {cid: c.most_common(1)[0][0] for cid, c in forms.items()}
-    keys = {cid: key for key, cid in key_to_id.items()}
-    return ids, canonical, keys
+    return ids, canonical, members

@@ -15,7 +15,7 @@ from .cluster import assign_classes
 from .extract import extract_answer
 from .tracking import Tracker, experiment_name
 
-EXTRACTOR = "rules-v1"  # extract.py + cluster.py; bump when their behaviour changes
+EXTRACTOR = "rules-v2"  # extract.py + cluster.py; bump when their behaviour changes
 
 
 class GradingError(RuntimeError):
@@ -23,8 +23,8 @@ class GradingError(RuntimeError):
 
 
 def classify_question(texts: list[str], style: str, answer_type: str):
-    """Pure: (extracted answer per sample, class id per sample, canonical per class, key per
-    class)."""
+    """Pure: (extracted answer per sample, class id per sample, canonical per class, member keys
+    per class)."""
     extracted = [extract_answer(t, style) for t in texts]
     ids, canonical, keys = assign_classes(extracted, answer_type)
     return extracted, ids, canonical, keys
@@ -85,10 +85,10 @@ def _grade(con, db_path, mlflow_uri, run, judge) -> str:
                     if cid is not None:
                         counts[cid] += 1
                 for cid, form in canonical.items():
-                    verdict = judge.judge(form, tuple(q["answers"]), q["answer_type"])
+                    verdict = judge.judge(form, tuple(q["answers"]), q["answer_type"], keys[cid])
                     class_rows.append(dict(
                         grading_id=grading_id, question_id=qid, class_id=cid, canonical=form,
-                        class_key=keys[cid], n_samples=counts[cid], correct=verdict.correct,
+                        class_key=keys[cid][0], member_keys=keys[cid], n_samples=counts[cid], correct=verdict.correct,
                         judge_output=verdict.output))
             with store.transaction(con):
                 store.insert_rows(con, "sample_classes", sample_rows)

@@ -3,10 +3,13 @@
 A judge is named and versioned; gradings record both. The embedded judges are deterministic:
 
 - ``exact``: the paper's definition: the gold answers go through the same map B, and a class is
-  correct when its key equals a gold answer's key (normalised alias match for text, numeric
-  equality for numbers).
+  correct when one of its keys equals a gold answer's key (normalised alias match for text,
+  numeric equality for numbers).
 - ``contains``: more lenient for text: also correct when a gold alias appears as whole words
-  inside the answer ("Paris, France" for "Paris"); numbers as in ``exact``.
+  inside the class's canonical answer ("in Paris" for "Paris"); numbers as in ``exact``.
+
+A judge sees a class as its canonical answer (most frequent surface form) and the keys of its
+members.
 """
 
 from __future__ import annotations
@@ -31,17 +34,20 @@ class Judge:
     def config(self) -> dict:
         return {"name": self.name, "version": self.version}
 
-    def judge(self, answer: str, gold: tuple[str, ...], answer_type: str) -> Verdict:
+    def judge(self, answer: str, gold: tuple[str, ...], answer_type: str,
+              keys: list[str] | None = None) -> Verdict:
+        """``keys``: the class's member keys (default: the answer's own key)."""
         raise NotImplementedError
 
 
 class ExactJudge(Judge):
     name = "exact"
+    version = "2"  # 2: any member key of the class may match
 
-    def judge(self, answer, gold, answer_type):
-        key = class_key(answer, answer_type)
+    def judge(self, answer, gold, answer_type, keys=None):
+        held = set(keys) if keys else {class_key(answer, answer_type)} - {None}
         for g in gold:
-            if key is not None and key == class_key(g, answer_type):
+            if class_key(g, answer_type) in held:
                 return Verdict(True, f"matches gold {g!r}")
         return Verdict(False, "no gold answer matches")
 
@@ -49,8 +55,8 @@ class ExactJudge(Judge):
 class ContainsJudge(ExactJudge):
     name = "contains"
 
-    def judge(self, answer, gold, answer_type):
-        verdict = super().judge(answer, gold, answer_type)
+    def judge(self, answer, gold, answer_type, keys=None):
+        verdict = super().judge(answer, gold, answer_type, keys)
         if verdict.correct or answer_type == "number":
             return verdict
         text = f" {normalize_text(answer)} "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,8 @@ def _converted_folder(b: BundledModel) -> Path:
     if (target / "model.safetensors").exists():
         return target
     gguf = b.gguf_path()
+    print(f"workbench: converting {b.name} from {gguf.name} to {target} (once; ~1 min)",
+          file=sys.stderr, flush=True)
     convert_gguf(gguf, target)
     return target
 
@@ -121,6 +124,9 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
     """Dequantize a GGUF file into a safetensors folder, atomically (tmp folder then rename)."""
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.enable_progress_bar()
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
@@ -149,6 +155,10 @@ def load(info: ModelInfo, dtype: str = "float32"):
     """Load (model, tokenizer) for sampling; errors name the model."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a second's load needs no bar; conversion keeps its own
+    hf_logging.set_verbosity_error()
 
     try:
         tok = AutoTokenizer.from_pretrained(info.source)

@@ -51,7 +51,13 @@ class StageRun:
 
 class Tracker:
     def __init__(self, uri: str, artifact_root: Path):
+        import logging
+
         from mlflow.tracking import MlflowClient
+
+        # MLflow announces its own schema set-up at INFO; the workbench reports what matters.
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
         self.uri = uri
         self.artifact_root = Path(artifact_root)

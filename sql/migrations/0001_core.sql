@@ -103,7 +103,8 @@ CREATE TABLE class_grades (
     question_id    VARCHAR NOT NULL,
     class_id       INTEGER NOT NULL,
     canonical      VARCHAR NOT NULL,      -- the class's most frequent surface form
-    class_key      VARCHAR NOT NULL,      -- the normalised key that defines the class
+    class_key      VARCHAR NOT NULL,      -- the class's root key (normalised form or #number)
+    member_keys    VARCHAR[] NOT NULL,    -- every key merged into the class, root first
     n_samples      INTEGER NOT NULL,
     correct        BOOLEAN,               -- NULL: the judge gave no verdict
     judge_output   VARCHAR,

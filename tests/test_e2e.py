@@ -1,0 +1,77 @@
+"""End to end with the bundled models, through the installed `workbench` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+WORKBENCH = str(Path(sys.executable).with_name("workbench"))
+
+
+def wb(*args, env, timeout=600):
+    proc = subprocess.run([WORKBENCH, *map(str, args)], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {**os.environ, "WORKBENCH_DB": str(tmp_path / "runs" / "workbench.duckdb"),
+            "COLUMNS": "200"}
+
+
+@pytest.mark.parametrize("model,dataset,style,extra", [
+    ("gemma-3-270m", "bundled:capitals@6", "concise", []),
+    ("smollm2-135m-instruct", "bundled:arithmetic@4", "cot", ["--max-new-tokens", "32"]),
+])
+def test_bundled_model_through_all_stages(env, model, dataset, style, extra):
+    wb("run", "--model", model, "--dataset", dataset, "--style", style, "-m", 5,
+       "--bootstrap", 50, *extra, env=env)
+    runs = json.loads(wb("sql", "SELECT * FROM run_progress", "--format", "json", env=env))
+    assert len(runs) == 1 and runs[0]["status"] == "FINISHED"
+    assert runs[0]["stored_samples"] == runs[0]["planned_samples"] == 5 * int(dataset[-1])
+    metrics = json.loads(wb("sql", "SELECT metric, value FROM run_metrics", "--format", "json",
+                            env=env))
+    values = {m["metric"]: m["value"] for m in metrics}
+    assert set(values) == {"accuracy", "confidence", "smece", "ece", "brier", "auroc"}
+    assert 0.2 <= values["confidence"] <= 1.0  # M = 5: the plurality holds at least 1/5
+    texts = json.loads(wb("sql", "SELECT text FROM samples", "--format", "json", env=env))
+    assert sum(bool(t["text"].strip()) for t in texts) >= len(texts) // 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ui_serves_the_mlflow_store(env, tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen([WORKBENCH, "ui", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                time.sleep(1)
+        else:
+            pytest.fail("the MLflow UI did not answer within 90 s")
+        assert (tmp_path / "runs" / "mlflow.db").exists()
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
