@@ -60,6 +60,8 @@ def test_grade_score_runs_show_sql(graded_store, mlflow_uri):
     assert json.loads(result.output)["samples_stored"] == 20
     result = invoke("sql", "SELECT count(*) AS n FROM samples", "--format", "json", env=env)
     assert json.loads(result.output) == [{"n": 20}]
+    result = invoke("sql", "SELECT run_id FROM runs", "--format", "csv", env=env)
+    assert result.output == f"run_id\n{run_id}\n"  # plain lines, usable in $(...)
 
 
 def test_sql_is_read_only_unless_write(graded_store):

@@ -86,3 +86,14 @@ def test_migration_files_are_numbered(tmp_path):
     (tmp_path / "oops.sql").write_text("SELECT 1;")
     with pytest.raises(StoreError, match="NNNN_name.sql"):
         db.migrations(tmp_path)
+
+
+def test_a_failed_bulk_insert_reports_its_own_error(tmp_path):
+    from workbench import store
+
+    con = db.connect(tmp_path / "wb.duckdb")
+    with pytest.raises(duckdb.Error, match="no_such_column"):
+        with store.transaction(con):
+            store.insert_rows(con, "datasets", [{"no_such_column": 1}])
+    assert con.execute("SELECT count(*) FROM datasets").fetchall() == [(0,)]
+    con.close()

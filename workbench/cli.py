@@ -195,7 +195,7 @@ def sql(query: str = typer.Argument(..., help="SQL to run"),
     elif fmt == "csv":
         import csv
 
-        w = csv.writer(sys.stdout)
+        w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(cols)
         w.writerows(rows)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from contextlib import contextmanager
 
+import duckdb
 import pyarrow as pa
 
 from .datasets import Dataset
@@ -43,7 +44,10 @@ def insert_rows(con, table: str, rows: list[dict]) -> int:
     try:
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _wb_rows")
     finally:
-        con.unregister("_wb_rows")
+        try:
+            con.unregister("_wb_rows")
+        except duckdb.Error:  # an aborted transaction refuses it; the insert's error matters
+            pass
     return len(rows)
 
 
