@@ -17,13 +17,13 @@ from pathlib import Path
 import duckdb
 
 from . import config, db, store
-from .generation import GenerateRequest, generate
+from .generation import GenerateRequest, ResumeError, generate, resume
 from .grading import grade
 from .metrics import Estimate
 from .scoring import metrics_of, question_table, score
 
-__all__ = ["GenerateRequest", "generate", "grade", "score", "run_all", "RunResult", "list_runs",
-           "show", "metrics", "query", "questions"]
+__all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
+           "list_runs", "show", "metrics", "query", "questions", "doctor", "ResumeError"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,23 @@ def questions(grading_id: str, db_path: Path | None = None) -> list[dict]:
     con = _read(db_path)
     try:
         return question_table(con, grading_id)
+    finally:
+        con.close()
+
+
+def doctor(*, fix: bool = False, db_path: Path | None = None,
+           mlflow_uri: str | None = None) -> list:
+    """Check the store; with ``fix``, stages stuck RUNNING are marked FAILED (here and in
+    MLflow) first."""
+    from . import doctor as checks
+    from .recovery import open_writer
+
+    if fix:
+        con, _, _ = open_writer(db_path, mlflow_uri)
+    else:
+        con = _read(db_path)
+    try:
+        return checks.check(con)
     finally:
         con.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from functools import wraps
@@ -18,6 +19,7 @@ from rich.table import Table
 from . import api, config
 from .datasets import DatasetError
 from .db import StoreError
+from .generation import ResumeError
 from .grading import GradingError
 from .judges import UnknownJudge
 from .models import ModelError
@@ -38,7 +40,7 @@ DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB",
 MlflowOpt = typer.Option(None, "--mlflow-uri", envvar="WORKBENCH_MLFLOW_URI",
                          help="MLflow tracking URI [default: sqlite:///<db folder>/mlflow.db]")
 USER_ERRORS = (DatasetError, ModelError, StoreError, NotFound, UnknownJudge, GradingError,
-               ScoringError, ValueError, api.QueryError)
+               ScoringError, ResumeError, ValueError, api.QueryError)
 
 
 def friendly(fn):
@@ -54,17 +56,37 @@ def friendly(fn):
 
 
 def _request(model, dataset, style, samples, shots, temperature, top_p, top_k, max_new_tokens,
-             seed, prompt_format, kind, skip_bad_rows) -> api.GenerateRequest:
+             seed, prompt_format, kind, skip_bad_rows, batch_questions, resume
+             ) -> api.GenerateRequest:
     return api.GenerateRequest(model=model, dataset=dataset, style=style, samples=samples,
                                shots=shots, temperature=temperature, top_p=top_p, top_k=top_k,
                                max_new_tokens=max_new_tokens, seed=seed,
                                prompt_format=prompt_format, kind=kind,
-                               skip_bad_rows=skip_bad_rows)
+                               skip_bad_rows=skip_bad_rows, chunk_size=batch_questions,
+                               resume=resume)
 
 
-def _progress_bar():
-    return Progress(TextColumn("sampling"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("questions"), TimeElapsedColumn(), console=err)
+class _Sampling:
+    """Live progress: a bar on a terminal, a plain line per committed chunk elsewhere (logs)."""
+
+    def __enter__(self):
+        self.bar = None
+        if err.is_terminal:
+            self.bar = Progress(TextColumn("sampling"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("questions"), TimeElapsedColumn(), console=err)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("sampling", total=None)
+        return self
+
+    def __call__(self, done: int, total: int):
+        if self.bar:
+            self.bar.update(self.task, completed=done, total=total)
+        else:
+            print(f"sampled {done}/{total} questions", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.__exit__(*exc)
 
 
 # Shared generation options, declared once.
@@ -84,6 +106,10 @@ SeedOpt = typer.Option(0, "--seed")
 FormatOpt = typer.Option(None, "--prompt-format", help="completion | chat [default: inferred]")
 KindOpt = typer.Option(None, "--kind", help="base | sft | rl | reasoning [default: inferred]")
 SkipOpt = typer.Option(False, "--skip-bad-rows", help="run the dataset's good rows only")
+BatchOpt = typer.Option(8, "--batch-questions",
+                        help="questions sampled and committed together")
+ResumeOpt = typer.Option(False, "--resume", help="finish the newest unfinished run with the "
+                         "same settings instead of starting a new one")
 
 
 @app.command()
@@ -93,16 +119,26 @@ def generate(model: str = ModelOpt, dataset: str = DatasetOpt, style: str = Styl
              temperature: float = TempOpt, top_p: float = TopPOpt, top_k: int = TopKOpt,
              max_new_tokens: Optional[int] = MaxTokOpt, seed: int = SeedOpt,
              prompt_format: Optional[str] = FormatOpt, kind: Optional[str] = KindOpt,
-             skip_bad_rows: bool = SkipOpt, db: Optional[Path] = DbOpt,
+             skip_bad_rows: bool = SkipOpt, batch_questions: int = BatchOpt,
+             resume: bool = ResumeOpt, db: Optional[Path] = DbOpt,
              mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 1: sample M answers per question; prints the run id."""
     req = _request(model, dataset, style, samples, shots, temperature, top_p, top_k,
-                   max_new_tokens, seed, prompt_format, kind, skip_bad_rows)
-    with _progress_bar() as bar:
-        task = bar.add_task("sampling", total=None)
-        run_id = api.generate(req, db_path=db, mlflow_uri=mlflow_uri,
-                              progress=lambda d, t: bar.update(task, completed=d, total=t),
+                   max_new_tokens, seed, prompt_format, kind, skip_bad_rows, batch_questions,
+                   resume)
+    with _Sampling() as progress:
+        run_id = api.generate(req, db_path=db, mlflow_uri=mlflow_uri, progress=progress,
                               log=lambda s: err.print(s))
+    out.print(run_id)
+
+
+@app.command("resume")
+@friendly
+def resume_cmd(run_id: str, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Finish a run that stopped part-way: samples only what is missing."""
+    with _Sampling() as progress:
+        api.resume(run_id, db_path=db, mlflow_uri=mlflow_uri, progress=progress,
+                   log=lambda s: err.print(s))
     out.print(run_id)
 
 
@@ -142,18 +178,18 @@ def run_cmd(model: str = ModelOpt, dataset: str = DatasetOpt, style: str = Style
             temperature: float = TempOpt, top_p: float = TopPOpt, top_k: int = TopKOpt,
             max_new_tokens: Optional[int] = MaxTokOpt, seed: int = SeedOpt,
             prompt_format: Optional[str] = FormatOpt, kind: Optional[str] = KindOpt,
-            skip_bad_rows: bool = SkipOpt,
+            skip_bad_rows: bool = SkipOpt, batch_questions: int = BatchOpt,
+            resume: bool = ResumeOpt,
             judge: str = typer.Option("exact", "--judge"),
             bootstrap: int = typer.Option(1000, "--bootstrap"),
             db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """generate → grade → score in one go."""
     req = _request(model, dataset, style, samples, shots, temperature, top_p, top_k,
-                   max_new_tokens, seed, prompt_format, kind, skip_bad_rows)
-    with _progress_bar() as bar:
-        task = bar.add_task("sampling", total=None)
+                   max_new_tokens, seed, prompt_format, kind, skip_bad_rows, batch_questions,
+                   resume)
+    with _Sampling() as progress:
         res = api.run_all(req, judge, n_bootstrap=bootstrap, db_path=db, mlflow_uri=mlflow_uri,
-                          progress=lambda d, t: bar.update(task, completed=d, total=t),
-                          log=lambda s: err.print(s))
+                          progress=progress, log=lambda s: err.print(s))
     out.print(f"run {res.run_id}  grading {res.grading_id}  score {res.score_id}")
     _print_metrics(res.score_id, db)
 
@@ -184,12 +220,14 @@ def show(item_id: str, db: Optional[Path] = DbOpt):
 
 @app.command()
 @friendly
-def sql(query: str = typer.Argument(..., help="SQL to run"),
+def sql(query: str = typer.Argument(..., help="SQL to run; ? marks a bound parameter"),
+        param: list[str] = typer.Option([], "--param", "-p",
+                                        help="a value for the next ?, bound (never pasted)"),
         write: bool = typer.Option(False, "--write", help="allow writes (default: read-only)"),
         fmt: str = typer.Option("table", "--format", help="table | csv | json"),
         db: Optional[Path] = DbOpt):
     """Run SQL on the store, read-only unless --write."""
-    cols, rows = api.query(query, write=write, db_path=db)
+    cols, rows = api.query(query, list(param), write=write, db_path=db)
     if fmt == "json":
         out.print_json(json.dumps([dict(zip(cols, r)) for r in rows], default=str))
     elif fmt == "csv":
@@ -205,6 +243,21 @@ def sql(query: str = typer.Argument(..., help="SQL to run"),
         for r in rows:
             table.add_row(*[str(v) for v in r])
         out.print(table)
+
+
+@app.command()
+@friendly
+def doctor(fix: bool = typer.Option(False, "--fix", help="mark stages stuck RUNNING as FAILED"),
+           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Check the store: schema, stuck stages, samples versus plan, orphan rows."""
+    findings = api.doctor(fix=fix, db_path=db, mlflow_uri=mlflow_uri)
+    style = {"ok": "green", "warn": "yellow", "error": "red"}
+    for f in findings:
+        out.print(f"[{style[f.level]}]{f.level:5}[/] {f.what}" + (f"\n      → {f.fix}"
+                                                                  if f.fix else ""),
+                  highlight=False)
+    if any(f.level == "error" for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -234,5 +287,11 @@ def demo(questions: int = typer.Option(40, "--questions", help="questions per da
              mlflow_uri=mlflow_uri, console=out)
 
 
-if __name__ == "__main__":  # pragma: no cover
+def main():  # pragma: no cover - the console script
+    # A polite stop (SIGTERM) unwinds like Ctrl-C, so the stage is marked FAILED, not left RUNNING.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,5 +1,6 @@
 """Open the DuckDB store and bring its schema up to date.
 
+Every connection holds the store's lock (``lock.py``): one writer or many readers at a time.
 Migrations are the numbered files ``sql/migrations/NNNN_name.sql``; each runs once, inside a
 transaction together with its record in ``schema_migrations``, so a failing migration leaves the
 store as it was. Named views (``sql/views/*.sql``) are (re)created after migrating. Every writer
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from .lock import StoreBusy, StoreLock
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -43,18 +46,50 @@ def migrations(folder: Path | None = None) -> list[Migration]:
     return found
 
 
+class Connection:
+    """A DuckDB connection that holds the store's lock until it is closed."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, lock: StoreLock, path: Path):
+        self._con, self._lock, self.path = con, lock, path
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def execute(self, *args, **kwargs):
+        return self._con.execute(*args, **kwargs)
+
+    def close(self) -> None:
+        try:
+            self._con.close()
+        finally:
+            self._lock.release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def connect(path: Path, *, read_only: bool = False, migrations_dir: Path | None = None,
-            views_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the store; a writer also applies pending migrations and refreshes the views."""
+            views_dir: Path | None = None) -> Connection:
+    """Open the store (one writer, or any number of readers); a writer also applies pending
+    migrations and refreshes the views."""
     path = Path(path)
     if read_only and not path.exists():
         raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        lock = StoreLock(path, exclusive=not read_only).acquire()
+    except StoreBusy as exc:
+        raise StoreError(str(exc)) from None
+    try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
+        lock.release()
         raise StoreError(f"cannot open {path} as a DuckDB store: {exc}") from exc
+    wrapped = Connection(con, lock, path)
     try:
         if read_only:
             check_version(con, path, migrations(migrations_dir))
@@ -62,9 +97,9 @@ def connect(path: Path, *, read_only: bool = False, migrations_dir: Path | None 
             migrate(con, path, migrations_dir)
             create_views(con, views_dir)
     except BaseException:
-        con.close()
+        wrapped.close()
         raise
-    return con
+    return wrapped
 
 
 def applied_versions(con) -> list[int]:

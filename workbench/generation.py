@@ -1,24 +1,35 @@
 """Stage 1: sample M answers per question from a model variant and store one row per sample.
 
-Everything that can be wrong with the request (dataset, parameters, model) is checked before the
-store is touched. Samples are committed a chunk of questions at a time, so a crash loses at most
-the chunk in flight.
+Everything that can be wrong with a request (dataset, parameters, model) is checked before the
+store is touched. Questions are sampled in fixed chunks by position, and each chunk's rows are
+committed at once, keyed by (run, question, sample index): a crash loses at most the chunk in
+flight, and ``resume`` redoes exactly the missing chunks. Because each chunk and each question's
+random generator depend only on the run's settings, a resumed run holds the same samples as an
+uninterrupted one.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, config, datasets, db, models, prompts, store
+from . import __version__, datasets, models, prompts, store
+from .datasets import Dataset, Question
+from .recovery import ensure_writable, open_writer
 from .sampler import LocalSampler, SamplingParams
 from .tracking import Tracker, experiment_name, git_sha
 
 Progress = Callable[[int, int], None]
 
 DEFAULT_MAX_NEW_TOKENS = {"concise": 16, "sentence": 40, "cot": 160}
+
+
+class ResumeError(RuntimeError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -36,11 +47,40 @@ class GenerateRequest:
     prompt_format: str | None = None  # completion | chat; inferred from the model
     kind: str | None = None  # base | sft | rl | reasoning; inferred for bundled models
     skip_bad_rows: bool = False
+    chunk_size: int = 8  # questions sampled (and committed) together
+    resume: bool = False  # finish the newest unfinished run with these settings, if any
+
+
+@dataclass
+class Job:
+    """Everything needed to sample a run's questions."""
+
+    info: models.ModelInfo
+    plan: prompts.PromptPlan
+    params: SamplingParams
+    built: list[tuple[Question, str]]  # questions in run order, with their prompts
+    chunk_size: int
+    sampler: LocalSampler
+
+    def chunks(self) -> list[list[tuple[Question, str]]]:
+        c = self.chunk_size
+        return [self.built[i:i + c] for i in range(0, len(self.built), c)]
+
+
+def _prepare(info: models.ModelInfo, ds: Dataset, questions, plan, params, chunk_size,
+             log) -> Job:
+    if chunk_size <= 0:
+        raise ValueError(f"--batch-questions must be ≥ 1, got {chunk_size}")
+    log(f"loading {info.name} ({info.kind}, {info.prompt_format} prompts)")
+    model, tokenizer = models.load(info)
+    built = [(q, prompts.build_prompt(plan, ds, q, tokenizer)) for q in questions]
+    return Job(info, plan, params, built, chunk_size, LocalSampler(model, tokenizer))
 
 
 def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: str | None = None,
              progress: Progress | None = None, log: Callable[[str], None] = lambda s: None) -> str:
-    """Run the generation stage; returns the new run id."""
+    """Run the generation stage; returns the run id (an existing one when resuming)."""
+    ensure_writable(db_path)
     ds = datasets.load(req.dataset, skip_bad_rows=req.skip_bad_rows)
     if req.style not in prompts.STYLES:
         raise ValueError(f"--style {req.style!r} is not one of {', '.join(prompts.STYLES)}")
@@ -51,48 +91,79 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
         n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
         max_new_tokens=req.max_new_tokens or DEFAULT_MAX_NEW_TOKENS[req.style],
         stop=plan.stop, seed=req.seed)
-    log(f"loading {info.name} ({info.kind}, {info.prompt_format} prompts)")
-    model, tokenizer = models.load(info)
-    sampler = LocalSampler(model, tokenizer)
-    # Build every prompt before the store is touched: a bad plan fails here.
-    built = [(q, prompts.build_prompt(plan, ds, q, tokenizer)) for q in ds.questions]
+    # The model loads and every prompt is built before the store is touched.
+    job = _prepare(info, ds, ds.questions, plan, params, req.chunk_size, log)
 
-    db_path = config.db_path(db_path)
-    con = db.connect(db_path)
+    con, path, uri = open_writer(db_path, mlflow_uri)
     try:
-        return _run(con, db_path, mlflow_uri, req, ds, info, plan, params, sampler, built,
-                    progress)
+        if req.resume:
+            found = _unfinished_twin(con, job, ds.dataset_id)
+            if found:
+                log(f"resuming {found}")
+                _resume(con, path, uri, found, job, progress)
+                return found
+        return _new_run(con, path, uri, ds, job, progress)
     finally:
         con.close()
 
 
-def _run(con, db_path, mlflow_uri, req, ds, info, plan, params, sampler, built, progress):
+def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None = None,
+           progress: Progress | None = None, log: Callable[[str], None] = lambda s: None) -> str:
+    """Finish a run that stopped part-way: sample only its missing chunks."""
+    ensure_writable(db_path)
+    con, path, uri = open_writer(db_path, mlflow_uri)
+    try:
+        run = store.one(con, "runs", "run_id", run_id)
+        if run["status"] == "FINISHED":
+            log(f"{run_id} is already FINISHED")
+            return run_id
+        ds, questions = _stored_dataset(con, run)
+        info = (models.resolve(run["model"], run["model_kind"], run["prompt_format"])
+                if run["model"] in models.BUNDLED else
+                models.ModelInfo(run["model"], run["model_source"], run["model_kind"],
+                                 run["prompt_format"]))
+        plan = prompts.PromptPlan(run["style"], run["prompt_format"], run["shots"], run["seed"])
+        params = SamplingParams(
+            n=run["samples_per_question"], temperature=run["temperature"], top_p=run["top_p"],
+            top_k=run["top_k"], max_new_tokens=run["max_new_tokens"], stop=tuple(run["stop"]),
+            seed=run["seed"])
+        job = _prepare(info, ds, questions, plan, params, run["chunk_size"] or 8, log)
+        _resume(con, path, uri, run_id, job, progress)
+        return run_id
+    finally:
+        con.close()
+
+
+def _new_run(con, path, uri, ds: Dataset, job: Job, progress) -> str:
     ds_id = store.ensure_dataset(con, ds)
     run_id = store.new_id("run")
+    info, plan, params = job.info, job.plan, job.params
     with store.transaction(con):
         store.insert_rows(con, "runs", [dict(
             run_id=run_id, status="RUNNING", model=info.name, model_source=info.source,
             model_kind=info.kind, prompt_format=info.prompt_format, backend="transformers",
-            style=plan.style, shots=plan.shots, dataset_id=ds_id, n_questions=len(built),
+            style=plan.style, shots=plan.shots, dataset_id=ds_id, n_questions=len(job.built),
             samples_per_question=params.n, temperature=params.temperature, top_p=params.top_p,
             top_k=params.top_k, max_new_tokens=params.max_new_tokens, stop=list(params.stop),
-            seed=params.seed, package_version=__version__, git_sha=git_sha())])
+            seed=params.seed, package_version=__version__, git_sha=git_sha(),
+            pid=os.getpid(), host=socket.gethostname(), chunk_size=job.chunk_size)])
         store.insert_rows(con, "run_questions", [
-            dict(run_id=run_id, question_id=q.id, position=i) for i, (q, _) in enumerate(built)])
-    tracker = Tracker(config.mlflow_uri(db_path, mlflow_uri), config.artifacts_dir(db_path))
+            dict(run_id=run_id, question_id=q.id, position=i)
+            for i, (q, _) in enumerate(job.built)])
+    tracker = Tracker(uri, path.parent / "artifacts")
     mlflow_params = dict(
         stage="generate", run_id=run_id, model=info.name, model_kind=info.kind,
         prompt_format=info.prompt_format, style=plan.style, shots=plan.shots,
-        dataset=ds.name, dataset_id=ds_id, n_questions=len(built), samples=params.n,
+        dataset=ds.name, dataset_id=ds_id, n_questions=len(job.built), samples=params.n,
         temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
-        max_new_tokens=params.max_new_tokens, seed=params.seed, backend="transformers")
+        max_new_tokens=params.max_new_tokens, seed=params.seed, backend="transformers",
+        chunk_size=job.chunk_size)
     try:
         with tracker.stage(experiment_name(ds.name), f"generate {info.name} {plan.style}",
                            mlflow_params, {"workbench.run_id": run_id,
                                            "workbench.stage": "generate"}) as ml:
             store.set_mlflow_run(con, "runs", "run_id", run_id, ml.run_id)
-            stats = _sample_all(con, run_id, sampler, plan, params, built, progress)
-            ml.log_metrics(stats)
+            ml.log_metrics(_sample_missing(con, run_id, job, progress))
         store.set_status(con, "runs", "run_id", run_id, "FINISHED")
     except BaseException as exc:
         store.set_status(con, "runs", "run_id", run_id, "FAILED", repr(exc)[:2000])
@@ -100,33 +171,98 @@ def _run(con, db_path, mlflow_uri, req, ds, info, plan, params, sampler, built, 
     return run_id
 
 
-def _sample_all(con, run_id, sampler, plan, params, built, progress, chunk: int = 8) -> dict:
-    """Sample fixed chunks of questions (by position) and commit each chunk's rows at once.
+def _resume(con, path, uri, run_id: str, job: Job, progress) -> None:
+    run = store.one(con, "runs", "run_id", run_id)
+    _check_prompts(con, run_id, job)
+    con.execute("UPDATE runs SET status = 'RUNNING', error = NULL, pid = ?, host = ? "
+                "WHERE run_id = ?", [os.getpid(), socket.gethostname(), run_id])
+    tracker = Tracker(uri, path.parent / "artifacts")
+    try:
+        with tracker.resume(run["mlflow_run_id"]) as ml:
+            stats = _sample_missing(con, run_id, job, progress)
+            ml.log_metrics({f"resumed_{k}": v for k, v in stats.items()})
+        store.set_status(con, "runs", "run_id", run_id, "FINISHED")
+    except BaseException as exc:
+        store.set_status(con, "runs", "run_id", run_id, "FAILED", repr(exc)[:2000])
+        raise
 
-    Chunks depend only on the run's question order, so the same seed gives the same samples.
-    """
-    add_special = plan.prompt_format == "completion"  # chat templates carry their own BOS
+
+def _sample_missing(con, run_id: str, job: Job, progress) -> dict:
+    """Sample every chunk that lacks any of its rows, replacing what little it had, and commit
+    each chunk in one transaction."""
+    stored = dict(con.execute("SELECT question_id, count(*) FROM samples WHERE run_id = ? "
+                              "GROUP BY question_id", [run_id]).fetchall())
+    chunks = job.chunks()
+    todo = [c for c in chunks if any(stored.get(q.id, 0) != job.params.n for q, _ in c)]
+    add_special = job.plan.prompt_format == "completion"  # chat templates carry their own BOS
     n_tokens = n_samples = n_length = 0
+    done_questions = len(job.built) - sum(len(c) for c in todo)
     start = time.perf_counter()
-    for lo in range(0, len(built), chunk):
-        part = built[lo:lo + chunk]
-        items = [(q.id, sampler.encode(prompt, add_special_tokens=add_special))
+    for part in todo:
+        items = [(q.id, job.sampler.encode(prompt, add_special_tokens=add_special))
                  for q, prompt in part]
-        results = sampler.sample_batch(items, params)
+        results = job.sampler.sample_batch(items, job.params)
         rows = [dict(run_id=run_id, question_id=q.id, sample_idx=i, prompt=prompt, text=c.text,
                      n_tokens=c.n_tokens, logprob=c.logprob, finish_reason=c.finish_reason,
                      latency_s=c.latency_s)
                 for (q, prompt), completions in zip(part, results)
                 for i, c in enumerate(completions)]
         with store.transaction(con):
+            ids = [q.id for q, _ in part]
+            con.execute("DELETE FROM samples WHERE run_id = ? AND list_contains(?, question_id)",
+                        [run_id, ids])
             store.insert_rows(con, "samples", rows)
         n_samples += len(rows)
         n_tokens += sum(r["n_tokens"] for r in rows)
         n_length += sum(r["finish_reason"] == "length" for r in rows)
+        done_questions += len(part)
         if progress:
-            progress(lo + len(part), len(built))
+            progress(done_questions, len(job.built))
     elapsed = time.perf_counter() - start
-    return {"samples": n_samples, "generated_tokens": n_tokens, "seconds": elapsed,
+    return {"samples": n_samples, "chunks": len(todo), "generated_tokens": n_tokens,
+            "seconds": elapsed,
             "samples_per_s": n_samples / elapsed if elapsed else 0.0,
             "tokens_per_s": n_tokens / elapsed if elapsed else 0.0,
             "truncated_share": n_length / n_samples if n_samples else 0.0}
+
+
+def _stored_dataset(con, run) -> tuple[Dataset, list[Question]]:
+    """The run's dataset as stored (questions and few-shot pool), and its questions in order."""
+    def question(r):
+        return Question(r["question_id"], r["question"], tuple(r["answers"]), r["answer_type"],
+                        r["sentence"], r["rationale"])
+
+    rows = store.rows(con, "SELECT * FROM questions WHERE dataset_id = ? ORDER BY position",
+                      [run["dataset_id"]])
+    test = [question(r) for r in rows if r["split"] == "test"]
+    pool = [question(r) for r in rows if r["split"] == "fewshot"]
+    ds = Dataset(store.dataset_name(con, run["dataset_id"]), "store", tuple(test), tuple(pool))
+    by_id = {q.id: q for q in test}
+    order = [r[0] for r in con.execute("SELECT question_id FROM run_questions WHERE run_id = ? "
+                                       "ORDER BY position", [run["run_id"]]).fetchall()]
+    return ds, [by_id[q] for q in order]
+
+
+def _check_prompts(con, run_id: str, job: Job) -> None:
+    stored = dict(con.execute("SELECT question_id, any_value(prompt) FROM samples "
+                              "WHERE run_id = ? GROUP BY question_id", [run_id]).fetchall())
+    for q, prompt in job.built:
+        if q.id in stored and stored[q.id] != prompt:
+            raise ResumeError(f"run {run_id}: the prompt for question {q.id} would differ from "
+                              "the stored one (the code or the model's template changed), so "
+                              "resuming would mix two prompt versions; start a new run")
+
+
+def _unfinished_twin(con, job: Job, dataset_id: str) -> str | None:
+    """The newest unfinished run with exactly these settings."""
+    p, plan = job.params, job.plan
+    found = store.first(con, """
+        SELECT run_id FROM runs
+        WHERE status <> 'FINISHED' AND model = ? AND prompt_format = ? AND style = ?
+          AND shots = ? AND dataset_id = ? AND n_questions = ? AND samples_per_question = ?
+          AND temperature = ? AND top_p = ? AND top_k = ? AND max_new_tokens = ? AND seed = ?
+          AND coalesce(chunk_size, 8) = ?
+        ORDER BY created_at DESC LIMIT 1""",
+        [job.info.name, plan.prompt_format, plan.style, plan.shots, dataset_id, len(job.built),
+         p.n, p.temperature, p.top_p, p.top_k, p.max_new_tokens, p.seed, job.chunk_size])
+    return found[0] if found else None

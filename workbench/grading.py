@@ -7,12 +7,15 @@ with another judge adds a grading and never touches samples or earlier gradings.
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections import defaultdict
 from pathlib import Path
 
-from . import config, db, judges, store
+from . import config, judges, store
 from .cluster import assign_classes
 from .extract import extract_answer
+from .recovery import open_writer
 from .tracking import Tracker, experiment_name
 
 EXTRACTOR = "rules-v2"  # extract.py + cluster.py; bump when their behaviour changes
@@ -34,13 +37,13 @@ def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None
           mlflow_uri: str | None = None) -> str:
     """Grade a finished run; returns the new grading id."""
     judge = judges.get(judge_name)
-    db_path = config.db_path(db_path)
-    con = db.connect(db_path)
+    con, db_path, mlflow_uri = open_writer(db_path, mlflow_uri)
     try:
         run = store.one(con, "runs", "run_id", run_id)
         if run["status"] != "FINISHED":
-            raise GradingError(f"run {run_id} is {run['status']}, not FINISHED; "
-                               "finish or resume it before grading")
+            why = f" ({run['error']})" if run["error"] else ""
+            raise GradingError(f"run {run_id} is {run['status']}{why}, not FINISHED; "
+                               f"`workbench resume {run_id}` finishes it")
         return _grade(con, db_path, mlflow_uri, run, judge)
     finally:
         con.close()
@@ -60,8 +63,9 @@ def _grade(con, db_path, mlflow_uri, run, judge) -> str:
     grading_id = store.new_id("grd")
     store.insert_rows(con, "gradings", [dict(
         grading_id=grading_id, run_id=run["run_id"], status="RUNNING", extractor=EXTRACTOR,
-        judge=judge.name, judge_version=judge.version, judge_config=json.dumps(judge.config()))])
-    tracker = Tracker(config.mlflow_uri(db_path, mlflow_uri), config.artifacts_dir(db_path))
+        judge=judge.name, judge_version=judge.version, judge_config=json.dumps(judge.config()),
+        pid=os.getpid(), host=socket.gethostname())])
+    tracker = Tracker(mlflow_uri, config.artifacts_dir(db_path))
     dataset = store.dataset_name(con, run["dataset_id"])
     params = dict(stage="grade", grading_id=grading_id, run_id=run["run_id"],
                   model=run["model"], style=run["style"], dataset=dataset,

@@ -164,6 +164,11 @@ def load(info: ModelInfo, dtype: str = "float32"):
         tok = AutoTokenizer.from_pretrained(info.source)
         model = AutoModelForCausalLM.from_pretrained(info.source, dtype=getattr(torch, dtype))
     except Exception as exc:  # noqa: BLE001 - re-raised with the model named
+        if info.source == info.name:  # neither bundled nor a local folder: a hub id
+            raise ModelError(
+                f"model {info.name!r} is not a bundled model ({', '.join(BUNDLED)}) nor a local "
+                f"folder, and loading it as a Hugging Face hub id failed: "
+                f"{str(exc).splitlines()[0][:300]}") from exc
         raise ModelError(f"model {info.name!r} failed to load from {info.source}: {exc}") from exc
     model.eval()
     return model, tok

@@ -7,11 +7,14 @@ answer class has no verdict (a judge error) are left out and counted.
 from __future__ import annotations
 
 import csv
+import os
+import socket
 from pathlib import Path
 
 import numpy as np
 
-from . import config, db, diagram, metrics, store
+from . import config, diagram, metrics, store
+from .recovery import open_writer
 from .tracking import Tracker, experiment_name
 
 
@@ -33,8 +36,7 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
         raise ValueError(f"--bootstrap must be ≥ 0, got {n_bootstrap}")
     if bins <= 0:
         raise ValueError(f"--bins must be ≥ 1, got {bins}")
-    db_path = config.db_path(db_path)
-    con = db.connect(db_path)
+    con, db_path, mlflow_uri = open_writer(db_path, mlflow_uri)
     try:
         grading = store.one(con, "gradings", "grading_id", grading_id)
         if grading["status"] != "FINISHED":
@@ -59,8 +61,8 @@ def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins) -> str:
     store.insert_rows(con, "scores", [dict(
         score_id=score_id, grading_id=grading["grading_id"], status="RUNNING",
         n_questions=len(kept), n_excluded=len(table) - len(kept), n_bootstrap=n_bootstrap,
-        ece_bins=bins, seed=seed)])
-    tracker = Tracker(config.mlflow_uri(db_path, mlflow_uri), config.artifacts_dir(db_path))
+        ece_bins=bins, seed=seed, pid=os.getpid(), host=socket.gethostname())])
+    tracker = Tracker(mlflow_uri, config.artifacts_dir(db_path))
     params = dict(stage="score", score_id=score_id, grading_id=grading["grading_id"],
                   run_id=run["run_id"], model=run["model"], model_kind=run["model_kind"],
                   style=run["style"], dataset=dataset, samples=run["samples_per_question"],

@@ -73,13 +73,13 @@ class Tracker:
 
     @contextmanager
     def stage(self, experiment: str, run_name: str, params: dict, tags: dict):
+        """A new MLflow run for a stage: FINISHED on a clean exit, FAILED on any exception."""
         from mlflow.entities import Param, RunTag
 
         exp_id = self.experiment_id(experiment)
         all_tags = {"workbench.version": __version__, **tags}
         run = self.client.create_run(exp_id, run_name=run_name)
-        handle = StageRun(self.client, run.info.run_id)
-        try:
+        with self._guard(run.info.run_id) as handle:
             params = {**params, "package_version": __version__, "git_sha": git_sha() or "unknown"}
             self.client.log_batch(
                 run.info.run_id,
@@ -87,10 +87,27 @@ class Tracker:
                 tags=[RunTag(k, str(v)) for k, v in all_tags.items()],
             )
             yield handle
+
+    @contextmanager
+    def resume(self, mlflow_run_id: str):
+        """Reopen a stage's MLflow run (RUNNING again) to finish it."""
+        self.client.update_run(mlflow_run_id, status="RUNNING")
+        with self._guard(mlflow_run_id) as handle:
+            yield handle
+
+    @contextmanager
+    def _guard(self, run_id: str):
+        try:
+            yield StageRun(self.client, run_id)
         except BaseException as exc:
             try:
-                self.client.set_tag(run.info.run_id, "workbench.error", repr(exc)[:5000])
+                self.client.set_tag(run_id, "workbench.error", repr(exc)[:5000])
             finally:
-                self.client.set_terminated(run.info.run_id, "FAILED")
+                self.client.set_terminated(run_id, "FAILED")
             raise
-        self.client.set_terminated(run.info.run_id, "FINISHED")
+        self.client.set_terminated(run_id, "FINISHED")
+
+    def fail_runs(self, run_ids: list[str], reason: str) -> None:
+        for run_id in run_ids:
+            self.client.set_tag(run_id, "workbench.error", reason)
+            self.client.set_terminated(run_id, "FAILED")

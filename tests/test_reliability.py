@@ -1,0 +1,260 @@
+"""Crashes, resumes, one writer, bad input and safe SQL, with real processes where it matters."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from mlflow.tracking import MlflowClient
+
+from workbench import api, db
+from workbench.db import StoreError
+from workbench.generation import GenerateRequest
+
+from conftest import write_jsonl
+from synthetic import CAPS, TEXTS, make_run
+
+WORKBENCH = str(Path(sys.executable).with_name("workbench"))
+N_QUESTIONS, M, CHUNK = 96, 4, 4
+
+
+@pytest.fixture(scope="module")
+def long_dataset(tmp_path_factory) -> Path:
+    rows = [{"id": f"f{i}", "question": f"What is {i} plus 1?", "answer": str(i + 1),
+             "split": "fewshot"} for i in range(6)]
+    rows += [{"id": f"q{i:03d}", "question": f"What is {i} plus {i % 7}?",
+              "answer": str(i + i % 7)} for i in range(N_QUESTIONS)]
+    return write_jsonl(tmp_path_factory.mktemp("data") / "long.jsonl", rows)
+
+
+def _generate_args(model, dataset, db_path, mlflow_uri):
+    return ["generate", "--model", model, "--dataset", dataset, "--samples", M,
+            "--max-new-tokens", 40, "--batch-questions", CHUNK, "--seed", 5, "--db", db_path,
+            "--mlflow-uri", mlflow_uri]
+
+
+def _kill_after_first_chunks(args, chunks: int = 2) -> int:
+    """Start `workbench generate`, SIGKILL it once `chunks` chunks are committed."""
+    proc = subprocess.Popen([WORKBENCH, *map(str, args)], stderr=subprocess.PIPE, text=True,
+                            stdout=subprocess.DEVNULL)
+    want = f"sampled {chunks * CHUNK}/{N_QUESTIONS} questions"
+    for line in proc.stderr:
+        if line.strip() == want:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    return proc.returncode
+
+
+def _samples(db_path):
+    con = db.connect(db_path, read_only=True)
+    try:
+        return con.execute("SELECT question_id, sample_idx, text, n_tokens, round(logprob, 4), "
+                           "finish_reason FROM samples ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+def _status(db_path):
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute("SELECT run_id, status, mlflow_run_id FROM runs").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_model, long_dataset, tmp_path_factory, mlflow_uri):
+    """The same run, uninterrupted."""
+    path = tmp_path_factory.mktemp("ref") / "wb.duckdb"
+    api.generate(GenerateRequest(str(tiny_model), str(long_dataset), samples=M, max_new_tokens=40,
+                                 chunk_size=CHUNK, seed=5), db_path=path, mlflow_uri=mlflow_uri)
+    return _samples(path)
+
+
+def test_sigkill_then_resume_gives_exactly_the_uninterrupted_samples(
+        tiny_model, long_dataset, tmp_path, mlflow_uri, reference):
+    path = tmp_path / "wb.duckdb"
+    _kill_after_first_chunks(_generate_args(tiny_model, long_dataset, path, mlflow_uri))
+    partial = _samples(path)
+    assert 0 < len(partial) < N_QUESTIONS * M and len(partial) % (CHUNK * M) == 0
+    (run_id, status, ml_id), = _status(path)
+    assert status == "RUNNING"  # nobody has looked yet
+    assert MlflowClient(mlflow_uri).get_run(ml_id).info.status == "RUNNING"
+
+    # doctor (read-only) names the stuck run and the way out
+    doc = subprocess.run([WORKBENCH, "doctor", "--db", path], capture_output=True, text=True)
+    assert doc.returncode == 1 and run_id in doc.stdout and f"workbench resume {run_id}" in doc.stdout
+
+    res = subprocess.run([WORKBENCH, "resume", run_id, "--db", path, "--mlflow-uri", mlflow_uri],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert _samples(path) == reference  # exactly N×M, no duplicates, the same samples
+    assert _status(path) == [(run_id, "FINISHED", ml_id)]
+    assert MlflowClient(mlflow_uri).get_run(ml_id).info.status == "FINISHED"
+
+
+def test_rerunning_with_resume_finishes_the_killed_run(tiny_model, long_dataset, tmp_path,
+                                                        mlflow_uri, reference):
+    path = tmp_path / "wb.duckdb"
+    args = _generate_args(tiny_model, long_dataset, path, mlflow_uri)
+    _kill_after_first_chunks(args)
+    (run_id, _, ml_id), = _status(path)
+    res = subprocess.run([WORKBENCH, *map(str, args), "--resume"], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == run_id  # the same run, not a new one
+    assert _samples(path) == reference
+    assert _status(path) == [(run_id, "FINISHED", ml_id)]
+
+
+def test_a_dead_run_is_marked_failed_by_the_next_writer(tiny_model, long_dataset, tmp_path,
+                                                        mlflow_uri):
+    path = tmp_path / "wb.duckdb"
+    _kill_after_first_chunks(_generate_args(tiny_model, long_dataset, path, mlflow_uri))
+    (run_id, _, ml_id), = _status(path)
+    fix = subprocess.run([WORKBENCH, "doctor", "--fix", "--db", path, "--mlflow-uri",
+                          mlflow_uri], capture_output=True, text=True)
+    assert "is FAILED with" in fix.stdout  # now a failed, resumable run
+    (_, status, _), = _status(path)
+    assert status == "FAILED"
+    assert MlflowClient(mlflow_uri).get_run(ml_id).info.status == "FAILED"
+    con = duckdb.connect(str(path), read_only=True)
+    assert "gone" in con.execute("SELECT error FROM runs").fetchall()[0][0]
+    con.close()
+
+
+@pytest.fixture
+def held_store(tmp_path):
+    """A store held open for writing by another process until the test ends."""
+    path = tmp_path / "wb.duckdb"
+    make_run(path, CAPS, TEXTS)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from workbench import db; c = db.connect(sys.argv[1]);"
+         " print('ready', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "ready"
+    yield path, holder.pid
+    holder.stdin.close()
+    holder.wait(timeout=30)
+
+
+def test_a_second_writer_is_refused_at_once_naming_file_and_holder(held_store, tiny_model,
+                                                                   small_dataset, mlflow_uri):
+    path, pid = held_store
+    start = time.perf_counter()
+    with pytest.raises(StoreError) as info:
+        api.generate(GenerateRequest(str(tiny_model), str(small_dataset), samples=2),
+                     db_path=path, mlflow_uri=mlflow_uri)
+    assert time.perf_counter() - start < 1.0
+    assert str(path) in str(info.value) and f"PID {pid}" in str(info.value)
+    for args in (["grade", "run_x"], ["score", "grd_x"], ["sql", "SELECT 1"], ["runs"]):
+        res = subprocess.run([WORKBENCH, *args, "--db", str(path)], capture_output=True,
+                             text=True)
+        assert res.returncode == 1 and f"PID {pid}" in res.stderr, (args, res.stderr)
+
+
+def test_readers_work_while_nobody_writes_and_block_writers_briefly(tmp_path, mlflow_uri):
+    path = tmp_path / "wb.duckdb"
+    run_id = make_run(path, CAPS, TEXTS)
+    reader = db.connect(path, read_only=True)
+    second_reader = db.connect(path, read_only=True)  # readers share
+    with pytest.raises(StoreError, match="open for reading"):
+        api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
+    reader.close()
+    second_reader.close()
+    api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
+
+
+def _dump(path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        ).fetchall()]
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    finally:
+        con.close()
+
+
+def test_bad_input_changes_nothing_stored(tmp_path, tiny_model, mlflow_uri):
+    path = tmp_path / "wb.duckdb"
+    run_id = make_run(path, CAPS, TEXTS)
+    api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
+    before = _dump(path)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "no gold"}\n{"question": "ok?", "answer": "y"}\n')
+    empty = tmp_path / "empty.csv"
+    empty.write_text("question,answer\n")
+    cases = [
+        (["generate", "--model", tiny_model, "--dataset", bad], "row 1"),
+        (["generate", "--model", tiny_model, "--dataset", empty], "empty"),
+        (["generate", "--model", tiny_model, "--dataset", "bundled:capitals@2", "-m", "0"], "≥ 1"),
+        (["generate", "--model", "no-such-model-xyz", "--dataset", "bundled:capitals@2"],
+         "not a bundled model"),
+        (["generate", "--model", tmp_path, "--dataset", "bundled:capitals@2"], "config.json"),
+        (["grade", run_id, "--judge", "oracle"], "unknown judge"),
+        (["grade", "run_nope"], "run_nope"),
+        (["score", "grd_nope"], "grd_nope"),
+        (["resume", "run_nope"], "run_nope"),
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WORKBENCH_MLFLOW_URI": mlflow_uri}
+    for args, message in cases:
+        res = subprocess.run([WORKBENCH, *map(str, args), "--db", str(path)], capture_output=True,
+                             text=True, env=env)
+        assert res.returncode == 1, (args, res.stdout, res.stderr)
+        assert message in res.stderr and "Traceback" not in res.stderr, (args, res.stderr)
+    assert _dump(path) == before
+
+
+def test_not_duckdb_and_newer_schema_are_refused(tmp_path):
+    text = tmp_path / "notes.duckdb"
+    text.write_text("hello\n" * 100)
+    res = subprocess.run([WORKBENCH, "runs", "--db", text], capture_output=True, text=True)
+    assert res.returncode == 1 and "notes.duckdb" in res.stderr
+    assert text.read_text() == "hello\n" * 100
+    newer = tmp_path / "newer.duckdb"
+    db.connect(newer).close()
+    con = duckdb.connect(str(newer))
+    con.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')")
+    con.close()
+    res = subprocess.run([WORKBENCH, "grade", "run_x", "--db", newer], capture_output=True,
+                         text=True)
+    assert res.returncode == 1 and "newer than this workbench" in res.stderr
+
+
+def test_sql_binds_user_values(tmp_path):
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    path = tmp_path / "wb.duckdb"
+    run_id = make_run(path, CAPS, TEXTS)
+    run = CliRunner().invoke
+    ok = run(app, ["sql", "SELECT count(*) AS n FROM runs WHERE run_id = ?", "-p", run_id,
+                   "--format", "json", "--db", str(path)])
+    assert json.loads(ok.output) == [{"n": 1}]
+    sneaky = run(app, ["sql", "SELECT count(*) AS n FROM runs WHERE run_id = ?", "-p",
+                       "x' OR '1'='1", "--format", "json", "--db", str(path)])
+    assert json.loads(sneaky.output) == [{"n": 0}]
+
+
+def test_doctor_on_a_healthy_store_and_on_missing_samples(tmp_path, mlflow_uri):
+    path = tmp_path / "wb.duckdb"
+    run_id = make_run(path, CAPS, TEXTS)
+    findings = api.doctor(db_path=path)
+    assert [f.level for f in findings] == ["ok", "ok"]
+    con = db.connect(path)
+    con.execute("DELETE FROM samples WHERE question_id = 'fr' AND sample_idx = 4")
+    con.close()
+    errors = [f for f in api.doctor(db_path=path) if f.level == "error"]
+    assert len(errors) == 1 and "19 of 20 samples" in errors[0].what
+    assert f"workbench resume {run_id}" in errors[0].fix
