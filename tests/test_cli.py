@@ -12,7 +12,8 @@ from workbench.cli import app
 from synthetic import CAPS, TEXTS, make_run
 
 runner = CliRunner()
-COMMANDS = ["generate", "grade", "score", "run", "runs", "show", "sql", "ui", "demo"]
+COMMANDS = ["generate", "resume", "grade", "score", "run", "runs", "show", "sql", "doctor", "ui",
+            "demo"]
 
 
 def invoke(*args, env=None):
