@@ -136,3 +136,33 @@ def test_top_p_keeps_the_smallest_set_reaching_p():
 def test_bad_params_rejected(bad):
     with pytest.raises(ValueError):
         SamplingParams(**bad)
+
+
+@pytest.mark.parametrize("top_k", [0, 40])
+def test_two_level_draw_matches_its_distribution_across_blocks(top_k):
+    """Vocabulary of 5000 (ten 512-blocks, the last padded): 20000 draws against the exact
+    (optionally top-k truncated) softmax."""
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(5000, generator=gen, dtype=torch.float64) * 2.5
+    probs = logits.softmax(-1)
+    if top_k:
+        keep = torch.topk(logits, top_k).indices
+        probs = torch.zeros_like(probs).index_fill_(0, keep, 1.0) * probs
+        probs /= probs.sum()
+    rows = logits.float().expand(20000, -1)
+    tok, lp = draw(rows, SamplingParams(n=1, top_k=top_k), [torch.Generator().manual_seed(1)],
+                   [0] * 20000)
+    assert torch.allclose(lp.double(), logits.log_softmax(-1)[tok], atol=1e-5)
+    counts = np.bincount(tok.numpy(), minlength=5000)
+    assert counts[probs.numpy() == 0].sum() == 0
+    order = np.argsort(-probs.numpy())
+    top = order[:30]
+    rest = order[30:]
+    observed = np.append(counts[top], counts[rest].sum())
+    expected = np.append(probs.numpy()[top], probs.numpy()[rest].sum()) * 20000
+    keep = expected > 5
+    if (~keep).any():
+        observed = np.append(observed[keep], observed[~keep].sum())
+        expected = np.append(expected[keep], expected[~keep].sum())
+    expected *= observed.sum() / expected.sum()
+    assert stats.chisquare(observed, expected).pvalue > 1e-3

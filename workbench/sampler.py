@@ -67,30 +67,52 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
     return logits
 
 
+BLOCK = 512  # vocabulary block for two-level inverse-CDF sampling
+
+
 def draw(logits: torch.Tensor, params: SamplingParams, gens: list[torch.Generator],
          groups: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """Sample one token per row, exactly, by inverse CDF; returns (tokens, model logprobs).
 
     Row r draws its uniform from ``gens[groups[r]]`` (its question's generator), so a question's
-    samples do not depend on the other rows. The CDF is accumulated in float64. Logprobs are
-    under the model's own distribution (temperature 1, untruncated).
+    samples do not depend on the other rows. Two levels keep it to about two passes over the
+    vocabulary: float64 sums of 512-token blocks pick a block, then a float64 cumulative sum
+    inside that block picks the token. Logprobs are under the model's own distribution
+    (temperature 1, untruncated).
     """
     logits = logits.float()
-    lse = logits.logsumexp(-1, keepdim=True)
+    peak = logits.amax(-1, keepdim=True)
     if params.temperature == 0:
         tok = logits.argmax(-1, keepdim=True)
+        lse = peak + (logits - peak).exp_().sum(-1, keepdim=True).log_()
         return tok[:, 0], (logits.gather(-1, tok) - lse)[:, 0]
-    if params.temperature == 1.0 and not params.top_k and params.top_p >= 1.0:
-        probs = (logits - lse).exp_()
-    else:
-        probs = filter_logits(logits, params.temperature, params.top_k, params.top_p).softmax(-1)
-    cdf = probs.double().cumsum_(-1)
-    u = torch.empty(len(groups), 1, dtype=torch.float64)
+    exact = params.temperature == 1.0 and not params.top_k and params.top_p >= 1.0
+    weights = (logits - peak).exp_()  # unnormalised probabilities, max 1
+    lse = peak + weights.sum(-1, keepdim=True, dtype=torch.float64).log_().float()
+    if not exact:
+        weights = filter_logits(logits, params.temperature, params.top_k, params.top_p)
+        weights = (weights - weights.amax(-1, keepdim=True)).exp_()
+    tok = _inverse_cdf(weights, gens, groups)
+    return tok, (logits.gather(-1, tok[:, None]) - lse)[:, 0]
+
+
+def _inverse_cdf(weights: torch.Tensor, gens, groups) -> torch.Tensor:
+    rows, vocab = weights.shape
+    pad = (-vocab) % BLOCK
+    blocks = torch.nn.functional.pad(weights, (0, pad)).view(rows, -1, BLOCK)
+    block_cdf = blocks.sum(-1, dtype=torch.float64).cumsum_(-1)
+    u = torch.empty(rows, 1, dtype=torch.float64)
     for r, g in enumerate(groups):
         u[r, 0] = torch.rand(1, generator=gens[g], dtype=torch.float64)
-    u.mul_(cdf[:, -1:])
-    tok = torch.searchsorted(cdf, u, right=True).clamp_(max=logits.shape[-1] - 1)
-    return tok[:, 0], (logits.gather(-1, tok) - lse)[:, 0]
+    u.mul_(block_cdf[:, -1:])
+    b = torch.searchsorted(block_cdf, u, right=True).clamp_(max=block_cdf.shape[-1] - 1)
+    before = torch.where(b > 0, block_cdf.gather(-1, (b - 1).clamp_(min=0)), 0.0)
+    inner = blocks.gather(1, b[:, :, None].expand(-1, -1, BLOCK))[:, 0].double().cumsum_(-1)
+    i = torch.searchsorted(inner, u - before, right=True).clamp_(max=BLOCK - 1)
+    tok = (b * BLOCK + i)[:, 0]
+    # Only if the block sum and the in-block sum round apart (odds ~1e-16) can the draw run past
+    # the block's last token; the clamp keeps it inside the vocabulary.
+    return torch.minimum(tok, torch.full_like(tok, vocab - 1))
 
 
 class LocalSampler:
