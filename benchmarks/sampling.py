@@ -100,6 +100,8 @@ def main():
     ap.add_argument("--max-new-tokens", type=int, default=10)
     ap.add_argument("--shots", type=int, default=2)
     ap.add_argument("--skip-plain", action="store_true")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                    help="also time the workbench sampler with bfloat16 weights")
     args = ap.parse_args()
 
     info = models.resolve(args.model)
@@ -120,6 +122,10 @@ def main():
 
     run_workbench(sampler, items[:1], SamplingParams(n=2, max_new_tokens=2))  # warm-up
     results = {"workbench": run_workbench(sampler, items, params)}
+    if args.bf16:
+        bf16 = LocalSampler(*models.load(info, "bfloat16"))
+        run_workbench(bf16, items[:1], SamplingParams(n=2, max_new_tokens=2))
+        results["workbench bfloat16"] = run_workbench(bf16, items, params)
     if not args.skip_plain:
         results["transformers generate"] = run_plain(model, tok, items, params)
     gguf = models.BUNDLED[info.name].gguf_path() if info.name in models.BUNDLED else None
@@ -136,10 +142,11 @@ def main():
         useful = prompt_tokens * body + tokens * (body + head)
         print(f"{name:24} {samples:8d} {tokens:7d} {secs:8.2f} {samples / secs:10.2f} "
               f"{tokens / secs:9.1f} {useful / secs / 1e9:15.1f} {useful / secs / peak:8.1%}")
-    ours = results["workbench"][2] / results["workbench"][0]
-    for name, (secs, _, samples) in results.items():
-        if name != "workbench":
-            print(f"workbench / {name}: {ours / (samples / secs):.2f}x samples/s")
+    rate = {name: samples / secs for name, (secs, _, samples) in results.items()}
+    for ours in ("workbench", "workbench bfloat16"):
+        for peer in ("transformers generate", "llama.cpp"):
+            if ours in rate and peer in rate:
+                print(f"{ours} / {peer}: {rate[ours] / rate[peer]:.2f}x samples/s")
 
 
 if __name__ == "__main__":

@@ -166,3 +166,53 @@ def test_two_level_draw_matches_its_distribution_across_blocks(top_k):
         expected = np.append(expected[keep], expected[~keep].sum())
     expected *= observed.sum() / expected.sum()
     assert stats.chisquare(observed, expected).pvalue > 1e-3
+
+
+@pytest.fixture(scope="module")
+def sharp_sampler(tmp_path_factory):
+    """A tiny model with a peaked next-token distribution, so classes repeat often."""
+    from conftest import build_tiny_model
+
+    folder = build_tiny_model(tmp_path_factory.mktemp("sharp") / "m", seed=0, head_scale=40.0)
+    return LocalSampler(AutoModelForCausalLM.from_pretrained(folder).eval(),
+                        AutoTokenizer.from_pretrained(folder))
+
+
+def _class_table(sampler, ids, texts_a, texts_b):
+    from workbench.cluster import assign_classes
+    from workbench.extract import extract_answer
+
+    answers = [extract_answer(t, "concise") for t in texts_a + texts_b]
+    classes, _, _ = assign_classes(answers, "text")
+    labels = np.array([-1 if c is None else c for c in classes])
+    a, b = labels[:len(texts_a)], labels[len(texts_a):]
+    values, totals = np.unique(labels, return_counts=True)
+    common = values[totals >= 20]  # pool rare classes so every cell has enough mass
+    table = np.array([[np.sum(x == v) for v in common] + [np.sum(~np.isin(x, common))]
+                      for x in (a, b)])
+    return table[:, table.sum(0) > 0]
+
+
+def test_class_frequencies_match_plain_generate(sharp_sampler):
+    """Speed never changes the science: the classes of 3000 samples from the workbench sampler
+    and 3000 from plain `generate(do_sample=True, top_k=0)` come from one distribution (a
+    chi-square test of homogeneity, seeded). The same test rejects our sampler run at
+    temperature 0.8, so it has the power to notice a wrong distribution."""
+    s = sharp_sampler
+    ids = s.encode("Q: name a letter\nA:")
+    n, new = 3000, 2
+    torch.manual_seed(2)
+    with torch.no_grad():
+        out = s.model.generate(torch.tensor([ids]), do_sample=True, temperature=1.0, top_k=0,
+                               top_p=1.0, num_return_sequences=n, max_new_tokens=new,
+                               pad_token_id=s.pad_id)
+    plain = s.tokenizer.batch_decode(out[:, len(ids):], skip_special_tokens=True)
+
+    def ours(temperature):
+        params = SamplingParams(n=n, max_new_tokens=new, seed=2, temperature=temperature)
+        return [c.text for c in s.sample(ids, params, "homogeneity")]
+
+    table = _class_table(s, ids, ours(1.0), plain)
+    assert table.shape[1] >= 5, "the test needs several classes to have power"
+    assert stats.chi2_contingency(table).pvalue > 1e-3
+    assert stats.chi2_contingency(_class_table(s, ids, ours(0.8), plain)).pvalue < 1e-6

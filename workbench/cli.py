@@ -56,14 +56,14 @@ def friendly(fn):
 
 
 def _request(model, dataset, style, samples, shots, temperature, top_p, top_k, max_new_tokens,
-             seed, prompt_format, kind, skip_bad_rows, batch_questions, resume
+             seed, prompt_format, kind, skip_bad_rows, batch_questions, resume, dtype
              ) -> api.GenerateRequest:
     return api.GenerateRequest(model=model, dataset=dataset, style=style, samples=samples,
                                shots=shots, temperature=temperature, top_p=top_p, top_k=top_k,
                                max_new_tokens=max_new_tokens, seed=seed,
                                prompt_format=prompt_format, kind=kind,
                                skip_bad_rows=skip_bad_rows, chunk_size=batch_questions,
-                               resume=resume)
+                               resume=resume, dtype=dtype)
 
 
 class _Sampling:
@@ -108,6 +108,8 @@ KindOpt = typer.Option(None, "--kind", help="base | sft | rl | reasoning [defaul
 SkipOpt = typer.Option(False, "--skip-bad-rows", help="run the dataset's good rows only")
 BatchOpt = typer.Option(8, "--batch-questions",
                         help="questions sampled and committed together")
+DtypeOpt = typer.Option("float32", "--dtype", help="float32 (the checkpoint as converted) | "
+                        "bfloat16 (faster on CPUs with bf16 units; rounds weights)")
 ResumeOpt = typer.Option(False, "--resume", help="finish the newest unfinished run with the "
                          "same settings instead of starting a new one")
 
@@ -120,12 +122,12 @@ def generate(model: str = ModelOpt, dataset: str = DatasetOpt, style: str = Styl
              max_new_tokens: Optional[int] = MaxTokOpt, seed: int = SeedOpt,
              prompt_format: Optional[str] = FormatOpt, kind: Optional[str] = KindOpt,
              skip_bad_rows: bool = SkipOpt, batch_questions: int = BatchOpt,
-             resume: bool = ResumeOpt, db: Optional[Path] = DbOpt,
+             resume: bool = ResumeOpt, dtype: str = DtypeOpt, db: Optional[Path] = DbOpt,
              mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 1: sample M answers per question; prints the run id."""
     req = _request(model, dataset, style, samples, shots, temperature, top_p, top_k,
                    max_new_tokens, seed, prompt_format, kind, skip_bad_rows, batch_questions,
-                   resume)
+                   resume, dtype)
     with _Sampling() as progress:
         run_id = api.generate(req, db_path=db, mlflow_uri=mlflow_uri, progress=progress,
                               log=lambda s: err.print(s))
@@ -179,14 +181,14 @@ def run_cmd(model: str = ModelOpt, dataset: str = DatasetOpt, style: str = Style
             max_new_tokens: Optional[int] = MaxTokOpt, seed: int = SeedOpt,
             prompt_format: Optional[str] = FormatOpt, kind: Optional[str] = KindOpt,
             skip_bad_rows: bool = SkipOpt, batch_questions: int = BatchOpt,
-            resume: bool = ResumeOpt,
+            resume: bool = ResumeOpt, dtype: str = DtypeOpt,
             judge: str = typer.Option("exact", "--judge"),
             bootstrap: int = typer.Option(1000, "--bootstrap"),
             db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """generate → grade → score in one go."""
     req = _request(model, dataset, style, samples, shots, temperature, top_p, top_k,
                    max_new_tokens, seed, prompt_format, kind, skip_bad_rows, batch_questions,
-                   resume)
+                   resume, dtype)
     with _Sampling() as progress:
         res = api.run_all(req, judge, n_bootstrap=bootstrap, db_path=db, mlflow_uri=mlflow_uri,
                           progress=progress, log=lambda s: err.print(s))

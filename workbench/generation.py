@@ -48,6 +48,7 @@ class GenerateRequest:
     kind: str | None = None  # base | sft | rl | reasoning; inferred for bundled models
     skip_bad_rows: bool = False
     chunk_size: int = 8  # questions sampled (and committed) together
+    dtype: str = "float32"  # float32 | bfloat16
     resume: bool = False  # finish the newest unfinished run with these settings, if any
 
 
@@ -61,6 +62,7 @@ class Job:
     built: list[tuple[Question, str]]  # questions in run order, with their prompts
     chunk_size: int
     sampler: LocalSampler
+    dtype: str = "float32"
 
     def chunks(self) -> list[list[tuple[Question, str]]]:
         c = self.chunk_size
@@ -68,13 +70,13 @@ class Job:
 
 
 def _prepare(info: models.ModelInfo, ds: Dataset, questions, plan, params, chunk_size,
-             log) -> Job:
+             dtype, log) -> Job:
     if chunk_size <= 0:
         raise ValueError(f"--batch-questions must be ≥ 1, got {chunk_size}")
-    log(f"loading {info.name} ({info.kind}, {info.prompt_format} prompts)")
-    model, tokenizer = models.load(info)
+    log(f"loading {info.name} ({info.kind}, {info.prompt_format} prompts, {dtype})")
+    model, tokenizer = models.load(info, dtype)
     built = [(q, prompts.build_prompt(plan, ds, q, tokenizer)) for q in questions]
-    return Job(info, plan, params, built, chunk_size, LocalSampler(model, tokenizer))
+    return Job(info, plan, params, built, chunk_size, LocalSampler(model, tokenizer), dtype)
 
 
 def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: str | None = None,
@@ -92,7 +94,7 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
         max_new_tokens=req.max_new_tokens or DEFAULT_MAX_NEW_TOKENS[req.style],
         stop=plan.stop, seed=req.seed)
     # The model loads and every prompt is built before the store is touched.
-    job = _prepare(info, ds, ds.questions, plan, params, req.chunk_size, log)
+    job = _prepare(info, ds, ds.questions, plan, params, req.chunk_size, req.dtype, log)
 
     con, path, uri = open_writer(db_path, mlflow_uri)
     try:
@@ -127,7 +129,8 @@ def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None =
             n=run["samples_per_question"], temperature=run["temperature"], top_p=run["top_p"],
             top_k=run["top_k"], max_new_tokens=run["max_new_tokens"], stop=tuple(run["stop"]),
             seed=run["seed"])
-        job = _prepare(info, ds, questions, plan, params, run["chunk_size"] or 8, log)
+        job = _prepare(info, ds, questions, plan, params, run["chunk_size"] or 8,
+                       run["dtype"] or "float32", log)
         _resume(con, path, uri, run_id, job, progress)
         return run_id
     finally:
@@ -146,7 +149,8 @@ def _new_run(con, path, uri, ds: Dataset, job: Job, progress) -> str:
             samples_per_question=params.n, temperature=params.temperature, top_p=params.top_p,
             top_k=params.top_k, max_new_tokens=params.max_new_tokens, stop=list(params.stop),
             seed=params.seed, package_version=__version__, git_sha=git_sha(),
-            pid=os.getpid(), host=socket.gethostname(), chunk_size=job.chunk_size)])
+            pid=os.getpid(), host=socket.gethostname(), chunk_size=job.chunk_size,
+            dtype=job.dtype)])
         store.insert_rows(con, "run_questions", [
             dict(run_id=run_id, question_id=q.id, position=i)
             for i, (q, _) in enumerate(job.built)])
@@ -157,7 +161,7 @@ def _new_run(con, path, uri, ds: Dataset, job: Job, progress) -> str:
         dataset=ds.name, dataset_id=ds_id, n_questions=len(job.built), samples=params.n,
         temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
         max_new_tokens=params.max_new_tokens, seed=params.seed, backend="transformers",
-        chunk_size=job.chunk_size)
+        chunk_size=job.chunk_size, dtype=job.dtype)
     try:
         with tracker.stage(experiment_name(ds.name), f"generate {info.name} {plan.style}",
                            mlflow_params, {"workbench.run_id": run_id,
@@ -261,8 +265,9 @@ def _unfinished_twin(con, job: Job, dataset_id: str) -> str | None:
         WHERE status <> 'FINISHED' AND model = ? AND prompt_format = ? AND style = ?
           AND shots = ? AND dataset_id = ? AND n_questions = ? AND samples_per_question = ?
           AND temperature = ? AND top_p = ? AND top_k = ? AND max_new_tokens = ? AND seed = ?
-          AND coalesce(chunk_size, 8) = ?
+          AND coalesce(chunk_size, 8) = ? AND coalesce(dtype, 'float32') = ?
         ORDER BY created_at DESC LIMIT 1""",
         [job.info.name, plan.prompt_format, plan.style, plan.shots, dataset_id, len(job.built),
-         p.n, p.temperature, p.top_p, p.top_k, p.max_new_tokens, p.seed, job.chunk_size])
+         p.n, p.temperature, p.top_p, p.top_k, p.max_new_tokens, p.seed, job.chunk_size,
+         job.dtype])
     return found[0] if found else None

@@ -151,8 +151,13 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
     return target
 
 
+DTYPES = ("float32", "bfloat16")
+
+
 def load(info: ModelInfo, dtype: str = "float32"):
     """Load (model, tokenizer) for sampling; errors name the model."""
+    if dtype not in DTYPES:
+        raise ValueError(f"--dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
