@@ -12,10 +12,12 @@ answer is its most frequent surface form. Class ids are 0, 1, ... in order of fi
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 
 from .normalize import last_number, normalize_text, number_key, parse_number
 
 
+@lru_cache(maxsize=1 << 17)
 def class_key(answer: str, answer_type: str) -> str | None:
     """The key that decides class membership; None for an empty (abstaining) answer."""
     if not answer or not answer.strip():

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _ANSWER_LINE = re.compile(r"(?:final answer|answer)\s*(?:is)?\s*[:：]\s*(.+)", re.IGNORECASE)
 _ANSWER_IS = re.compile(r"\b(?:the\s+)?(?:final\s+)?answer\s+is\s*:?\s*(.+)", re.IGNORECASE)
@@ -64,6 +65,7 @@ def answer_span(text: str) -> str:
     return text.strip(_TRAILING).strip()
 
 
+@lru_cache(maxsize=1 << 17)
 def extract_answer(text: str, style: str) -> str:
     """The short answer a response gives; '' when it gives none."""
     if style == "cot":

@@ -21,6 +21,8 @@ _NUMBER_IN_TEXT = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?")
 
 
 def strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
