@@ -5,7 +5,8 @@ from __future__ import annotations
 from workbench import datasets, db, store
 
 
-def make_run(db_path, dataset: datasets.Dataset, texts: dict[str, list[str]], style="concise"):
+def make_run(db_path, dataset: datasets.Dataset, texts: dict[str, list[str]], style="concise",
+             model="synthetic", kind="base"):
     """A FINISHED run whose samples are the given texts (no model involved)."""
     con = db.connect(db_path)
     try:
@@ -13,8 +14,8 @@ def make_run(db_path, dataset: datasets.Dataset, texts: dict[str, list[str]], st
         run_id = store.new_id("run")
         m = len(next(iter(texts.values())))
         store.insert_rows(con, "runs", [dict(
-            run_id=run_id, status="FINISHED", model="synthetic", model_source="-",
-            model_kind="base", prompt_format="completion", backend="none", style=style,
+            run_id=run_id, status="FINISHED", model=model, model_source="-",
+            model_kind=kind, prompt_format="completion", backend="none", style=style,
             shots=0, dataset_id=ds_id, n_questions=len(texts), samples_per_question=m,
             temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=8, stop=[], seed=0,
             package_version="test", git_sha=None)])

@@ -97,3 +97,20 @@ def test_a_failed_bulk_insert_reports_its_own_error(tmp_path):
             store.insert_rows(con, "datasets", [{"no_such_column": 1}])
     assert con.execute("SELECT count(*) FROM datasets").fetchall() == [(0,)]
     con.close()
+
+
+def test_readers_get_this_codes_views_and_refuse_pending_migrations(tmp_path):
+    path = tmp_path / "wb.duckdb"
+    db.connect(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("DROP VIEW variants")  # as if written by older code
+    con.close()
+    reader = db.connect(path, read_only=True)
+    assert reader.execute("SELECT count(*) FROM variants").fetchall() == [(0,)]
+    reader.close()
+    folder = tmp_path / "migrations"
+    shutil.copytree(db.SQL_DIR / "migrations", folder)
+    (folder / "9000_next.sql").write_text("CREATE TABLE later (x INTEGER);")
+    with pytest.raises(StoreError, match=r"needs migrations \[9000\].*doctor --fix"):
+        db.connect(path, read_only=True, migrations_dir=folder)
+    db.connect(path, read_only=True, migrations_dir=folder, allow_pending=True).close()

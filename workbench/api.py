@@ -17,13 +17,15 @@ from pathlib import Path
 import duckdb
 
 from . import config, db, store
+from .comparison import CompareError, compare, diff
 from .generation import GenerateRequest, ResumeError, generate, resume
 from .grading import grade
 from .metrics import Estimate
 from .scoring import metrics_of, question_table, score
 
 __all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
-           "list_runs", "show", "metrics", "query", "questions", "doctor", "ResumeError"]
+           "list_runs", "show", "metrics", "query", "questions", "doctor", "ResumeError", "diff",
+           "compare", "CompareError", "ablation"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,16 @@ def questions(grading_id: str, db_path: Path | None = None) -> list[dict]:
         con.close()
 
 
+def ablation(score_id: str, db_path: Path | None = None) -> list[dict]:
+    """The stored M ablation rows of a score."""
+    con = _read(db_path)
+    try:
+        return store.rows(con, "SELECT m, metric, mean, sd, repeats FROM m_ablation "
+                               "WHERE score_id = ? ORDER BY m, metric", [score_id])
+    finally:
+        con.close()
+
+
 def doctor(*, fix: bool = False, db_path: Path | None = None,
            mlflow_uri: str | None = None) -> list:
     """Check the store; with ``fix``, stages stuck RUNNING are marked FAILED (here and in
@@ -123,7 +135,7 @@ def doctor(*, fix: bool = False, db_path: Path | None = None,
     if fix:
         con, _, _ = open_writer(db_path, mlflow_uri)
     else:
-        con = _read(db_path)
+        con = db.connect(config.db_path(db_path), read_only=True, allow_pending=True)
     try:
         return checks.check(con)
     finally:

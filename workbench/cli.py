@@ -40,7 +40,7 @@ DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB",
 MlflowOpt = typer.Option(None, "--mlflow-uri", envvar="WORKBENCH_MLFLOW_URI",
                          help="MLflow tracking URI [default: sqlite:///<db folder>/mlflow.db]")
 USER_ERRORS = (DatasetError, ModelError, StoreError, NotFound, UnknownJudge, GradingError,
-               ScoringError, ResumeError, ValueError, api.QueryError)
+               ScoringError, ResumeError, ValueError, api.QueryError)  # CompareError: ValueError
 
 
 def friendly(fn):
@@ -165,12 +165,44 @@ def _print_metrics(score_id: str, db: Optional[Path]):
 def score(grading_id: str,
           bootstrap: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples"),
           seed: int = SeedOpt, bins: int = typer.Option(15, "--bins", help="ECE bins"),
+          m: Optional[str] = typer.Option(None, "--m", help="M ablation: comma-separated "
+                                          "sample counts, e.g. 5,10,20 (no new sampling)"),
+          repeats: int = typer.Option(20, "--repeats", help="subsamples per m"),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 3: calibration metrics with bootstrap intervals and a reliability diagram."""
-    score_id = api.score(grading_id, n_bootstrap=bootstrap, seed=seed, bins=bins, db_path=db,
+    ms = _int_list(m, "--m") if m else None
+    score_id = api.score(grading_id, n_bootstrap=bootstrap, seed=seed, bins=bins,
+                         ablation_ms=ms, ablation_repeats=repeats, db_path=db,
                          mlflow_uri=mlflow_uri)
     out.print(score_id)
     _print_metrics(score_id, db)
+    if ms:
+        _print_ablation(api.ablation(score_id, db_path=db), repeats)
+
+
+def _int_list(text: str, flag: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"{flag} {text!r}: expected comma-separated integers") from None
+
+
+def _print_ablation(rows: list[dict], repeats: int):
+    from .metrics import METRICS
+    from .report import LABELS
+
+    table = Table(title=f"M ablation: mean ± sd over {repeats} seeded subsamples per m")
+    table.add_column("m", justify="right")
+    for k in METRICS:
+        table.add_column(LABELS[k], justify="right")
+    by_m: dict[int, dict] = {}
+    for r in rows:
+        by_m.setdefault(r["m"], {})[r["metric"]] = r
+    for mv, cells in sorted(by_m.items()):
+        table.add_row(str(mv), *[("—" if cells[k]["mean"] is None else
+                                  f"{cells[k]['mean']:.3f} ± {cells[k]['sd'] or 0:.3f}")
+                                 for k in METRICS])
+    out.print(table)
 
 
 @app.command("run")
@@ -222,13 +254,27 @@ def show(item_id: str, db: Optional[Path] = DbOpt):
 
 @app.command()
 @friendly
-def sql(query: str = typer.Argument(..., help="SQL to run; ? marks a bound parameter"),
+def sql(query: Optional[str] = typer.Argument(None, help="SQL to run; ? marks a bound "
+                                                   "parameter"),
+        view: Optional[str] = typer.Option(None, "--view", help="run a named view; "
+                                           "`--view list` lists them"),
         param: list[str] = typer.Option([], "--param", "-p",
                                         help="a value for the next ?, bound (never pasted)"),
         write: bool = typer.Option(False, "--write", help="allow writes (default: read-only)"),
         fmt: str = typer.Option("table", "--format", help="table | csv | json"),
         db: Optional[Path] = DbOpt):
     """Run SQL on the store, read-only unless --write."""
+    from . import db as store_db
+
+    named = store_db.views()
+    if view == "list" or (query is None and view is None):
+        for name, about in named.items():
+            out.print(f"[bold]{name}[/]: {about}", highlight=False)
+        return
+    if view is not None:
+        if view not in named:
+            raise ValueError(f"--view {view!r}: no such view; known: {', '.join(named)}")
+        query = f"SELECT * FROM {view}"
     cols, rows = api.query(query, list(param), write=write, db_path=db)
     if fmt == "json":
         out.print_json(json.dumps([dict(zip(cols, r)) for r in rows], default=str))
@@ -245,6 +291,82 @@ def sql(query: str = typer.Argument(..., help="SQL to run; ? marks a bound param
         for r in rows:
             table.add_row(*[str(v) for v in r])
         out.print(table)
+
+
+@app.command("diff")
+@friendly
+def diff_cmd(a: str = typer.Argument(..., help="run or grading id (a run: its newest grading)"),
+             b: str = typer.Argument(...),
+             fmt: str = typer.Option("table", "--format", help="table | json | csv"),
+             bootstrap: int = typer.Option(1000, "--bootstrap"), seed: int = SeedOpt,
+             db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Two runs or gradings side by side over their shared questions: B - A."""
+    from .comparison import diff_record
+
+    ga, gb, d = api.diff(a, b, n_bootstrap=bootstrap, seed=seed, db_path=db,
+                         mlflow_uri=mlflow_uri)
+    record = diff_record(ga, gb, d)
+    if fmt == "json":
+        out.print_json(json.dumps(record, default=str))
+        return
+    if fmt == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["metric", "a", "b", "delta", "ci_low", "ci_high"])
+        for m in d.metrics:
+            w.writerow([m.metric, m.a, m.b, m.delta, m.ci_low, m.ci_high])
+        return
+    from .report import LABELS
+
+    table = Table(title=f"A = {ga['grading_id']} (run {ga['run_id']})  vs  "
+                        f"B = {gb['grading_id']} (run {gb['run_id']}); "
+                        f"{d.n_shared} shared questions")
+    for col in ("metric", "A", "B", "B − A [95% paired bootstrap]"):
+        table.add_column(col, justify="right")
+    for m in d.metrics:
+        table.add_row(LABELS[m.metric], f"{m.a:.3f}", f"{m.b:.3f}",
+                      f"{m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]")
+    out.print(table)
+    cc, cw = d.confidence_correct, d.confidence_wrong
+    out.print(f"answer class changed on {d.class_changed} of {d.n_shared} questions; "
+              f"{d.became_correct} became correct, {d.became_wrong} became wrong"
+              + (f"; {d.n_left_out} shared questions had no verdict" if d.n_left_out else ""))
+    out.print(f"mean confidence of correct answers {cc[0]:.3f} → {cc[1]:.3f}; "
+              f"of wrong answers {cw[0]:.3f} → {cw[1]:.3f}")
+    top = Table(title="largest confidence changes")
+    for col in ("question", "A answer (conf)", "B answer (conf)"):
+        top.add_column(col)
+    mark = {True: "✓", False: "✗", None: "?"}
+    for x, y in d.largest:
+        top.add_row(x.question[:70], f"{x.answer} ({x.confidence:.2f}) {mark[x.correct]}",
+                    f"{y.answer} ({y.confidence:.2f}) {mark[y.correct]}")
+    out.print(top)
+
+
+@app.command()
+@friendly
+def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as stored, e.g. "
+                                        "bundled:capitals (all @N subsets) or bundled:capitals@40"),
+            group_by: str = typer.Option("model,kind,style", "--group-by",
+                                         help="variant fields: model, kind, style, backend, "
+                                              "prompt_format, shots, m, temperature, dtype, judge"),
+            db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Every variant of a dataset side by side, and one PNG overlaying their reliability."""
+    fields = [g.strip() for g in group_by.split(",") if g.strip()]
+    rows, png = api.compare(dataset, fields, db_path=db, mlflow_uri=mlflow_uri)
+    table = Table(title=f"{dataset}: semantic calibration by variant (newest scored run each)")
+    for f in fields:
+        table.add_column(f)
+    for col in ("runs", "smECE", "accuracy", "mean conf", "newest run"):
+        table.add_column(col, justify="right" if col != "newest run" else "left")
+    for r in rows:
+        est = r["metrics"]
+        table.add_row(*[str(v) for v in r["variant"].values()], str(r["runs"]),
+                      fmt_estimate(est.get("smece")), fmt_estimate(est.get("accuracy")),
+                      fmt_estimate(est.get("confidence")), r["run_id"])
+    out.print(table)
+    out.print(f"overlaid reliability diagrams: {png}")
 
 
 @app.command()

@@ -72,9 +72,11 @@ class Connection:
 
 
 def connect(path: Path, *, read_only: bool = False, migrations_dir: Path | None = None,
-            views_dir: Path | None = None) -> Connection:
+            views_dir: Path | None = None, allow_pending: bool = False) -> Connection:
     """Open the store (one writer, or any number of readers); a writer also applies pending
-    migrations and refreshes the views."""
+    migrations and refreshes the views. A reader gets the views of this code as temporary
+    views, and refuses a store with pending migrations (unless ``allow_pending``) since its
+    views would not match."""
     path = Path(path)
     if read_only and not path.exists():
         raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
@@ -92,7 +94,15 @@ def connect(path: Path, *, read_only: bool = False, migrations_dir: Path | None 
     wrapped = Connection(con, lock, path)
     try:
         if read_only:
-            check_version(con, path, migrations(migrations_dir))
+            known = migrations(migrations_dir)
+            check_version(con, path, known)
+            pending = sorted({m.version for m in known} - set(applied_versions(con)))
+            if pending and not allow_pending:
+                raise StoreError(f"{path} needs migrations {pending} for this workbench; "
+                                 "`workbench doctor --fix` (or any writing command) applies "
+                                 "them")
+            if not pending:
+                create_views(con, views_dir, temporary=True)
         else:
             migrate(con, path, migrations_dir)
             create_views(con, views_dir)
@@ -147,9 +157,29 @@ def migrate(con, path: Path, migrations_dir: Path | None = None) -> list[int]:
 
 
 def view_files(views_dir: Path | None = None) -> list[Path]:
+    """View definitions, in the order their numbers give (later views may use earlier ones)."""
     return sorted((views_dir or SQL_DIR / "views").glob("*.sql"))
 
 
-def create_views(con, views_dir: Path | None = None) -> None:
+_VIEW = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+(\w+)", re.IGNORECASE)
+
+
+def views(views_dir: Path | None = None) -> dict[str, str]:
+    """Named views and what each is for (the comment lines at the top of its file)."""
+    out = {}
     for path in view_files(views_dir):
-        con.execute(path.read_text())
+        text = path.read_text()
+        name = _VIEW.search(text).group(1)
+        about = " ".join(line.lstrip("- ").strip() for line in text.splitlines()
+                         if line.startswith("--"))
+        out[name] = about
+    return out
+
+
+def create_views(con, views_dir: Path | None = None, temporary: bool = False) -> None:
+    for path in view_files(views_dir):
+        sql = path.read_text()
+        if temporary:  # a read-only store: this code's views, for this connection only
+            sql = re.sub(r"CREATE\s+OR\s+REPLACE\s+VIEW", "CREATE OR REPLACE TEMP VIEW", sql,
+                         flags=re.IGNORECASE)
+        con.execute(sql)

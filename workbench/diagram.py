@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 
-def prepare(f, y, seed: int = 0, n_bootstrap: int = 200) -> dict:
+def prepare(f, y, seed: int = 0, n_bootstrap: int = 200, band: bool = True) -> dict:
     """relplot's smoothed reliability curve with its bootstrap band, seeded.
 
     relplot draws its band from numpy's global generator; it is seeded here and restored after.
@@ -18,7 +18,8 @@ def prepare(f, y, seed: int = 0, n_bootstrap: int = 200) -> dict:
     try:
         np.random.seed(seed % (2**32))
         return relplot.prepare_rel_diagram(np.asarray(f, float), np.asarray(y, float),
-                                           num_bootstrap=n_bootstrap)
+                                           num_bootstrap=n_bootstrap,
+                                           plot_confidence_band=band)
     finally:
         np.random.set_state(state)
 

@@ -21,7 +21,7 @@ from . import __version__, datasets, models, prompts, store
 from .datasets import Dataset, Question
 from .recovery import ensure_writable, open_writer
 from .sampler import LocalSampler, SamplingParams
-from .tracking import Tracker, experiment_name, git_sha
+from .tracking import Tracker, experiment_name, git_sha, variant_tags
 
 Progress = Callable[[int, int], None]
 
@@ -164,8 +164,10 @@ def _new_run(con, path, uri, ds: Dataset, job: Job, progress) -> str:
         chunk_size=job.chunk_size, dtype=job.dtype)
     try:
         with tracker.stage(experiment_name(ds.name), f"generate {info.name} {plan.style}",
-                           mlflow_params, {"workbench.run_id": run_id,
-                                           "workbench.stage": "generate"}) as ml:
+                           mlflow_params,
+                           {"workbench.run_id": run_id, "workbench.stage": "generate",
+                            **variant_tags(store.one(con, "runs", "run_id", run_id),
+                                           ds.name)}) as ml:
             store.set_mlflow_run(con, "runs", "run_id", run_id, ml.run_id)
             ml.log_metrics(_sample_missing(con, run_id, job, progress))
         store.set_status(con, "runs", "run_id", run_id, "FINISHED")

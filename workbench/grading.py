@@ -16,7 +16,7 @@ from . import config, judges, store
 from .cluster import assign_classes
 from .extract import extract_answer
 from .recovery import open_writer
-from .tracking import Tracker, experiment_name
+from .tracking import Tracker, experiment_name, variant_tags
 
 EXTRACTOR = "rules-v2"  # extract.py + cluster.py; bump when their behaviour changes
 
@@ -75,7 +75,8 @@ def _grade(con, db_path, mlflow_uri, run, judge) -> str:
         with tracker.stage(experiment_name(dataset), f"grade {run['model']} {judge.name}", params,
                            {"workbench.grading_id": grading_id,
                             "workbench.run_id": run["run_id"],
-                            "workbench.stage": "grade"}) as ml:
+                            "workbench.stage": "grade", "workbench.judge": judge.name,
+                            **variant_tags(run, dataset)}) as ml:
             store.set_mlflow_run(con, "gradings", "grading_id", grading_id, ml.run_id)
             sample_rows, class_rows = [], []
             for qid, q in questions.items():

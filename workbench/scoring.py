@@ -15,7 +15,7 @@ import numpy as np
 
 from . import config, diagram, metrics, store
 from .recovery import open_writer
-from .tracking import Tracker, experiment_name
+from .tracking import Tracker, experiment_name, variant_tags
 
 
 class ScoringError(RuntimeError):
@@ -30,8 +30,13 @@ def question_table(con, grading_id: str) -> list[dict]:
 
 
 def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
+          ablation_ms: list[int] | None = None, ablation_repeats: int = 20,
           db_path: Path | None = None, mlflow_uri: str | None = None) -> str:
-    """Score a finished grading; returns the new score id."""
+    """Score a finished grading; returns the new score id. With ``ablation_ms``, also the M
+    ablation: the metrics when each question keeps only m of its samples (stored in
+    ``m_ablation``)."""
+    if ablation_ms and ablation_repeats < 2:
+        raise ValueError(f"--repeats must be ≥ 2, got {ablation_repeats}")
     if n_bootstrap < 0:
         raise ValueError(f"--bootstrap must be ≥ 0, got {n_bootstrap}")
     if bins <= 0:
@@ -41,12 +46,14 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
         grading = store.one(con, "gradings", "grading_id", grading_id)
         if grading["status"] != "FINISHED":
             raise ScoringError(f"grading {grading_id} is {grading['status']}, not FINISHED")
-        return _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins)
+        return _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins,
+                      ablation_ms or [], ablation_repeats)
     finally:
         con.close()
 
 
-def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins) -> str:
+def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins, ablation_ms,
+           ablation_repeats) -> str:
     table = question_table(con, grading["grading_id"])
     kept = [r for r in table if r["correct"] is not None]
     if not kept:
@@ -73,7 +80,9 @@ def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins) -> str:
                            params, {"workbench.score_id": score_id,
                                     "workbench.grading_id": grading["grading_id"],
                                     "workbench.run_id": run["run_id"],
-                                    "workbench.stage": "score"}) as ml:
+                                    "workbench.stage": "score",
+                                    "workbench.judge": grading["judge"],
+                                    **variant_tags(run, dataset)}) as ml:
             store.set_mlflow_run(con, "scores", "score_id", score_id, ml.run_id)
             est = metrics.bootstrap(f, y, n_bootstrap=n_bootstrap, seed=seed, bins=bins)
             png = diagram.draw(diagram.prepare(f, y, seed=seed), out_dir / "reliability.png",
@@ -95,6 +104,14 @@ def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins) -> str:
             ml.log_metrics(logged)
             ml.log_artifact(png)
             ml.log_artifact(per_q)
+            if ablation_ms:
+                from .comparison import m_ablation
+
+                rows = m_ablation(con, score_id, grading["grading_id"], ablation_ms,
+                                  repeats=ablation_repeats, seed=seed, bins=bins)
+                for m in ablation_ms:
+                    ml.log_metrics({f"ablation_{r.metric}": r.mean for r in rows if r.m == m},
+                                   step=m)
         store.set_status(con, "scores", "score_id", score_id, "FINISHED")
     except BaseException as exc:
         store.set_status(con, "scores", "score_id", score_id, "FAILED", repr(exc)[:2000])

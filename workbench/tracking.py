@@ -30,17 +30,25 @@ def experiment_name(dataset_name: str) -> str:
     return "workbench/" + dataset_name.split("@")[0]
 
 
+def variant_tags(run: dict, dataset: str) -> dict[str, str]:
+    """Tags that let the MLflow UI filter and compare runs by variant."""
+    return {"workbench.dataset": dataset, "workbench.model": run["model"],
+            "workbench.model_kind": run["model_kind"], "workbench.style": run["style"],
+            "workbench.backend": run["backend"], "workbench.prompt_format": run["prompt_format"],
+            "workbench.samples": str(run["samples_per_question"])}
+
+
 @dataclass
 class StageRun:
     client: object
     run_id: str
 
-    def log_metrics(self, metrics: dict[str, float]):
+    def log_metrics(self, metrics: dict[str, float], step: int = 0):
         from mlflow.entities import Metric
         import time
 
         now = int(time.time() * 1000)
-        items = [Metric(k, float(v), now, 0) for k, v in metrics.items()
+        items = [Metric(k, float(v), now, step) for k, v in metrics.items()
                  if v is not None and v == v]
         for i in range(0, len(items), 500):
             self.client.log_batch(self.run_id, metrics=items[i:i + 500])

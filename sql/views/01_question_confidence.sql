@@ -3,8 +3,8 @@
 -- Samples with no extractable answer count in M but belong to no class.
 CREATE OR REPLACE VIEW question_confidence AS
 WITH ranked AS (
-    SELECT g.grading_id, g.run_id, c.question_id, c.class_id, c.canonical, c.correct,
-           c.n_samples,
+    SELECT g.grading_id, g.run_id, c.question_id, c.class_id, c.canonical, c.class_key,
+           c.correct, c.n_samples,
            row_number() OVER (PARTITION BY c.grading_id, c.question_id
                               ORDER BY c.n_samples DESC, c.class_id) AS rank,
            count(*) OVER (PARTITION BY c.grading_id, c.question_id) AS n_classes
@@ -13,7 +13,7 @@ WITH ranked AS (
 SELECT rq.run_id, g.grading_id, rq.question_id, q.question, q.answers,
        r.samples_per_question AS m,
        coalesce(k.n_classes, 0) AS n_classes,
-       k.class_id AS answer_class, k.canonical AS answer,
+       k.class_id AS answer_class, k.canonical AS answer, k.class_key AS answer_key,
        coalesce(k.n_samples, 0) AS answer_count,
        coalesce(k.n_samples, 0) / r.samples_per_question AS confidence,
        -- No answer at all counts as wrong; a missing verdict stays NULL (left out of scores).
