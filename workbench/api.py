@@ -25,7 +25,7 @@ from .scoring import metrics_of, question_table, score
 
 __all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
            "list_runs", "show", "metrics", "query", "questions", "doctor", "ResumeError", "diff",
-           "compare", "CompareError", "ablation"]
+           "compare", "CompareError", "ablation", "list_datasets"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,19 @@ def questions(grading_id: str, db_path: Path | None = None) -> list[dict]:
     con = _read(db_path)
     try:
         return question_table(con, grading_id)
+    finally:
+        con.close()
+
+
+def list_datasets(db_path: Path | None = None) -> list[dict]:
+    """Datasets recorded in the store (once per content hash), with how many runs asked them."""
+    con = _read(db_path)
+    try:
+        return store.rows(con, """SELECT d.dataset_id, d.name, d.source, d.n_questions,
+                                         d.n_fewshot, left(d.content_hash, 16) AS content_hash,
+                                         d.created_at, count(r.run_id) AS runs
+                                  FROM datasets d LEFT JOIN runs r USING (dataset_id)
+                                  GROUP BY ALL ORDER BY d.created_at""")
     finally:
         con.close()
 

@@ -92,8 +92,10 @@ class _Sampling:
 # Shared generation options, declared once.
 ModelOpt = typer.Option(..., "--model", help="bundled name (gemma-3-270m, "
                         "smollm2-135m-instruct), local folder or hub id")
-DatasetOpt = typer.Option(..., "--dataset", help="bundled:capitals, bundled:arithmetic or a "
-                          ".jsonl/.csv/.parquet file; @N takes a seeded sample of N")
+DatasetOpt = typer.Option(..., "--dataset", help="bundled:capitals, bundled:arithmetic, "
+                          "gsm8k|triviaqa|simpleqa|openmathinstruct2|math500|truthfulqa[:split] "
+                          "(NAME=FILE for a local copy), or a .jsonl/.csv/.parquet file; @N takes "
+                          "a seeded sample of N")
 StyleOpt = typer.Option("concise", "--style", help="concise | sentence | cot")
 SamplesOpt = typer.Option(20, "--samples", "-m", help="samples per question (M)")
 ShotsOpt = typer.Option(None, "--shots", help="exemplars [default: 5 for base, 0 for chat]")
@@ -239,6 +241,19 @@ def runs(db: Optional[Path] = DbOpt):
         table.add_column(c)
     for r in api.list_runs(db_path=db):
         table.add_row(*[f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols])
+    out.print(table)
+
+
+@app.command("datasets")
+@friendly
+def datasets_cmd(db: Optional[Path] = DbOpt):
+    """List the datasets stored (one per content hash) and how many runs asked each."""
+    table = Table()
+    cols = ["dataset_id", "name", "n_questions", "n_fewshot", "content_hash", "runs", "source"]
+    for c in cols:
+        table.add_column(c)
+    for r in api.list_datasets(db_path=db):
+        table.add_row(*[str(r[c]) for c in cols])
     out.print(table)
 
 

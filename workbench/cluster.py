@@ -1,7 +1,8 @@
 """The deterministic collapsing map B: extracted answers → semantic classes per question.
 
 Each answer gets a key: numbers by value (for numeric questions, or when the answer parses as a
-number), text by normalised form. Keys that extend another key word by word join its class
+number), math answers by value where they have one (fractions, simple LaTeX) and by canonical
+LaTeX otherwise, text by normalised form. Keys that extend another key word by word join its class
 ("Luxembourg City" joins "Luxembourg", "Sofia (capital" joins "Sofia"). The class's canonical
 answer is its most frequent surface form. Class ids are 0, 1, ... in order of first appearance.
 
@@ -14,7 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from .normalize import last_number, normalize_text, number_key, parse_number
+from .normalize import (last_number, math_key, math_value, normalize_text, number_key,
+                        parse_number)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -22,6 +24,10 @@ def class_key(answer: str, answer_type: str) -> str | None:
     """The key that decides class membership; None for an empty (abstaining) answer."""
     if not answer or not answer.strip():
         return None
+    if answer_type == "math":
+        value = math_value(answer)
+        return "#" + number_key(value) if value is not None else ("$" + math_key(answer)
+                                                                  if math_key(answer) else None)
     if answer_type == "number":
         value = parse_number(answer)
         if value is None:

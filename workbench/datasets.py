@@ -14,7 +14,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ANSWER_TYPES = ("text", "number")
+ANSWER_TYPES = ("text", "number", "math")
 
 
 class DatasetError(ValueError):
@@ -65,9 +65,20 @@ BUNDLED = ("capitals", "arithmetic")
 
 
 def load(spec: str, *, skip_bad_rows: bool = False) -> Dataset:
-    """``bundled:NAME[@N]`` or a path to a .jsonl/.csv/.parquet file, optionally ``@N``."""
+    """``bundled:NAME[@N]``, a hub dataset ``gsm8k|triviaqa|simpleqa|openmathinstruct2|math500|
+    truthfulqa[:split][@N]`` (or ``NAME[:split]=FILE`` for a local file in that dataset's hub
+    format), or a path to a .jsonl/.csv/.parquet file with question/answer columns; ``@N``
+    takes a seeded sample of N."""
+    from . import hub
+
     base, n = _split_count(spec)
-    if base.startswith("bundled:"):
+    named, eq, path = base.partition("=")
+    if eq and hub.is_hub_name(named):  # gsm8k[:split]=FILE: a local file in the hub's format
+        split = named.partition(":")[2] or hub.SPECS[named.split(":")[0]].default_split
+        ds = hub.load(f"{named.split(':')[0]}:{split}", files={split: path})
+    elif hub.is_hub_name(base):
+        ds = hub.load(base)
+    elif base.startswith("bundled:"):
         name = base.split(":", 1)[1]
         if name == "capitals":
             ds = _load_bundled_jsonl("capitals")

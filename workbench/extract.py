@@ -67,7 +67,13 @@ def answer_span(text: str) -> str:
 
 @lru_cache(maxsize=1 << 17)
 def extract_answer(text: str, style: str) -> str:
-    """The short answer a response gives; '' when it gives none."""
+    """The short answer a response gives; '' when it gives none. A ``\\boxed{...}`` answer
+    (MATH style) wins in every style."""
+    from .hubmaps import boxed
+
+    found = boxed(text)
+    if found:
+        return found
     if style == "cot":
         lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
         for line in reversed(lines):

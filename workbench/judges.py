@@ -57,7 +57,7 @@ class ContainsJudge(ExactJudge):
 
     def judge(self, answer, gold, answer_type, keys=None):
         verdict = super().judge(answer, gold, answer_type, keys)
-        if verdict.correct or answer_type == "number":
+        if verdict.correct or answer_type in ("number", "math"):
             return verdict
         text = f" {normalize_text(answer)} "
         for g in gold:

@@ -65,3 +65,45 @@ def number_key(value: float) -> str:
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(round(value, 9))
+
+
+_LATEX_FRAC = re.compile(r"^([+-]?)\\[dt]?frac\{([^{}]+)\}\{([^{}]+)\}$")
+_LATEX_NOISE = re.compile(r"\\left|\\right|\\!|\\,|\\;|\\ |\$|\\text\{[^{}]*\}|\^\{?\\circ\}?")
+
+
+def math_value(text: str) -> float | None:
+    r"""The value of a math answer written as a number, a fraction or simple LaTeX.
+
+    >>> math_value(r"\frac{3}{4}"), math_value(r"$-\dfrac{1}{2}$"), math_value("1,000"), math_value("50\\%")
+    (0.75, -0.5, 1000.0, 50.0)
+    >>> math_value(r"x^2 + 1") is None
+    True
+    """
+    from .hubmaps import boxed
+
+    s = boxed(text) or text
+    s = _LATEX_NOISE.sub("", s).replace("\\%", "").replace("%", "").replace(" ", "")
+    s = s.strip().rstrip(".")
+    frac = _LATEX_FRAC.match(s)
+    if frac:
+        num, den = parse_number(frac.group(2)), parse_number(frac.group(3))
+        if num is None or not den:
+            return None
+        return (-1 if frac.group(1) == "-" else 1) * num / den
+    value = parse_number(s)
+    if value is None:
+        try:
+            value = float(s)  # 1e-3, 2.5E4
+        except ValueError:
+            return None
+    return value
+
+
+def math_key(text: str) -> str:
+    """A canonical form for a math answer with no single value: LaTeX spacing and wrappers
+    dropped, ``\\dfrac``/``\\tfrac`` as ``\\frac``."""
+    from .hubmaps import boxed
+
+    s = _LATEX_NOISE.sub("", boxed(text) or text)
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    return "".join(s.split()).rstrip(".").lower()
