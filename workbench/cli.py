@@ -401,6 +401,17 @@ def doctor(fix: bool = typer.Option(False, "--fix", help="mark stages stuck RUNN
 
 @app.command()
 @friendly
+def serve(model: str = typer.Option(..., "--model", help="bundled name, local folder or hub id"),
+          port: int = typer.Option(8000, "--port"),
+          dtype: str = typer.Option("float32", "--dtype")):
+    """An OpenAI-compatible server (chat and completions) over the local sampler, on 127.0.0.1."""
+    from .serve import serve as run_server
+
+    run_server(model, port=port, dtype=dtype, log=lambda s: err.print(s))
+
+
+@app.command()
+@friendly
 def ui(port: int = typer.Option(5000, "--port"), db: Optional[Path] = DbOpt,
        mlflow_uri: Optional[str] = MlflowOpt):
     """Open the MLflow UI on 127.0.0.1 over the store's MLflow runs."""

@@ -45,6 +45,7 @@ class Completion:
     finish_reason: str  # stop | length
     latency_s: float  # from the start of its batch's prefill to its last token
     token_ids: tuple[int, ...] = ()  # the sampled tokens, EOS included when emitted
+    token_logprobs: tuple[float, ...] = ()  # each sampled token's log p under the model
 
 
 def seed_for(seed: int, key: str) -> int:
@@ -160,6 +161,7 @@ class LocalSampler:
 
         live = list(range(q * n))  # flat (prompt, sample) index of each batch row
         tokens: list[list[int]] = [[] for _ in live]
+        lps: list[list[float]] = [[] for _ in live]
         logprob = [0.0] * (q * n)
         done: dict[int, Completion] = {}
         for step in range(params.max_new_tokens):
@@ -167,17 +169,19 @@ class LocalSampler:
             keep = []
             for b, (r, tok) in enumerate(zip(live, next_tok.tolist())):
                 logprob[r] += float(lp[b])
+                lps[r].append(float(lp[b]))
                 if tok in self.eos_ids:
                     text, _ = self._text(tokens[r], params.stop)
                     done[r] = Completion(text, len(tokens[r]) + 1, logprob[r], "stop",
-                                         time.perf_counter() - start, (*tokens[r], tok))
+                                         time.perf_counter() - start, (*tokens[r], tok),
+                                         tuple(lps[r]))
                     continue
                 tokens[r].append(tok)
                 text, hit = self._text(tokens[r], params.stop)
                 if hit or step == params.max_new_tokens - 1:
                     done[r] = Completion(text, len(tokens[r]), logprob[r],
                                          "stop" if hit else "length", time.perf_counter() - start,
-                                         tuple(tokens[r]))
+                                         tuple(tokens[r]), tuple(lps[r]))
                 else:
                     keep.append(b)
             if not keep:
