@@ -19,7 +19,7 @@ from rich.table import Table
 from . import api, config
 from .datasets import DatasetError
 from .db import StoreError
-from .generation import ResumeError
+from .generation import ResumeError, SamplingFailed
 from .grading import GradingError
 from .judges import UnknownJudge
 from .models import ModelError
@@ -40,7 +40,8 @@ DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB",
 MlflowOpt = typer.Option(None, "--mlflow-uri", envvar="WORKBENCH_MLFLOW_URI",
                          help="MLflow tracking URI [default: sqlite:///<db folder>/mlflow.db]")
 USER_ERRORS = (DatasetError, ModelError, StoreError, NotFound, UnknownJudge, GradingError,
-               ScoringError, ResumeError, ValueError, api.QueryError)  # CompareError: ValueError
+               ScoringError, ResumeError, SamplingFailed, ValueError,
+               api.QueryError)  # CompareError is a ValueError
 
 
 def friendly(fn):
@@ -56,14 +57,14 @@ def friendly(fn):
 
 
 def _request(model, dataset, style, samples, shots, temperature, top_p, top_k, max_new_tokens,
-             seed, prompt_format, kind, skip_bad_rows, batch_questions, resume, dtype
-             ) -> api.GenerateRequest:
+             seed, prompt_format, kind, skip_bad_rows, batch_questions, resume, dtype,
+             remote: dict) -> api.GenerateRequest:
     return api.GenerateRequest(model=model, dataset=dataset, style=style, samples=samples,
                                shots=shots, temperature=temperature, top_p=top_p, top_k=top_k,
                                max_new_tokens=max_new_tokens, seed=seed,
                                prompt_format=prompt_format, kind=kind,
                                skip_bad_rows=skip_bad_rows, chunk_size=batch_questions,
-                               resume=resume, dtype=dtype)
+                               resume=resume, dtype=dtype, **remote)
 
 
 class _Sampling:
@@ -112,6 +113,16 @@ BatchOpt = typer.Option(8, "--batch-questions",
                         help="questions sampled and committed together")
 DtypeOpt = typer.Option("float32", "--dtype", help="float32 (the checkpoint as converted) | "
                         "bfloat16 (faster on CPUs with bf16 units; rounds weights)")
+BackendOpt = typer.Option("transformers", "--backend", help="transformers (local) | openai "
+                          "(any OpenAI-compatible server: vLLM, llama.cpp, workbench serve)")
+BaseUrlOpt = typer.Option(None, "--base-url", help="openai: the server's /v1 address")
+KeyEnvOpt = typer.Option("OPENAI_API_KEY", "--api-key-env",
+                         help="openai: the environment variable holding the key")
+EndpointOpt = typer.Option(None, "--endpoint", help="openai: chat | completions [default: chat "
+                           "for chat models, completions for base models]")
+ConcurrencyOpt = typer.Option(4, "--concurrency", help="openai: requests in flight")
+TimeoutOpt = typer.Option(60.0, "--timeout", help="openai: seconds per request")
+RetriesOpt = typer.Option(5, "--max-retries", help="openai: retries on 429, 5xx and timeouts")
 ResumeOpt = typer.Option(False, "--resume", help="finish the newest unfinished run with the "
                          "same settings instead of starting a new one")
 
@@ -124,12 +135,19 @@ def generate(model: str = ModelOpt, dataset: str = DatasetOpt, style: str = Styl
              max_new_tokens: Optional[int] = MaxTokOpt, seed: int = SeedOpt,
              prompt_format: Optional[str] = FormatOpt, kind: Optional[str] = KindOpt,
              skip_bad_rows: bool = SkipOpt, batch_questions: int = BatchOpt,
-             resume: bool = ResumeOpt, dtype: str = DtypeOpt, db: Optional[Path] = DbOpt,
+             resume: bool = ResumeOpt, dtype: str = DtypeOpt,
+             backend: str = BackendOpt, base_url: Optional[str] = BaseUrlOpt,
+             api_key_env: str = KeyEnvOpt, endpoint: Optional[str] = EndpointOpt,
+             concurrency: int = ConcurrencyOpt, timeout: float = TimeoutOpt,
+             max_retries: int = RetriesOpt, db: Optional[Path] = DbOpt,
              mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 1: sample M answers per question; prints the run id."""
     req = _request(model, dataset, style, samples, shots, temperature, top_p, top_k,
                    max_new_tokens, seed, prompt_format, kind, skip_bad_rows, batch_questions,
-                   resume, dtype)
+                   resume, dtype, dict(backend=backend, base_url=base_url,
+                                       api_key_env=api_key_env, endpoint=endpoint,
+                                       concurrency=concurrency, request_timeout=timeout,
+                                       max_retries=max_retries))
     with _Sampling() as progress:
         run_id = api.generate(req, db_path=db, mlflow_uri=mlflow_uri, progress=progress,
                               log=lambda s: err.print(s))
@@ -216,13 +234,20 @@ def run_cmd(model: str = ModelOpt, dataset: str = DatasetOpt, style: str = Style
             prompt_format: Optional[str] = FormatOpt, kind: Optional[str] = KindOpt,
             skip_bad_rows: bool = SkipOpt, batch_questions: int = BatchOpt,
             resume: bool = ResumeOpt, dtype: str = DtypeOpt,
+            backend: str = BackendOpt, base_url: Optional[str] = BaseUrlOpt,
+            api_key_env: str = KeyEnvOpt, endpoint: Optional[str] = EndpointOpt,
+            concurrency: int = ConcurrencyOpt, timeout: float = TimeoutOpt,
+            max_retries: int = RetriesOpt,
             judge: str = typer.Option("exact", "--judge"),
             bootstrap: int = typer.Option(1000, "--bootstrap"),
             db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """generate → grade → score in one go."""
     req = _request(model, dataset, style, samples, shots, temperature, top_p, top_k,
                    max_new_tokens, seed, prompt_format, kind, skip_bad_rows, batch_questions,
-                   resume, dtype)
+                   resume, dtype, dict(backend=backend, base_url=base_url,
+                                       api_key_env=api_key_env, endpoint=endpoint,
+                                       concurrency=concurrency, request_timeout=timeout,
+                                       max_retries=max_retries))
     with _Sampling() as progress:
         res = api.run_all(req, judge, n_bootstrap=bootstrap, db_path=db, mlflow_uri=mlflow_uri,
                           progress=progress, log=lambda s: err.print(s))

@@ -130,12 +130,22 @@ class LocalSampler:
         self.eos_ids = _eos_ids(model, tokenizer)
         pad = tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else min(self.eos_ids, default=0)
+        self.stats = {"prompt_tokens": 0, "completion_tokens": 0}
 
     def encode(self, prompt: str, add_special_tokens: bool = True) -> list[int]:
         return self.tokenizer(prompt, add_special_tokens=add_special_tokens)["input_ids"]
 
     def sample(self, prompt_ids: list[int], params: SamplingParams, key: str) -> list[Completion]:
         return self.sample_batch([(key, prompt_ids)], params)[0]
+
+    def sample_prompts(self, items: list[tuple[str, str]], params: SamplingParams,
+                       add_special_tokens: bool = True) -> list[list[Completion]]:
+        """M completions per (key, prompt text), counting tokens in ``stats``."""
+        encoded = [(key, self.encode(p, add_special_tokens)) for key, p in items]
+        out = self.sample_batch(encoded, params)
+        self.stats["prompt_tokens"] += sum(len(ids) for _, ids in encoded)
+        self.stats["completion_tokens"] += sum(c.n_tokens for cs in out for c in cs)
+        return out
 
     @torch.inference_mode()
     def sample_batch(self, items: list[tuple[str, list[int]]], params: SamplingParams

@@ -1,0 +1,73 @@
+"""A scripted OpenAI-compatible HTTP server on 127.0.0.1 for fault tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def completion_body(n: int, text: str = " Paris", chat: bool = False) -> bytes:
+    if chat:
+        choices = [{"index": i, "message": {"role": "assistant", "content": text.strip()},
+                    "finish_reason": "stop", "logprobs": None} for i in range(n)]
+        obj = "chat.completion"
+    else:
+        choices = [{"index": i, "text": text, "finish_reason": "stop",
+                    "logprobs": {"tokens": [text], "token_logprobs": [-0.5],
+                                 "top_logprobs": None, "text_offset": [0]}}
+                   for i in range(n)]
+        obj = "text_completion"
+    return json.dumps({"id": "x", "object": obj, "created": 0, "model": "m",
+                       "choices": choices,
+                       "usage": {"prompt_tokens": 7, "completion_tokens": n,
+                                 "total_tokens": 7 + n}}).encode()
+
+
+class FakeServer:
+    """``script``: a list of actions taken by successive requests; when it runs out, ``default``
+    answers. An action is a callable (request dict) -> (status, headers, body bytes) or the
+    string "hang" (sleep past any client timeout)."""
+
+    def __init__(self, script=None, default=None):
+        self.script = list(script or [])
+        self.default = default or (lambda req: (200, {}, completion_body(req.get("n", 1))))
+        self.requests: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                action = outer.script.pop(0) if outer.script else outer.default
+                if action == "hang":
+                    time.sleep(3)
+                    return
+                status, headers, payload = action(body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def status(code, headers=None, body=b'{"error": {"message": "scripted"}}'):
+    return lambda req: (code, headers or {}, body)

@@ -1,0 +1,197 @@
+"""The OpenAI-compatible backend: retries and faults against a scripted local server, and the
+whole path end to end against a real `workbench serve` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from workbench import api
+from workbench.generation import GenerateRequest, SamplingFailed
+from workbench.remote import (RemoteConfig, RemoteError, RemoteSampler, RetryPolicy,
+                              retry_after_seconds, retryable)
+from workbench.sampler import SamplingParams
+
+from fakeserver import FakeServer, completion_body, status
+
+WORKBENCH = str(Path(sys.executable).with_name("workbench"))
+PARAMS = SamplingParams(n=3, max_new_tokens=5, stop=("\n",))
+
+
+def sampler(url, endpoint="completions", timeout=5.0, retries=3):
+    sleeps = []
+    s = RemoteSampler(RemoteConfig(url, "key", endpoint, concurrency=2, timeout=timeout,
+                                   retry=RetryPolicy(max_retries=retries, base=0.01, cap=0.05)),
+                      "m", sleep=sleeps.append)
+    return s, sleeps
+
+
+def test_retry_policy_and_headers():
+    rng = random.Random(0)
+    p = RetryPolicy(base=1.0, cap=8.0)
+    for attempt, top in [(0, 1.0), (1, 2.0), (2, 4.0), (5, 8.0)]:
+        d = p.delay(attempt, None, rng)
+        assert top / 2 <= d <= top
+    assert p.delay(3, 2.5, rng) == 2.5  # the server's word wins
+    assert retry_after_seconds({"retry-after": "7"}) == 7.0
+    assert retry_after_seconds({"retry-after-ms": "250"}) == 0.25
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"},
+                               now=1445412470.0) == pytest.approx(10.0)
+    assert retry_after_seconds({}) is None
+    assert [retryable(s) for s in (None, 429, 500, 503, 400, 401, 404, 422)] == \
+        [True, True, True, True, False, False, False, False]
+
+
+def test_429_honours_retry_after_then_succeeds():
+    with FakeServer([status(429, {"Retry-After": "1.5"})]) as srv:
+        s, sleeps = sampler(srv.url)
+        out = s.sample_prompts([("q", "Q: x\nA:")], PARAMS)[0]
+    assert [c.text for c in out] == [" Paris"] * 3 and sleeps == [1.5]
+    assert s.stats["retries"] == 1 and s.stats["completion_tokens"] == 3
+    assert out[0].logprob == -0.5 and out[0].n_tokens == 1
+
+
+def test_5xx_timeouts_and_garbled_bodies_are_retried_with_backoff():
+    script = [status(500), status(503), "hang",
+              lambda req: (200, {}, b"<html>not json</html>"),
+              lambda req: (200, {}, b'{"id": "x", "choi')]
+    with FakeServer(script) as srv:
+        s, sleeps = sampler(srv.url, timeout=0.5, retries=6)
+        out = s.sample_prompts([("q", "Q: x\nA:")], PARAMS)[0]
+    assert len(out) == 3 and len(sleeps) == 5
+    assert all(0.005 <= d <= 0.05 for d in sleeps)
+
+
+def test_other_4xx_are_not_retried_and_give_up_is_an_error():
+    with FakeServer(default=status(401)) as srv:
+        s, sleeps = sampler(srv.url)
+        (result,) = s.sample_prompts([("q", "Q: x\nA:")], PARAMS)
+    assert isinstance(result, RemoteError) and result.status == 401 and sleeps == []
+    with FakeServer(default=status(500)) as srv:
+        s, sleeps = sampler(srv.url, retries=2)
+        (result,) = s.sample_prompts([("q", "Q: x\nA:")], PARAMS)
+    assert isinstance(result, RemoteError) and "after 3 attempts" in str(result)
+    assert len(sleeps) == 2
+
+
+def test_servers_without_n_get_one_request_per_sample():
+    def no_n(req):
+        if req.get("n", 1) > 1:
+            return 400, {}, b'{"error": {"message": "n > 1 not supported"}}'
+        return 200, {}, completion_body(1, " Lima")
+
+    with FakeServer(default=no_n) as srv:
+        s, _ = sampler(srv.url)
+        out = s.sample_prompts([("a", "Q: a\nA:"), ("b", "Q: b\nA:")], PARAMS)
+        assert all(len(r) == 3 for r in out) and not s.supports_n
+        assert sum(r.get("n", 1) == 1 for r in srv.requests) == 6
+
+
+def test_a_question_that_fails_is_not_stored_and_resume_fetches_it(small_dataset, tmp_path,
+                                                                    mlflow_uri, monkeypatch):
+    """Nothing is lost: the failing question's chunk stays out, the run is FAILED with the
+    error in the store, and `resume` against a healthy server completes it."""
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    healthy = [True]
+
+    def flaky(req):
+        if "2 plus 2" in req["prompt"] and not healthy[0]:
+            return 500, {}, b'{"error": {"message": "boom"}}'
+        return 200, {}, completion_body(req.get("n", 1), " 4")
+
+    db_path = tmp_path / "wb.duckdb"
+    with FakeServer(default=flaky) as srv:
+        healthy[0] = False
+        req = GenerateRequest("m", str(small_dataset), samples=3, backend="openai",
+                              base_url=srv.url, chunk_size=1, max_retries=1, shots=2,
+                              prompt_format="completion")
+        with pytest.raises(SamplingFailed, match="q2"):
+            api.generate(req, db_path=db_path, mlflow_uri=mlflow_uri)
+        con = duckdb.connect(str(db_path), read_only=True)
+        (run_id, state, error), = con.execute("SELECT run_id, status, error FROM runs").fetchall()
+        stored = con.execute("SELECT DISTINCT question_id FROM samples ORDER BY 1").fetchall()
+        con.close()
+        assert state == "FAILED" and "q2" in error and "boom" in error
+        assert stored == [("q1",), ("q3",)]
+        healthy[0] = True
+        api.resume(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
+    con = duckdb.connect(str(db_path), read_only=True)
+    assert con.execute("SELECT status, prompt_tokens > 0, completion_tokens FROM runs"
+                       ).fetchall() == [("FINISHED", True, 9)]
+    assert con.execute("SELECT count(*) FROM samples").fetchall() == [(9,)]
+    con.close()
+
+
+def test_missing_key_and_base_url_are_refused_before_the_store(small_dataset, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.delenv("NO_SUCH_KEY", raising=False)
+    db_path = tmp_path / "wb.duckdb"
+    with pytest.raises(ValueError, match="NO_SUCH_KEY"):
+        api.generate(GenerateRequest("m", str(small_dataset), backend="openai",
+                                     base_url="http://127.0.0.1:9/v1",
+                                     api_key_env="NO_SUCH_KEY"), db_path=db_path)
+    with pytest.raises(ValueError, match="--base-url"):
+        api.generate(GenerateRequest("m", str(small_dataset), backend="openai"),
+                     db_path=db_path)
+    assert not db_path.exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tiny_model):
+    """A real `workbench serve` process over the tiny model."""
+    port = _free_port()
+    proc = subprocess.Popen([WORKBENCH, "serve", "--model", str(tiny_model), "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/models", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("workbench serve did not come up: " + proc.stderr.read().decode()[-2000:])
+    yield url
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("fmt", ["completion", "chat"])
+def test_generation_through_a_real_server(served, tiny_model, small_dataset, tmp_path, fmt):
+    env = {**os.environ, "OPENAI_API_KEY": "local", "COLUMNS": "200"}
+    db_path = tmp_path / "wb.duckdb"
+    res = subprocess.run([WORKBENCH, "run", "--backend", "openai", "--base-url", served,
+                          "--model", str(tiny_model), "--dataset", str(small_dataset), "-m", "4",
+                          "--max-new-tokens", "4", "--prompt-format", fmt, "--bootstrap", "20",
+                          "--db", str(db_path)], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    con = duckdb.connect(str(db_path), read_only=True)
+    run = con.execute("SELECT backend, endpoint, status, prompt_tokens, completion_tokens, "
+                      "base_url FROM runs").fetchall()[0]
+    assert run[:3] == ("openai", "chat" if fmt == "chat" else "completions", "FINISHED")
+    assert run[3] > 0 and run[4] > 0 and run[5] == served
+    rows = con.execute("SELECT prompt, n_tokens, logprob FROM samples").fetchall()
+    con.close()
+    assert len(rows) == 12 and all(n is not None and lp <= 0 for _, n, lp in rows)
+    if fmt == "chat":
+        assert json.loads(rows[0][0])[-1]["role"] == "user"  # the messages, as sent
