@@ -75,3 +75,48 @@ def test_ui_serves_the_mlflow_store(env, tmp_path):
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
+
+
+def test_openai_path_with_a_bundled_model_server(env, tmp_path):
+    """`workbench serve` with SmolLM2 serves both the samples (chat, n > 1) and an LLM judge;
+    then a re-grade with it and a comparison with the rule-based judge."""
+    port = _free_port()
+    server = subprocess.Popen([WORKBENCH, "serve", "--model", "smollm2-135m-instruct", "--port",
+                               str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url + "/models", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        else:
+            pytest.fail("workbench serve did not come up")
+        env = {**env, "OPENAI_API_KEY": "local"}
+        out = wb("run", "--backend", "openai", "--base-url", url, "--model",
+                 "smollm2-135m-instruct", "--dataset", "bundled:capitals@4", "-m", 4,
+                 "--max-new-tokens", 16, "--bootstrap", 20, env=env)
+        run_id = out.split("run ")[1].split()[0]
+        exact = out.split("grading ")[1].split()[0]
+        wb("judges", "add", "smol", "--model", "smollm2-135m-instruct", "--base-url", url,
+           "--max-tokens", 24, env=env)
+        judged = wb("grade", run_id, "--judge", "smol", env=env).strip()
+        again = wb("grade", run_id, "--judge", "smol", env=env).strip()
+        rows = json.loads(wb("sql", "SELECT count(*) AS n, count(correct) AS judged, "
+                                    "count(judge_error) AS errors FROM class_grades WHERE "
+                                    "grading_id = ?", "-p", judged, "--format", "json",
+                             env=env))[0]
+        assert rows["n"] == rows["judged"] + rows["errors"] > 0  # a verdict or an error, each
+        if rows["errors"]:
+            assert again == judged  # the re-grade retried the errors in place
+        compared = wb("judges", "compare", exact, judged, env=env)
+        assert exact in compared and judged in compared
+        run = json.loads(wb("sql", "SELECT backend, completion_tokens FROM runs", "--format",
+                            "json", env=env))[0]
+        assert run["backend"] == "openai" and run["completion_tokens"] > 0
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from . import config, db, store
-from .comparison import CompareError, compare, diff
+from .comparison import CompareError, compare, compare_judges, diff
 from .generation import GenerateRequest, ResumeError, generate, resume
 from .grading import grade
 from .metrics import Estimate
@@ -25,7 +25,8 @@ from .scoring import metrics_of, question_table, score
 
 __all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
            "list_runs", "show", "metrics", "query", "questions", "doctor", "ResumeError", "diff",
-           "compare", "CompareError", "ablation", "list_datasets"]
+           "compare", "CompareError", "ablation", "list_datasets", "add_judge", "list_judges",
+           "compare_judges"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,31 @@ def list_datasets(db_path: Path | None = None) -> list[dict]:
                                          d.created_at, count(r.run_id) AS runs
                                   FROM datasets d LEFT JOIN runs r USING (dataset_id)
                                   GROUP BY ALL ORDER BY d.created_at""")
+    finally:
+        con.close()
+
+
+def add_judge(record, *, db_path: Path | None = None) -> str:
+    """Store an LLM judge record (a new version when its model, prompts or parameters change);
+    returns its version."""
+    from .recovery import open_writer
+
+    con, _, _ = open_writer(db_path, None)
+    try:
+        if not store.first(con, "SELECT 1 FROM judges WHERE name = ? AND version = ?",
+                           [record.name, record.version]):
+            store.insert_rows(con, "judges", [record.row()])
+        return record.version
+    finally:
+        con.close()
+
+
+def list_judges(db_path: Path | None = None) -> list[dict]:
+    con = _read(db_path)
+    try:
+        return store.rows(con, "SELECT name, version, model, base_url, grader_prompt_hash, "
+                               "extractor_prompt_hash, created_at FROM judges ORDER BY name, "
+                               "created_at")
     finally:
         con.close()
 

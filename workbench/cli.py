@@ -166,7 +166,8 @@ def resume_cmd(run_id: str, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str
 
 @app.command()
 @friendly
-def grade(run_id: str, judge: str = typer.Option("exact", "--judge", help="exact | contains"),
+def grade(run_id: str, judge: str = typer.Option("exact", "--judge",
+                                                 help="exact | contains | a stored LLM judge"),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 2: answers → semantic classes → verdicts; prints the grading id."""
     out.print(api.grade(run_id, judge, db_path=db, mlflow_uri=mlflow_uri))
@@ -422,6 +423,86 @@ def doctor(fix: bool = typer.Option(False, "--fix", help="mark stages stuck RUNN
                   highlight=False)
     if any(f.level == "error" for f in findings):
         raise typer.Exit(1)
+
+
+judges_app = typer.Typer(help="LLM judges: add, list, compare.", no_args_is_help=True)
+app.add_typer(judges_app, name="judges")
+
+
+@judges_app.command("add")
+@friendly
+def judges_add(name: str = typer.Argument(..., help="the judge's name, used with --judge"),
+               model: str = typer.Option(..., "--model"),
+               base_url: str = typer.Option(..., "--base-url",
+                                            help="an OpenAI-compatible /v1 address"),
+               api_key_env: str = KeyEnvOpt,
+               extract: bool = typer.Option(False, "--extract", help="also extract and "
+                                            "cluster answers with the LLM (the map B)"),
+               grader_prompt: Optional[Path] = typer.Option(None, "--grader-prompt",
+                                                            help="a file with the grader prompt"),
+               extractor_prompt: Optional[Path] = typer.Option(None, "--extractor-prompt"),
+               max_tokens: int = typer.Option(64, "--max-tokens"),
+               concurrency: int = ConcurrencyOpt, timeout: float = TimeoutOpt,
+               max_retries: int = typer.Option(3, "--max-retries"),
+               db: Optional[Path] = DbOpt):
+    """Record an LLM judge (name + version = hash of model, prompts and parameters)."""
+    from .judges import JUDGES
+    from .llm_judge import EXTRACTOR_PROMPT, GRADER_PROMPT, JudgeRecord
+
+    if name in JUDGES:
+        raise ValueError(f"{name!r} is a built-in judge; pick another name")
+    record = JudgeRecord(
+        name, model, base_url, api_key_env,
+        grader_prompt.read_text() if grader_prompt else GRADER_PROMPT,
+        (extractor_prompt.read_text() if extractor_prompt else EXTRACTOR_PROMPT)
+        if extract or extractor_prompt else None,
+        {"temperature": 0.0, "max_tokens": max_tokens, "concurrency": concurrency,
+         "timeout": timeout, "max_retries": max_retries})
+    out.print(f"{name} {api.add_judge(record, db_path=db)}")
+
+
+@judges_app.command("list")
+@friendly
+def judges_list(db: Optional[Path] = DbOpt):
+    """The LLM judges recorded in the store."""
+    table = Table()
+    rows = api.list_judges(db_path=db)
+    for c in ("name", "version", "model", "base_url", "grader_prompt_hash",
+              "extractor_prompt_hash"):
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*[str(r[c]) for c in ("name", "version", "model", "base_url",
+                                            "grader_prompt_hash", "extractor_prompt_hash")])
+    out.print(table)
+
+
+@judges_app.command("compare")
+@friendly
+def judges_compare(a: str, b: str,
+                   fmt: str = typer.Option("table", "--format", help="table | json"),
+                   db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Two gradings: agreement, Cohen's kappa, disagreements, accuracy and smECE moves."""
+    r = api.compare_judges(a, b, db_path=db, mlflow_uri=mlflow_uri)
+    if fmt == "json":
+        out.print_json(json.dumps(r, default=str))
+        return
+    out.print(f"{r['a']} ({r['judge_a']}) vs {r['b']} ({r['judge_b']})"
+              + ("" if r["same_run"] else "  [different runs]"))
+    if not r["n_shared"]:
+        out.print("no question has a verdict from both; nothing to compare")
+        return
+    out.print(f"{r['n_shared']} questions judged by both: agreement {r['agreement']:.3f}, "
+              f"Cohen's kappa {r['kappa']:.3f}")
+    for name, m in r["metrics"].items():
+        out.print(f"{name}: {m['a']:.3f} → {m['b']:.3f} ({m['delta']:+.3f} "
+                  f"[{m['ci_low']:+.3f}, {m['ci_high']:+.3f}])")
+    table = Table(title=f"{len(r['disagreements'])} disagreements")
+    for c in ("question", "answer A", "A", "answer B", "B"):
+        table.add_column(c)
+    for d in r["disagreements"][:30]:
+        table.add_row(d["question"][:70], str(d["answer_a"]), str(d["correct_a"]),
+                      str(d["answer_b"]), str(d["correct_b"]))
+    out.print(table)
 
 
 @app.command()

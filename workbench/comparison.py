@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ablation, config, diagram, diffing, store
+from . import ablation, config, db, diagram, diffing, store
 from .metrics import Estimate
 from .recovery import open_writer
 from .tracking import Tracker, experiment_name
@@ -210,3 +210,54 @@ def _dataset_of(con, run_id: str) -> str:
     return store.first(con, "SELECT d.name FROM runs JOIN datasets d USING (dataset_id) "
                             "WHERE run_id = ?", [run_id])[0]
 
+
+
+def kappa(a: list[bool], b: list[bool]) -> float:
+    """Cohen's kappa of two binary raters; NaN when chance agreement is total.
+
+    >>> kappa([True, True, False, False], [True, False, False, False])
+    0.5
+    """
+    n = len(a)
+    po = sum(x == y for x, y in zip(a, b)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    return float("nan") if pe == 1 else (po - pe) / (1 - pe)
+
+
+def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
+                   db_path: Path | None = None, mlflow_uri: str | None = None) -> dict:
+    """Two gradings (usually two judges on one run): agreement on each shared question's
+    correctness, Cohen's kappa, the disagreements, and how accuracy and smECE differ."""
+    try:
+        ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
+                         mlflow_uri=mlflow_uri)
+        metrics = {m.metric: asdict(m) for m in d.metrics if m.metric in ("accuracy", "smece")}
+    except ValueError:  # no question judged by both
+        con = db.connect(config.db_path(db_path), read_only=True)
+        try:
+            ga, gb = resolve_grading(con, a), resolve_grading(con, b)
+        finally:
+            con.close()
+        metrics = {}
+    con = db.connect(config.db_path(db_path), read_only=True)
+    try:
+        pa = {p.question_id: p for p in points(con, ga["grading_id"])}
+        pb = {p.question_id: p for p in points(con, gb["grading_id"])}
+    finally:
+        con.close()
+    shared = sorted(q for q in pa.keys() & pb.keys()
+                    if pa[q].correct is not None and pb[q].correct is not None)
+    ya, yb = [pa[q].correct for q in shared], [pb[q].correct for q in shared]
+    return {
+        "a": ga["grading_id"], "b": gb["grading_id"], "judge_a": ga["judge"],
+        "judge_b": gb["judge"], "same_run": ga["run_id"] == gb["run_id"],
+        "n_shared": len(shared),
+        "agreement": sum(x == y for x, y in zip(ya, yb)) / len(shared) if shared else None,
+        "kappa": kappa(ya, yb) if shared else None,
+        "metrics": metrics,
+        "disagreements": [{"question_id": q, "question": pa[q].question,
+                           "answer_a": pa[q].answer, "correct_a": pa[q].correct,
+                           "answer_b": pb[q].answer, "correct_b": pb[q].correct}
+                          for q in shared if pa[q].correct != pb[q].correct],
+    }

@@ -25,14 +25,20 @@ from .normalize import normalize_text
 class Verdict:
     correct: bool | None  # None: no verdict (an error), never counted as wrong
     output: str
+    error: str | None = None
 
 
 class Judge:
     name = "base"
     version = "1"
+    extracts = False  # True: the judge also extracts answers (an LLM map B)
 
     def config(self) -> dict:
         return {"name": self.name, "version": self.version}
+
+    def judge_many(self, items: list[dict]) -> list[Verdict]:
+        """Verdicts for many (answer, gold, answer_type, keys, question) items."""
+        return [self.judge(**{k: v for k, v in it.items() if k != "question"}) for it in items]
 
     def judge(self, answer: str, gold: tuple[str, ...], answer_type: str,
               keys: list[str] | None = None) -> Verdict:
@@ -74,8 +80,17 @@ class UnknownJudge(ValueError):
     pass
 
 
-def get(name: str) -> Judge:
-    try:
+def get(name: str, con=None) -> Judge:
+    """A built-in judge, or (given the store) the newest version of a stored LLM judge."""
+    if name in JUDGES:
         return JUDGES[name]()
-    except KeyError:
-        raise UnknownJudge(f"unknown judge {name!r}; known: {', '.join(JUDGES)}") from None
+    if con is not None:
+        from .llm_judge import JudgeRecord, LLMJudge
+        from .store import rows
+
+        found = rows(con, "SELECT * FROM judges WHERE name = ? ORDER BY created_at DESC "
+                          "LIMIT 1", [name])
+        if found:
+            return LLMJudge(JudgeRecord.from_row(found[0]))
+    raise UnknownJudge(f"unknown judge {name!r}; built in: {', '.join(JUDGES)}; "
+                       "add an LLM judge with `workbench judges add`")
