@@ -13,7 +13,7 @@ from synthetic import CAPS, TEXTS, make_run
 
 runner = CliRunner()
 COMMANDS = ["generate", "resume", "grade", "score", "run", "runs", "show", "sql", "doctor", "ui",
-            "diff", "compare", "datasets", "serve",
+            "diff", "compare", "datasets", "serve", "judges",
             "demo"]
 
 
