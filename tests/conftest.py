@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import string
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,32 @@ def small_dataset(tmp_path) -> Path:
              {"id": "q3", "question": "Who wrote Hamlet?",
               "answers": ["William Shakespeare", "Shakespeare"]}]
     return write_jsonl(tmp_path / "small.jsonl", rows)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float) -> bool:
+    """Poll ``url`` until it answers 2xx or ``seconds`` pass."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def query(db_path, sql: str, params=()) -> list[tuple]:
+    """Rows of a query on a store, read-only, without the workbench's lock."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from conftest import free_port, wait_http
 
 pytestmark = pytest.mark.slow
 WORKBENCH = str(Path(sys.executable).with_name("workbench"))
@@ -49,27 +48,13 @@ def test_bundled_model_through_all_stages(env, model, dataset, style, extra):
     assert sum(bool(t["text"].strip()) for t in texts) >= len(texts) // 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_ui_serves_the_mlflow_store(env, tmp_path):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([WORKBENCH, "ui", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                time.sleep(1)
-        else:
+        if not wait_http(f"http://127.0.0.1:{port}/health", 90):
             pytest.fail("the MLflow UI did not answer within 90 s")
         assert (tmp_path / "runs" / "mlflow.db").exists()
     finally:
@@ -80,20 +65,13 @@ def test_ui_serves_the_mlflow_store(env, tmp_path):
 def test_openai_path_with_a_bundled_model_server(env, tmp_path):
     """`workbench serve` with SmolLM2 serves both the samples (chat, n > 1) and an LLM judge;
     then a re-grade with it and a comparison with the rule-based judge."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([WORKBENCH, "serve", "--model", "smollm2-135m-instruct", "--port",
                                str(port)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(url + "/models", timeout=2)
-                break
-            except OSError:
-                time.sleep(1)
-        else:
+        if not wait_http(url + "/models", 180):
             pytest.fail("workbench serve did not come up")
         env = {**env, "OPENAI_API_KEY": "local"}
         out = wb("run", "--backend", "openai", "--base-url", url, "--model",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -14,6 +13,7 @@ from workbench.comparison import kappa
 from workbench.llm_judge import JudgeRecord, parse_answers, parse_verdict
 
 from fakeserver import FakeServer
+from conftest import query as _rows
 from synthetic import CAPS, TEXTS, make_run
 
 
@@ -81,13 +81,6 @@ def judged(tmp_path, mlflow_uri, monkeypatch):
             assert res.exit_code == 0, res.output
         yield path, run_id, script, srv
 
-
-def _rows(path, sql, params=()):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def test_grader_errors_are_stored_not_counted_wrong_and_retried(judged, mlflow_uri):

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -22,6 +19,7 @@ from workbench.remote import (RemoteConfig, RemoteError, RemoteSampler, RetryPol
                               retry_after_seconds, retryable)
 from workbench.sampler import SamplingParams
 
+from conftest import free_port, wait_http
 from fakeserver import FakeServer, completion_body, status
 
 WORKBENCH = str(Path(sys.executable).with_name("workbench"))
@@ -146,28 +144,15 @@ def test_missing_key_and_base_url_are_refused_before_the_store(small_dataset, tm
     assert not db_path.exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tiny_model):
     """A real `workbench serve` process over the tiny model."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([WORKBENCH, "serve", "--model", str(tiny_model), "--port",
                              str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/models", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not wait_http(url + "/models", 90):
         proc.kill()
         pytest.fail("workbench serve did not come up: " + proc.stderr.read().decode()[-2000:])
     yield url

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
@@ -13,15 +12,9 @@ from workbench.grading import GradingError
 from workbench.models import ModelError
 from workbench.sampler import LocalSampler
 
+from conftest import query as _rows
 from synthetic import CAPS, TEXTS, make_run
 
-
-def _rows(db_path, sql, params=()):
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def test_generate_stores_every_sample_and_mirrors_mlflow(tiny_model, small_dataset, db_path,
