@@ -181,3 +181,16 @@ def test_stage_runs_carry_variant_tags(store, mlflow_uri):
     for r in found:
         assert r.data.tags["workbench.model_kind"] == "rl"
         assert r.data.tags["workbench.dataset"] == "synth"
+
+
+def test_diff_and_compare_only_read_the_store(store, mlflow_uri):
+    """They work beside another reader (a writer's lock would be refused)."""
+    from workbench import db
+
+    path, ids, _ = store
+    reader = db.connect(path, read_only=True)
+    try:
+        api.diff(ids["base"], ids["tuned"], n_bootstrap=20, db_path=path, mlflow_uri=mlflow_uri)
+        api.compare("synth", ["kind"], db_path=path, mlflow_uri=mlflow_uri)
+    finally:
+        reader.close()

@@ -12,7 +12,6 @@ import numpy as np
 
 from . import ablation, config, db, diagram, diffing, store
 from .metrics import Estimate
-from .recovery import open_writer
 from .tracking import Tracker, experiment_name
 
 GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
@@ -21,6 +20,11 @@ GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "
 
 class CompareError(ValueError):
     pass
+
+
+def _open_read(db_path: Path | None, mlflow_uri: str | None):
+    path = config.db_path(db_path)
+    return db.connect(path, read_only=True), path, config.mlflow_uri(path, mlflow_uri)
 
 
 def resolve_grading(con, item_id: str) -> dict:
@@ -50,8 +54,9 @@ def points(con, grading_id: str) -> list[diffing.Point]:
 
 def diff(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0, db_path: Path | None = None,
          mlflow_uri: str | None = None) -> tuple[dict, dict, diffing.Diff]:
-    """Returns (grading A, grading B, the diff); logs the diff to MLflow as artifacts."""
-    con, path, uri = open_writer(db_path, mlflow_uri)
+    """Returns (grading A, grading B, the diff); logs the diff to MLflow as artifacts. Reads
+    the store read-only."""
+    con, path, uri = _open_read(db_path, mlflow_uri)
     try:
         ga, gb = resolve_grading(con, a), resolve_grading(con, b)
         da = _dataset_of(con, ga["run_id"])
@@ -99,7 +104,7 @@ def compare(dataset: str, group_by: list[str], *, db_path: Path | None = None,
     bad = [g for g in group_by if g not in GROUP_FIELDS]
     if bad:
         raise CompareError(f"--group-by {','.join(bad)}: not among {', '.join(GROUP_FIELDS)}")
-    con, path, uri = open_writer(db_path, mlflow_uri)
+    con, path, uri = _open_read(db_path, mlflow_uri)
     try:
         family = dataset.split("@")[0]
         runs = store.rows(con, """SELECT * FROM variants
@@ -229,7 +234,7 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
                    db_path: Path | None = None, mlflow_uri: str | None = None) -> dict:
     """Two gradings (usually two judges on one run): agreement on each shared question's
     correctness, Cohen's kappa, the disagreements, and how accuracy and smECE differ."""
-    try:
+    try:  # diff reads read-only, so the store is free again when it returns
         ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
                          mlflow_uri=mlflow_uri)
         metrics = {m.metric: asdict(m) for m in d.metrics if m.metric in ("accuracy", "smece")}
