@@ -100,9 +100,14 @@ def main():
     ap.add_argument("--max-new-tokens", type=int, default=10)
     ap.add_argument("--shots", type=int, default=2)
     ap.add_argument("--skip-plain", action="store_true")
+    ap.add_argument("--skip-llama", action="store_true")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch intra-op threads [default: torch's choice, one per core]")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
                     help="also time the workbench sampler with bfloat16 weights")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     info = models.resolve(args.model)
     model, tok = models.load(info)
@@ -129,7 +134,7 @@ def main():
     if not args.skip_plain:
         results["transformers generate"] = run_plain(model, tok, items, params)
     gguf = models.BUNDLED[info.name].gguf_path() if info.name in models.BUNDLED else None
-    llama = run_llama_cpp(str(gguf), texts, params) if gguf else None
+    llama = run_llama_cpp(str(gguf), texts, params) if gguf and not args.skip_llama else None
     if llama:
         results["llama.cpp"] = llama
     else:
