@@ -202,13 +202,9 @@ def m_ablation(con, score_id: str, grading_id: str, ms: list[int], *, repeats: i
     with store.transaction(con):
         con.execute("DELETE FROM m_ablation WHERE score_id = ?", [score_id])
         store.insert_rows(con, "m_ablation", [
-            dict(score_id=score_id, m=r.m, metric=r.metric, mean=_finite(r.mean),
-                 sd=_finite(r.sd), repeats=r.repeats) for r in rows])
+            dict(score_id=score_id, m=r.m, metric=r.metric, mean=store.sql_float(r.mean),
+                 sd=store.sql_float(r.sd), repeats=r.repeats) for r in rows])
     return rows
-
-
-def _finite(x: float):
-    return None if x != x else x
 
 
 def _dataset_of(con, run_id: str) -> str:

@@ -10,6 +10,7 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -103,8 +104,6 @@ def _prepare(info: models.ModelInfo, ds: Dataset, questions, plan, params, chunk
     if chunk_size <= 0:
         raise ValueError(f"--batch-questions must be ≥ 1, got {chunk_size}")
     if backend.kind == "openai":
-        import json as _json
-
         from .remote import RemoteConfig, RemoteSampler, RetryPolicy
 
         key = os.environ.get(backend.api_key_env)
@@ -119,7 +118,7 @@ def _prepare(info: models.ModelInfo, ds: Dataset, questions, plan, params, chunk
             shots = prompts.exemplars(ds, q, plan.shots, plan.seed)
             if plan.prompt_format == "chat":
                 messages = prompts.chat_messages(q, shots, plan.style)
-                built.append((q, _json.dumps(messages, ensure_ascii=False), messages))
+                built.append((q, json.dumps(messages, ensure_ascii=False), messages))
             else:
                 text = prompts.completion_prompt(q, shots, plan.style)
                 built.append((q, text, text))
@@ -158,7 +157,7 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
     if req.style not in prompts.STYLES:
         raise ValueError(f"--style {req.style!r} is not one of {', '.join(prompts.STYLES)}")
     if req.backend == "openai":  # a served model: nothing to resolve locally
-        fmt = req.prompt_format or ("chat" if req.endpoint == "chat" or models._looks_chat(
+        fmt = req.prompt_format or ("chat" if req.endpoint == "chat" or models.looks_chat(
             req.model) else "completion")
         info = models.ModelInfo(req.model, req.base_url or "", req.kind or (
             "sft" if fmt == "chat" else "base"), fmt)

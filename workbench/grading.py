@@ -25,14 +25,6 @@ class GradingError(RuntimeError):
     pass
 
 
-def classify_question(texts: list[str], style: str, answer_type: str):
-    """Pure: (extracted answer per sample, class id per sample, canonical per class, member keys
-    per class)."""
-    extracted = [extract_answer(t, style) for t in texts]
-    ids, canonical, keys = assign_classes(extracted, answer_type)
-    return extracted, ids, canonical, keys
-
-
 def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None,
           mlflow_uri: str | None = None) -> str:
     """Grade a finished run; returns the grading id. If this judge (same name and version)

@@ -96,13 +96,13 @@ def resolve(name: str, kind: str | None = None, prompt_format: str | None = None
                          f"{', '.join(BUNDLED)})")
     source = str(path.resolve()) if looks_local else name
     if prompt_format is None:
-        prompt_format = "chat" if _looks_chat(name) else "completion"
+        prompt_format = "chat" if looks_chat(name) else "completion"
     if kind is None:
         kind = "sft" if prompt_format == "chat" else "base"
     return ModelInfo(name, source, kind, prompt_format)
 
 
-def _looks_chat(name: str) -> bool:
+def looks_chat(name: str) -> bool:
     """Name-based guess; base models often ship chat templates too, so those are not evidence.
     ``--prompt-format`` overrides it."""
     lowered = name.lower()

@@ -92,8 +92,9 @@ def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins, ablation_
             per_q = _write_table(table, out_dir / "questions.csv")
             with store.transaction(con):
                 store.insert_rows(con, "score_metrics", [
-                    dict(score_id=score_id, metric=k, value=_nan_none(e.value),
-                         ci_low=_nan_none(e.ci_low), ci_high=_nan_none(e.ci_high))
+                    dict(score_id=score_id, metric=k, value=store.sql_float(e.value),
+                         ci_low=store.sql_float(e.ci_low),
+                         ci_high=store.sql_float(e.ci_high))
                     for k, e in est.items()])
                 con.execute("UPDATE scores SET diagram_path = ? WHERE score_id = ?",
                             [str(png), score_id])
@@ -117,10 +118,6 @@ def _score(con, db_path, mlflow_uri, grading, n_bootstrap, seed, bins, ablation_
         store.set_status(con, "scores", "score_id", score_id, "FAILED", repr(exc)[:2000])
         raise
     return score_id
-
-
-def _nan_none(x: float):
-    return None if x is None or x != x else float(x)
 
 
 def _write_table(table: list[dict], path: Path) -> Path:

@@ -51,6 +51,11 @@ def insert_rows(con, table: str, rows: list[dict]) -> int:
     return len(rows)
 
 
+def sql_float(x: float | None) -> float | None:
+    """A float for the store: NaN (an undefined metric) becomes NULL."""
+    return None if x is None or x != x else float(x)
+
+
 def ensure_dataset(con, ds: Dataset) -> str:
     """Record a dataset and its questions once, keyed by content hash."""
     ds_id = ds.dataset_id
