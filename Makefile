@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo lint test test-fast bench clean
 
 setup: $(STAMP)
 
@@ -21,10 +21,14 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/workbench demo
 
-test: setup
+# ruff: lint and import order; part of `make test`, so CI runs it.
+lint: setup
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/pytest -q
 
-test-fast: setup
+test-fast: lint
 	$(BIN)/pytest -q -m "not slow"
 
 clean:

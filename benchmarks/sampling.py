@@ -19,8 +19,11 @@ import time
 
 import torch
 
-from workbench import datasets, models, prompts
-from workbench.sampler import LocalSampler, SamplingParams
+from workbench import data as datasets
+from workbench import prompts
+from workbench.backends.base import SamplingParams
+from workbench.backends.local import models
+from workbench.backends.local.sampler import LocalSampler
 
 
 def matmul_peak(n: int = 2048, reps: int = 10) -> float:

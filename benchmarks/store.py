@@ -14,7 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from workbench import api, datasets, db, store
+from workbench import api
+from workbench.data import Dataset, Question
+from workbench.store import Writer, connect, records
 
 VARIANTS = ["{}", "{}.", " {}", "{}!", "The answer is {}.", "{}\n"]
 
@@ -22,7 +24,7 @@ VARIANTS = ["{}", "{}.", " {}", "{}!", "The answer is {}.", "{}\n"]
 def synthetic(n_questions: int, m: int, seed: int = 0):
     """Questions with a known answer, and M answers each drawn from a few classes."""
     rng = random.Random(seed)
-    questions = tuple(datasets.Question(f"s{i:07d}", f"Synthetic question {i}?", (f"gold{i}",))
+    questions = tuple(Question(f"s{i:07d}", f"Synthetic question {i}?", (f"gold{i}",))
                       for i in range(n_questions))
     texts = {}
     for i, q in enumerate(questions):
@@ -31,39 +33,36 @@ def synthetic(n_questions: int, m: int, seed: int = 0):
         weights = [rng.random() for _ in options]
         texts[q.id] = [rng.choice(VARIANTS).format(rng.choices(options, weights)[0])
                        for _ in range(m)]
-    return datasets.Dataset("synthetic", "benchmark", questions), texts
+    return Dataset("synthetic", "benchmark", questions), texts
 
 
 def write(path: Path, ds, texts, m: int, chunk: int = 1000) -> str:
-    con = db.connect(path)
-    try:
-        ds_id = store.ensure_dataset(con, ds)
-        run_id = store.new_id("run")
-        store.insert_rows(con, "runs", [dict(
-            run_id=run_id, status="RUNNING", model="synthetic", model_source="-",
-            model_kind="base", prompt_format="completion", backend="none", style="concise",
-            shots=0, dataset_id=ds_id, n_questions=len(ds.questions), samples_per_question=m,
-            temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=8, stop=[], seed=0,
-            package_version="bench", git_sha=None)])
-        store.insert_rows(con, "run_questions", [dict(run_id=run_id, question_id=q.id,
-                                                      position=i)
-                                                 for i, q in enumerate(ds.questions)])
+    with Writer(path) as writer:
+        with writer.transaction() as con:
+            ds_id = records.ensure_dataset(con, ds)
+        run_id = records.new_id("run")
+        with writer.transaction() as con:
+            records.create_run(con, dict(
+                run_id=run_id, model="synthetic", model_source="-", model_kind="base",
+                prompt_format="completion", backend="none", style="concise", shots=0,
+                dataset_id=ds_id, n_questions=len(ds.questions), samples_per_question=m,
+                temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=8, stop=[], seed=0,
+                package_version="bench", git_sha=None), [q.id for q in ds.questions])
         qs = list(ds.questions)
         for lo in range(0, len(qs), chunk):
             rows = [dict(run_id=run_id, question_id=q.id, sample_idx=j, prompt="Q: ...\nA:",
                          text=t, n_tokens=2, logprob=-1.5, finish_reason="stop", latency_s=0.1)
                     for q in qs[lo:lo + chunk] for j, t in enumerate(texts[q.id])]
-            with store.transaction(con):
-                store.insert_rows(con, "samples", rows)
-        store.set_status(con, "runs", "run_id", run_id, "FINISHED")
+            with writer.transaction() as con:
+                records.replace_samples(con, run_id, [q.id for q in qs[lo:lo + chunk]], rows)
+        with writer.session() as con:
+            records.set_status(con, "runs", run_id, "FINISHED")
         return run_id
-    finally:
-        con.close()
 
 
 def naive_rate(path: Path, n: int = 20000) -> float:
     """Rows per second for row-by-row INSERTs of n sample rows."""
-    con = db.connect(path)
+    con = connect(path)
     try:
         con.execute("CREATE TEMP TABLE s AS SELECT * FROM samples LIMIT 0")
         start = time.perf_counter()

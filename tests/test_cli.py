@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from tests.helpers import CAPS, TEXTS, make_run
 from workbench.cli import app
 
-from synthetic import CAPS, TEXTS, make_run
-
 runner = CliRunner()
-COMMANDS = ["generate", "resume", "grade", "score", "run", "runs", "show", "sql", "doctor", "ui",
-            "diff", "compare", "datasets", "serve", "judges",
-            "demo"]
+COMMANDS = sorted(typer.main.get_command(app).commands)  # what the app registers, not a copy
 
 
 def invoke(*args, env=None):
@@ -36,6 +34,7 @@ def test_readme_commands_exist():
     used = {line.split()[1] for line in readme.splitlines()
             if line.startswith("workbench ") and len(line.split()) > 1}
     assert used and used <= set(COMMANDS), used - set(COMMANDS)
+    assert {"generate", "grade", "score", "run", "judges"} <= set(COMMANDS)
 
 
 @pytest.fixture

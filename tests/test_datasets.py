@@ -6,8 +6,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from workbench import datasets, prompts
-from workbench.datasets import DatasetError
+from workbench import data as datasets
+from workbench import prompts
+from workbench.data.bundled import arithmetic
+from workbench.errors import DatasetError, UsageError
 
 
 def test_bundled_capitals_has_aliases_and_a_disjoint_fewshot_pool():
@@ -20,9 +22,9 @@ def test_bundled_capitals_has_aliases_and_a_disjoint_fewshot_pool():
 
 
 def test_arithmetic_generator_is_seeded_and_its_answers_are_right():
-    a, b = datasets.arithmetic(50, seed=3), datasets.arithmetic(50, seed=3)
+    a, b = arithmetic(50, seed=3), arithmetic(50, seed=3)
     assert a.questions == b.questions and a.content_hash == b.content_hash
-    assert datasets.arithmetic(50, seed=4).questions != a.questions
+    assert arithmetic(50, seed=4).questions != a.questions
     for q in a.questions + a.fewshot:
         assert q.answer_type == "number"
         # The worked rationale's last step computes the gold answer.
@@ -97,7 +99,7 @@ def test_fewshot_prompt_never_contains_the_question():
 
 
 def test_cot_prompt_shows_reasoning_then_answer_line():
-    ds = datasets.arithmetic(20, seed=0)
+    ds = arithmetic(20, seed=0)
     p = prompts.build_prompt(prompts.PromptPlan("cot", "completion", 2), ds, ds.questions[0])
     first = p.split("\n\n")[0]
     assert " = " in first and "\nAnswer: " in first
@@ -112,13 +114,13 @@ def test_chat_prompt_uses_the_tokenizer_template(tiny_model):
     p = prompts.build_prompt(prompts.PromptPlan("concise", "chat", 0), ds, ds.questions[0], tok)
     assert p.startswith("<bos><user>") and p.endswith("<assistant>")
     assert ds.questions[0].question in p
-    with pytest.raises(ValueError, match="chat template"):
+    with pytest.raises(UsageError, match="chat template"):
         prompts.build_prompt(prompts.PromptPlan("concise", "chat", 0), ds, ds.questions[0])
 
 
 def test_bad_plan_values():
-    with pytest.raises(ValueError, match="style"):
+    with pytest.raises(UsageError, match="style"):
         prompts.PromptPlan("poem", "completion", 5)
     ds = datasets.load("bundled:capitals")
-    with pytest.raises(ValueError, match="few-shot exemplars"):
+    with pytest.raises(UsageError, match="few-shot exemplars"):
         prompts.exemplars(ds, ds.questions[0], 500, 0)

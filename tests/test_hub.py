@@ -12,9 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from workbench import datasets, hub
-from workbench.datasets import DatasetError
-from workbench.judges import get
+from tests.helpers import verdict
+from workbench import data as datasets
+from workbench.data import hub
+from workbench.errors import DatasetError
+from workbench.grading.judges import get
 
 
 def _jsonl(path, rows):
@@ -119,9 +121,9 @@ def test_the_mapped_split_is_cached(tmp_path, monkeypatch):
 def test_without_a_network_the_message_is_clear(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "HF_HOME": str(tmp_path / "hf"), "WORKBENCH_CACHE": str(tmp_path / "wb")}
-    code = ("from workbench import datasets\n"
-            "try:\n    datasets.load('gsm8k@5')\n"
-            "except datasets.DatasetError as e:\n    print(e)\n")
+    code = ("from workbench import data\n"
+            "try:\n    data.load('gsm8k@5')\n"
+            "except data.DatasetError as e:\n    print(e)\n")
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=120)
     assert "could not load gsm8k" in res.stdout and "offline" in res.stdout, res.stderr
@@ -131,8 +133,10 @@ def test_simpleqa_without_a_network(monkeypatch, tmp_path):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
     import dataclasses
 
-    spec = dataclasses.replace(hub.SPECS["simpleqa"], csv_url="http://127.0.0.1:9/none.csv")
-    monkeypatch.setitem(hub.SPECS, "simpleqa", spec)
+    from workbench.data.formats import simpleqa
+
+    monkeypatch.setattr(simpleqa, "SPEC", dataclasses.replace(
+        simpleqa.SPEC, csv_url="http://127.0.0.1:9/none.csv"))
     with pytest.raises(DatasetError, match="could not fetch simpleqa.*offline"):
         hub.load("simpleqa")
 
@@ -154,7 +158,7 @@ def test_bad_rows_are_named(tmp_path):
     ("\\frac{1}{3}", "0.33", False), ("7", "\\frac{14}{2}", True),
 ])
 def test_math_answers_compare_by_value(answer, gold, ok):
-    assert get("exact").judge(answer, (gold,), "math").correct is ok
+    assert verdict(get("exact"), answer, (gold,), "math") is ok
 
 
 def test_a_dataset_is_stored_once_and_listed(tmp_path, tiny_model, mlflow_uri):

@@ -7,14 +7,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.fakeserver import FakeServer
+from tests.helpers import CAPS, TEXTS, make_run
+from tests.helpers import query as _rows
 from workbench import api
+from workbench.analysis.agreement import kappa
 from workbench.cli import app
-from workbench.comparison import kappa
-from workbench.llm_judge import JudgeRecord, parse_answers, parse_verdict
-
-from fakeserver import FakeServer
-from conftest import query as _rows
-from synthetic import CAPS, TEXTS, make_run
+from workbench.grading.judges.llm import JudgeRecord, parse_answers, parse_verdict
 
 
 def chat(content: str) -> bytes:

@@ -5,8 +5,8 @@ import shutil
 import duckdb
 import pytest
 
-from workbench import db
-from workbench.db import StoreError
+from workbench.errors import StoreError
+from workbench.store import connection as db
 
 
 def _tables(path):
@@ -44,7 +44,7 @@ def test_reopening_applies_nothing_and_keeps_data(tmp_path):
 
 def test_failing_migration_rolls_back_whole(tmp_path):
     folder = tmp_path / "migrations"
-    shutil.copytree(db.SQL_DIR / "migrations", folder)
+    shutil.copytree(db.SQL / "migrations", folder)
     (folder / "9001_broken.sql").write_text(
         "CREATE TABLE half_done (x INTEGER);\nALTER TABLE no_such_table ADD COLUMN y INTEGER;")
     path = tmp_path / "wb.duckdb"
@@ -89,7 +89,7 @@ def test_migration_files_are_numbered(tmp_path):
 
 
 def test_a_failed_bulk_insert_reports_its_own_error(tmp_path):
-    from workbench import store
+    from workbench.store import records as store
 
     con = db.connect(tmp_path / "wb.duckdb")
     with pytest.raises(duckdb.Error, match="no_such_column"):
@@ -109,7 +109,7 @@ def test_readers_get_this_codes_views_and_refuse_pending_migrations(tmp_path):
     assert reader.execute("SELECT count(*) FROM variants").fetchall() == [(0,)]
     reader.close()
     folder = tmp_path / "migrations"
-    shutil.copytree(db.SQL_DIR / "migrations", folder)
+    shutil.copytree(db.SQL / "migrations", folder)
     (folder / "9000_next.sql").write_text("CREATE TABLE later (x INTEGER);")
     with pytest.raises(StoreError, match=r"needs migrations \[9000\].*doctor --fix"):
         db.connect(path, read_only=True, migrations_dir=folder)

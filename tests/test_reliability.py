@@ -14,14 +14,12 @@ import duckdb
 import pytest
 from mlflow.tracking import MlflowClient
 
-from workbench import api, db
-from workbench.db import StoreError
-from workbench.generation import GenerateRequest
+from tests.helpers import CAPS, TEXTS, WORKBENCH, make_run, write_jsonl
+from workbench import api
+from workbench.api import GenerateRequest
+from workbench.errors import StoreError
+from workbench.store import connection as db
 
-from conftest import write_jsonl
-from synthetic import CAPS, TEXTS, make_run
-
-WORKBENCH = str(Path(sys.executable).with_name("workbench"))
 N_QUESTIONS, M, CHUNK = 96, 4, 4
 
 
@@ -92,7 +90,8 @@ def test_sigkill_then_resume_gives_exactly_the_uninterrupted_samples(
 
     # doctor (read-only) names the stuck run and the way out
     doc = subprocess.run([WORKBENCH, "doctor", "--db", path], capture_output=True, text=True)
-    assert doc.returncode == 1 and run_id in doc.stdout and f"workbench resume {run_id}" in doc.stdout
+    assert doc.returncode == 1 and run_id in doc.stdout
+    assert f"workbench resume {run_id}" in doc.stdout
 
     res = subprocess.run([WORKBENCH, "resume", run_id, "--db", path, "--mlflow-uri", mlflow_uri],
                          capture_output=True, text=True, timeout=300)
@@ -138,8 +137,8 @@ def held_store(tmp_path):
     path = tmp_path / "wb.duckdb"
     make_run(path, CAPS, TEXTS)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from workbench import db; c = db.connect(sys.argv[1]);"
-         " print('ready', flush=True); sys.stdin.read()", str(path)],
+        [sys.executable, "-c", "import sys; from workbench.store import connect; "
+         "c = connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()", str(path)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "ready"
     yield path, holder.pid

@@ -7,31 +7,36 @@ import json
 import os
 import random
 import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.fakeserver import FakeServer, completion_body, status
+from tests.helpers import WORKBENCH, free_port, wait_http
 from workbench import api
-from workbench.generation import GenerateRequest, SamplingFailed
-from workbench.remote import (RemoteConfig, RemoteError, RemoteSampler, RetryPolicy,
-                              retry_after_seconds, retryable)
-from workbench.sampler import SamplingParams
+from workbench.api import GenerateRequest
+from workbench.backends.base import ModelInfo, SamplingParams
+from workbench.backends.openai import Config as OpenAIConfig
+from workbench.backends.openai.client import (
+    ClientConfig,
+    OpenAIClient,
+    RetryPolicy,
+    retry_after_seconds,
+    retryable,
+)
+from workbench.backends.openai.sampler import OpenAISampler
+from workbench.errors import RemoteError, StageError, UsageError
 
-from conftest import free_port, wait_http
-from fakeserver import FakeServer, completion_body, status
-
-WORKBENCH = str(Path(sys.executable).with_name("workbench"))
 PARAMS = SamplingParams(n=3, max_new_tokens=5, stop=("\n",))
 
 
 def sampler(url, endpoint="completions", timeout=5.0, retries=3):
     sleeps = []
-    s = RemoteSampler(RemoteConfig(url, "key", endpoint, concurrency=2, timeout=timeout,
-                                   retry=RetryPolicy(max_retries=retries, base=0.01, cap=0.05)),
-                      "m", sleep=sleeps.append)
-    return s, sleeps
+    client = OpenAIClient(ClientConfig(url, "key", endpoint, timeout,
+                                       RetryPolicy(max_retries=retries, base=0.01, cap=0.05)),
+                          "m", sleep=sleeps.append)
+    info = ModelInfo("m", url, "base", "chat" if endpoint == "chat" else "completion")
+    return OpenAISampler(info, client, concurrency=2), sleeps
 
 
 def test_retry_policy_and_headers():
@@ -53,7 +58,7 @@ def test_retry_policy_and_headers():
 def test_429_honours_retry_after_then_succeeds():
     with FakeServer([status(429, {"Retry-After": "1.5"})]) as srv:
         s, sleeps = sampler(srv.url)
-        out = s.sample_prompts([("q", "Q: x\nA:")], PARAMS)[0]
+        out = s.sample([("q", "Q: x\nA:")], PARAMS)[0]
     assert [c.text for c in out] == [" Paris"] * 3 and sleeps == [1.5]
     assert s.stats["retries"] == 1 and s.stats["completion_tokens"] == 3
     assert out[0].logprob == -0.5 and out[0].n_tokens == 1
@@ -65,7 +70,7 @@ def test_5xx_timeouts_and_garbled_bodies_are_retried_with_backoff():
               lambda req: (200, {}, b'{"id": "x", "choi')]
     with FakeServer(script) as srv:
         s, sleeps = sampler(srv.url, timeout=0.5, retries=6)
-        out = s.sample_prompts([("q", "Q: x\nA:")], PARAMS)[0]
+        out = s.sample([("q", "Q: x\nA:")], PARAMS)[0]
     assert len(out) == 3 and len(sleeps) == 5
     assert all(0.005 <= d <= 0.05 for d in sleeps)
 
@@ -73,11 +78,11 @@ def test_5xx_timeouts_and_garbled_bodies_are_retried_with_backoff():
 def test_other_4xx_are_not_retried_and_give_up_is_an_error():
     with FakeServer(default=status(401)) as srv:
         s, sleeps = sampler(srv.url)
-        (result,) = s.sample_prompts([("q", "Q: x\nA:")], PARAMS)
+        (result,) = s.sample([("q", "Q: x\nA:")], PARAMS)
     assert isinstance(result, RemoteError) and result.status == 401 and sleeps == []
     with FakeServer(default=status(500)) as srv:
         s, sleeps = sampler(srv.url, retries=2)
-        (result,) = s.sample_prompts([("q", "Q: x\nA:")], PARAMS)
+        (result,) = s.sample([("q", "Q: x\nA:")], PARAMS)
     assert isinstance(result, RemoteError) and "after 3 attempts" in str(result)
     assert len(sleeps) == 2
 
@@ -90,7 +95,7 @@ def test_servers_without_n_get_one_request_per_sample():
 
     with FakeServer(default=no_n) as srv:
         s, _ = sampler(srv.url)
-        out = s.sample_prompts([("a", "Q: a\nA:"), ("b", "Q: b\nA:")], PARAMS)
+        out = s.sample([("a", "Q: a\nA:"), ("b", "Q: b\nA:")], PARAMS)
         assert all(len(r) == 3 for r in out) and not s.supports_n
         assert sum(r.get("n", 1) == 1 for r in srv.requests) == 6
 
@@ -110,10 +115,10 @@ def test_a_question_that_fails_is_not_stored_and_resume_fetches_it(small_dataset
     db_path = tmp_path / "wb.duckdb"
     with FakeServer(default=flaky) as srv:
         healthy[0] = False
-        req = GenerateRequest("m", str(small_dataset), samples=3, backend="openai",
-                              base_url=srv.url, chunk_size=1, max_retries=1, shots=2,
-                              prompt_format="completion")
-        with pytest.raises(SamplingFailed, match="q2"):
+        req = GenerateRequest("m", str(small_dataset), samples=3, chunk_size=1, shots=2,
+                              prompt_format="completion",
+                              backend=OpenAIConfig(base_url=srv.url, max_retries=1))
+        with pytest.raises(StageError, match="q2"):
             api.generate(req, db_path=db_path, mlflow_uri=mlflow_uri)
         con = duckdb.connect(str(db_path), read_only=True)
         (run_id, state, error), = con.execute("SELECT run_id, status, error FROM runs").fetchall()
@@ -134,12 +139,11 @@ def test_missing_key_and_base_url_are_refused_before_the_store(small_dataset, tm
                                                                monkeypatch):
     monkeypatch.delenv("NO_SUCH_KEY", raising=False)
     db_path = tmp_path / "wb.duckdb"
-    with pytest.raises(ValueError, match="NO_SUCH_KEY"):
-        api.generate(GenerateRequest("m", str(small_dataset), backend="openai",
-                                     base_url="http://127.0.0.1:9/v1",
-                                     api_key_env="NO_SUCH_KEY"), db_path=db_path)
-    with pytest.raises(ValueError, match="--base-url"):
-        api.generate(GenerateRequest("m", str(small_dataset), backend="openai"),
+    with pytest.raises(UsageError, match="NO_SUCH_KEY"):
+        api.generate(GenerateRequest("m", str(small_dataset), backend=OpenAIConfig(
+            base_url="http://127.0.0.1:9/v1", api_key_env="NO_SUCH_KEY")), db_path=db_path)
+    with pytest.raises(UsageError, match="base_url"):
+        api.generate(GenerateRequest("m", str(small_dataset), backend=OpenAIConfig()),
                      db_path=db_path)
     assert not db_path.exists()
 

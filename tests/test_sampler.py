@@ -8,7 +8,8 @@ import torch
 from scipy import stats
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from workbench.sampler import LocalSampler, SamplingParams, draw, filter_logits
+from workbench.backends.base import SamplingParams
+from workbench.backends.local.sampler import LocalSampler, draw, filter_logits
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +66,11 @@ def test_greedy_matches_transformers_generate_with_padding(sampler):
     for (p, ids), got in zip(items, ours):
         ref = sampler.model.generate(torch.tensor([ids]), do_sample=False, max_new_tokens=8,
                                      pad_token_id=sampler.pad_id)
-        ref_ids = [t for t in ref[0, len(ids):].tolist()]
-        assert list(got[0].token_ids) == ref_ids[:len(got[0].token_ids)]
+        ref_ids = ref[0, len(ids):].tolist()
+        ends = [i for i, t in enumerate(ref_ids) if t in sampler.eos_ids]
+        ref_ids = ref_ids[:ends[0] + 1] if ends else ref_ids  # generate pads after EOS
+        assert list(got[0].token_ids) == ref_ids  # the whole continuation, EOS included
+        assert got[0].finish_reason == ("stop" if ends else "length")
 
 
 def test_stop_strings_cut_text_and_end_sequence(sampler):
@@ -171,7 +175,7 @@ def test_two_level_draw_matches_its_distribution_across_blocks(top_k):
 @pytest.fixture(scope="module")
 def sharp_sampler(tmp_path_factory):
     """A tiny model with a peaked next-token distribution, so classes repeat often."""
-    from conftest import build_tiny_model
+    from tests.helpers import build_tiny_model
 
     folder = build_tiny_model(tmp_path_factory.mktemp("sharp") / "m", seed=0, head_scale=40.0)
     return LocalSampler(AutoModelForCausalLM.from_pretrained(folder).eval(),
@@ -179,8 +183,8 @@ def sharp_sampler(tmp_path_factory):
 
 
 def _class_table(sampler, ids, texts_a, texts_b):
-    from workbench.cluster import assign_classes
-    from workbench.extract import extract_answer
+    from workbench.grading.classes import assign_classes
+    from workbench.grading.extract import extract_answer
 
     answers = [extract_answer(t, "concise") for t in texts_a + texts_b]
     classes, _, _ = assign_classes(answers, "text")

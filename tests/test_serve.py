@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from openai import OpenAI
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from workbench.sampler import LocalSampler
-from workbench.serve import create_app
+from workbench.backends.local.sampler import LocalSampler
+from workbench.backends.serve import create_app
 
 
 @pytest.fixture(scope="module")

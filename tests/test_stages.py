@@ -6,15 +6,14 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from workbench import api, datasets, db, metrics, store
-from workbench.generation import GenerateRequest
-from workbench.grading import GradingError
-from workbench.models import ModelError
-from workbench.sampler import LocalSampler
-
-from conftest import query as _rows
-from synthetic import CAPS, TEXTS, make_run
-
+from tests.helpers import CAPS, TEXTS, make_run
+from tests.helpers import query as _rows
+from workbench import api
+from workbench.analysis.metrics import compute
+from workbench.api import GenerateRequest
+from workbench.backends.local.sampler import LocalSampler
+from workbench.errors import DatasetError, ModelError, NotFound, StageError, UsageError
+from workbench.store import Writer, records
 
 
 def test_generate_stores_every_sample_and_mirrors_mlflow(tiny_model, small_dataset, db_path,
@@ -81,8 +80,8 @@ def test_a_failing_generation_is_failed_in_duckdb_and_mlflow(tiny_model, small_d
 
 
 @pytest.mark.parametrize("change,error", [
-    (dict(samples=0), ValueError), (dict(model="/no/such/model"), ModelError),
-    (dict(style="haiku"), ValueError), (dict(dataset="bundled:nope"), datasets.DatasetError),
+    (dict(samples=0), UsageError), (dict(model="/no/such/model"), ModelError),
+    (dict(style="haiku"), UsageError), (dict(dataset="bundled:nope"), DatasetError),
 ])
 def test_bad_requests_leave_no_trace(tiny_model, small_dataset, db_path, mlflow_uri, change,
                                      error):
@@ -136,13 +135,12 @@ def test_regrading_adds_a_grading_and_keeps_everything(db_path, mlflow_uri):
 
 def test_grading_refuses_unfinished_runs_and_unknown_ids(db_path, mlflow_uri):
     run_id = make_run(db_path, CAPS, TEXTS)
-    con = db.connect(db_path)
-    store.set_status(con, "runs", "run_id", run_id, "RUNNING")
-    con.close()
+    with Writer(db_path) as writer, writer.session() as con:
+        records.set_status(con, "runs", run_id, "RUNNING")
     # Nothing runs it now: the RUNNING row is recovered as FAILED, and grading points at resume.
-    with pytest.raises(GradingError, match="FAILED .*gone.*workbench resume"):
+    with pytest.raises(StageError, match="FAILED .*gone.*workbench resume"):
         api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
-    with pytest.raises(store.NotFound, match="run_nope"):
+    with pytest.raises(NotFound, match="run_nope"):
         api.grade("run_nope", db_path=db_path, mlflow_uri=mlflow_uri)
     assert _rows(db_path, "SELECT count(*) FROM gradings") == [(0,)]
 
@@ -155,7 +153,7 @@ def test_scoring_matches_the_metrics_on_the_view(db_path, mlflow_uri):
     f = np.array([0.6, 0.6, 0.4, 0.6])
     y = np.array([1, 0, 1, 1])
     stored = api.metrics(score_id, db_path=db_path)
-    for k, v in metrics.point_estimates(f, y).items():
+    for k, v in compute(f, y).items():
         assert stored[k].value == pytest.approx(v), k
     assert stored["accuracy"].value == 0.75
     (path, n, excluded, ml_id), = _rows(
@@ -174,9 +172,8 @@ def test_scoring_matches_the_metrics_on_the_view(db_path, mlflow_uri):
 def test_questions_without_a_verdict_are_left_out_and_counted(db_path, mlflow_uri):
     run_id = make_run(db_path, CAPS, TEXTS)
     grading_id = api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
-    con = db.connect(db_path)
-    con.execute("UPDATE class_grades SET correct = NULL WHERE question_id = 'au'")
-    con.close()
+    with Writer(db_path) as writer, writer.session() as con:
+        con.execute("UPDATE class_grades SET correct = NULL WHERE question_id = 'au'")
     score_id = api.score(grading_id, n_bootstrap=20, db_path=db_path, mlflow_uri=mlflow_uri)
     assert _rows(db_path, "SELECT n_questions, n_excluded FROM scores WHERE score_id = ?",
                  [score_id]) == [(3, 1)]

@@ -2,10 +2,12 @@
 
 import pytest
 
-from workbench.cluster import assign_classes, class_key
-from workbench.extract import extract_answer
-from workbench.judges import UnknownJudge, get
-from workbench.normalize import last_number, normalize_text, number_key, parse_number
+from tests.helpers import verdict
+from workbench.errors import JudgeError
+from workbench.grading.classes import assign_classes, class_key
+from workbench.grading.extract import extract_answer
+from workbench.grading.judges import get
+from workbench.grading.text import last_number, normalize_text, number_key, parse_number
 
 
 @pytest.mark.parametrize("text,want", [
@@ -77,23 +79,35 @@ def test_numbers_class_by_value():
 def test_exact_judge_is_gold_through_the_same_map():
     judge = get("exact")
     # A class is right when any of its member keys is a gold key.
-    assert judge.judge("Washington", ("Washington, D.C.",), "text",
-                       ["washington", "washington d c"]).correct is True
-    assert judge.judge("paris.", ("Paris",), "text").correct is True
-    assert judge.judge("Kyiv", ("Kyiv", "Kiev"), "text").correct is True
-    assert judge.judge("Paris, France", ("Paris",), "text").correct is False
-    assert judge.judge("14.0", ("14",), "number").correct is True
-    assert judge.judge("15", ("14",), "number").correct is False
+    assert verdict(judge, "Washington", ("Washington, D.C.",), "text",
+                   ["washington", "washington d c"]) is True
+    assert verdict(judge, "paris.", ("Paris",), "text") is True
+    assert verdict(judge, "Kyiv", ("Kyiv", "Kiev"), "text") is True
+    assert verdict(judge, "Paris, France", ("Paris",), "text") is False
+    assert verdict(judge, "14.0", ("14",), "number") is True
+    assert verdict(judge, "15", ("14",), "number") is False
 
 
 def test_contains_judge_matches_whole_words_only():
     judge = get("contains")
-    assert judge.judge("in Paris", ("Paris",), "text").correct is True
-    assert judge.judge("Parisian", ("Paris",), "text").correct is False
-    assert judge.judge("in 14 days", ("14",), "number").correct is True  # numbers by value
-    assert judge.judge("141", ("14",), "number").correct is False
+    assert verdict(judge, "in Paris", ("Paris",), "text") is True
+    assert verdict(judge, "Parisian", ("Paris",), "text") is False
+    assert verdict(judge, "in 14 days", ("14",), "number") is True  # numbers by value
+    assert verdict(judge, "141", ("14",), "number") is False
+
+
+def test_contains_number_judge_finds_the_gold_value_in_words():
+    """The registry's third rule judge: one file, one line in RULES."""
+    judge, exact = get("contains-number"), get("exact")
+    # `exact` keys a number answer by its last number; this judge accepts any number in it.
+    assert verdict(exact, "14 apples, then 15", ("14",), "number") is False
+    assert verdict(judge, "14 apples, then 15", ("14",), "number") is True
+    assert verdict(judge, "14.0 in all", ("14",), "number") is True
+    assert verdict(judge, "141 apples", ("14",), "number") is False
+    assert verdict(judge, "3/4 of it, not 1/2", ("0.75",), "number") is True
+    assert verdict(judge, "in Paris", ("Paris",), "text") is False  # text: as `exact`
 
 
 def test_unknown_judge_is_named():
-    with pytest.raises(UnknownJudge, match="'gpt9'"):
+    with pytest.raises(JudgeError, match="'gpt9'"):
         get("gpt9")

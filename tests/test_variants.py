@@ -10,11 +10,12 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
-from workbench import api, datasets
-from workbench.ablation import subsample
+from tests.helpers import make_run
+from workbench import api
+from workbench import data as datasets
+from workbench.analysis.ablation import subsample
 from workbench.cli import app
-
-from synthetic import make_run
+from workbench.errors import StageError, UsageError
 
 N = 20
 DS = datasets.Dataset("synth", "test", tuple(
@@ -117,9 +118,9 @@ def test_compare_groups_variants_and_draws_one_overlay(store, mlflow_uri):
     assert png.read_bytes()[:4] == b"\x89PNG"
     rows, _ = api.compare("synth", ["model"], db_path=path, mlflow_uri=mlflow_uri)
     assert {r["variant"]["model"]: r["runs"] for r in rows} == {"m": 2, "m-rl": 1}
-    with pytest.raises(ValueError, match="--group-by colour"):
+    with pytest.raises(UsageError, match="group_by: colour"):
         api.compare("synth", ["colour"], db_path=path, mlflow_uri=mlflow_uri)
-    with pytest.raises(ValueError, match="no scored runs"):
+    with pytest.raises(StageError, match="no scored runs"):
         api.compare("other", ["kind"], db_path=path, mlflow_uri=mlflow_uri)
 
 
@@ -150,7 +151,7 @@ def test_m_ablation_matches_the_hypergeometric_expectation(tmp_path, mlflow_uri)
     assert con.execute("SELECT count(*) FROM m_ablation_by_variant WHERE score_id = ?",
                        [score_id]).fetchall() == [(18,)]
     con.close()
-    with pytest.raises(ValueError, match="--m 30"):
+    with pytest.raises(UsageError, match="ablation_ms: 30"):
         api.score(grading, ablation_ms=[30], db_path=path, mlflow_uri=mlflow_uri)
 
 
@@ -184,13 +185,17 @@ def test_stage_runs_carry_variant_tags(store, mlflow_uri):
 
 
 def test_diff_and_compare_only_read_the_store(store, mlflow_uri):
-    """They work beside another reader (a writer's lock would be refused)."""
-    from workbench import db
+    """They work beside another reader (a writer's lock would be refused) and change nothing."""
+    from workbench.store import connect
 
     path, ids, _ = store
-    reader = db.connect(path, read_only=True)
+    before = path.read_bytes()
+    reader = connect(path, read_only=True)
     try:
-        api.diff(ids["base"], ids["tuned"], n_bootstrap=20, db_path=path, mlflow_uri=mlflow_uri)
-        api.compare("synth", ["kind"], db_path=path, mlflow_uri=mlflow_uri)
+        _, _, d = api.diff(ids["base"], ids["tuned"], n_bootstrap=20, db_path=path,
+                           mlflow_uri=mlflow_uri)
+        rows, _ = api.compare("synth", ["kind"], db_path=path, mlflow_uri=mlflow_uri)
     finally:
         reader.close()
+    assert d.n_shared == N and {r["variant"]["kind"] for r in rows} == {"base", "rl"}
+    assert path.read_bytes() == before

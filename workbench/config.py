@@ -1,4 +1,4 @@
-"""Where things live: the DuckDB file, the MLflow store, artifacts and the model cache.
+"""Where things live: the DuckDB file, the MLflow store, artifacts and the caches.
 
 Every default can be overridden by an environment variable (and, in the CLI, a flag).
 """
@@ -17,11 +17,12 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
 
 def runs_dir(db: Path) -> Path:
     """Artifacts and the MLflow store sit beside the DuckDB file."""
-    return db.resolve().parent
+    return Path(db).resolve().parent
 
 
 def mlflow_uri(db: Path, explicit: str | None = None) -> str:
-    uri = explicit or os.environ.get("WORKBENCH_MLFLOW_URI") or os.environ.get("MLFLOW_TRACKING_URI")
+    uri = (explicit or os.environ.get("WORKBENCH_MLFLOW_URI")
+           or os.environ.get("MLFLOW_TRACKING_URI"))
     if uri:
         return uri
     return f"sqlite:///{runs_dir(db) / 'mlflow.db'}"
@@ -31,7 +32,12 @@ def artifacts_dir(db: Path) -> Path:
     return runs_dir(db) / "artifacts"
 
 
-def model_cache_dir() -> Path:
+def cache_root() -> Path:
+    """Converted models and mapped hub datasets (``WORKBENCH_CACHE`` moves it)."""
     base = os.environ.get("WORKBENCH_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "workbench")
-    return Path(base) / "models"
+    return Path(base)
+
+
+def model_cache_dir() -> Path:
+    return cache_root() / "models"

@@ -13,8 +13,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import api, models
-from .generation import GenerateRequest
+from . import api
+from .backends.local.models import BUNDLED
+from .report.tables import metrics_table
+from .stages.generate import GenerateRequest
 
 DATASETS = ("bundled:capitals", "bundled:arithmetic")
 MODELS = ("gemma-3-270m", "smollm2-135m-instruct")
@@ -38,7 +40,7 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
                   f"M = {plan.samples} samples per question at temperature 1, CoT budget "
                   f"{plan.cot_tokens} new tokens, {plan.n_bootstrap} bootstrap resamples.")
     for name in MODELS:
-        b = models.BUNDLED[name]
+        b = BUNDLED[name]
         console.print(f"  {name}: {b.description}; {b.kind} model, {b.prompt_format} prompts")
     console.print("[yellow]Note:[/] the bundled base and instruct models come from different "
                   "families (Gemma 3 vs SmolLM2), so differences mix tuning with family and "
@@ -62,10 +64,8 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
                                                                                   completed=d))
                     est = api.metrics(res.score_id, db_path=db_path)
                     results.append(({"dataset": dataset.split(":")[1], "model": model,
-                                     "kind": models.BUNDLED[model].kind, "style": style,
+                                     "kind": BUNDLED[model].kind, "style": style,
                                      "run": res.run_id}, est))
-    from .report import metrics_table
-
     console.print(metrics_table(results, title="Semantic calibration, 95% bootstrap intervals"))
     console.print(f"Demo wall time: {time.perf_counter() - start:.0f} s. "
                   "Explore: `workbench runs`, `workbench show RUN`, `workbench ui`.")

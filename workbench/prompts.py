@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .datasets import Dataset, Question
+from .data.types import Dataset, Question
+from .errors import UsageError
 
 STYLES = ("concise", "sentence", "cot")
+FORMATS = ("completion", "chat")
 
 CHAT_INSTRUCTIONS = {
     "concise": "Reply with just the answer, nothing else.",
@@ -36,22 +38,30 @@ class PromptPlan:
 
     def __post_init__(self):
         if self.style not in STYLES:
-            raise ValueError(f"unknown style {self.style!r}; use one of {', '.join(STYLES)}")
-        if self.prompt_format not in ("completion", "chat"):
-            raise ValueError(f"unknown prompt format {self.prompt_format!r}")
+            raise UsageError("style", f"{self.style!r} is not one of {', '.join(STYLES)}")
+        if self.prompt_format not in FORMATS:
+            raise UsageError("prompt_format", f"{self.prompt_format!r} is not one of "
+                                              f"{', '.join(FORMATS)}")
         if self.shots < 0:
-            raise ValueError(f"--shots must be ≥ 0, got {self.shots}")
+            raise UsageError("shots", f"must be ≥ 0, got {self.shots}")
 
     @property
     def stop(self) -> tuple[str, ...]:
         return COMPLETION_STOPS[self.style] if self.prompt_format == "completion" else ()
 
 
+def check_pool(dataset: Dataset, k: int) -> None:
+    """Refuse ``k`` shots from a pool that is smaller (checked before any model loads)."""
+    if k > len(dataset.fewshot):
+        raise UsageError("shots", f"{k} asked, but dataset {dataset.name} has "
+                                  f"{len(dataset.fewshot)} few-shot exemplars")
+
+
 def exemplars(dataset: Dataset, question: Question, k: int, seed: int) -> list[Question]:
     pool = [q for q in dataset.fewshot if q.id != question.id and q.question != question.question]
     if k > len(pool):
-        raise ValueError(f"dataset {dataset.name} has {len(pool)} few-shot exemplars; "
-                         f"{k} shots asked")
+        raise UsageError("shots", f"{k} asked, but dataset {dataset.name} has {len(pool)} "
+                                  f"few-shot exemplars for question {question.id}")
     return random.Random(f"{seed}:{question.id}").sample(pool, k)
 
 
@@ -86,6 +96,6 @@ def build_prompt(plan: PromptPlan, dataset: Dataset, question: Question, tokeniz
         return completion_prompt(question, shots, plan.style)
     messages = chat_messages(question, shots, plan.style)
     if tokenizer is None or not getattr(tokenizer, "chat_template", None):
-        raise ValueError("chat prompts need a tokenizer with a chat template; "
-                         "use --prompt-format completion for this model")
+        raise UsageError("prompt_format", "chat prompts need a tokenizer with a chat template; "
+                                          "use completion for this model")
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

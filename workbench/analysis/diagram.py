@@ -1,0 +1,71 @@
+"""Reliability diagrams: compute the curve (relplot) apart from drawing it (matplotlib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def prepare(f, y, seed: int = 0, n_bootstrap: int = 200, band: bool = True) -> dict:
+    """relplot's smoothed reliability curve with its bootstrap band, seeded.
+
+    relplot draws its band from numpy's global generator; it is seeded here and restored after.
+    """
+    # relplot imports scikit-learn (about 2 s): only when a diagram is made.
+    import relplot
+
+    state = np.random.get_state()
+    try:
+        np.random.seed(seed % (2**32))
+        return relplot.prepare_rel_diagram(np.asarray(f, float), np.asarray(y, float),
+                                           num_bootstrap=n_bootstrap,
+                                           plot_confidence_band=band)
+    finally:
+        np.random.set_state(state)
+
+
+def _pyplot():
+    # matplotlib takes a second to import: only when a figure is drawn.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # after choosing the headless backend
+
+    return plt
+
+
+def draw(diagram: dict, path: Path, title: str) -> Path:
+    import relplot  # see prepare()
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    relplot.plot_rel_diagram(diagram, fig=fig, ax=ax)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, plt, path)
+
+
+def draw_overlay(curves: list[tuple[str, dict]], path: Path, title: str) -> Path:
+    """Several variants' curves (``prepare(..., band=False)``) on one plot, each drawn only
+    where that variant has questions: the smoother extrapolates elsewhere."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    ax.plot([0, 1], [0, 1], ls="--", color="gray", lw=1)
+    for label, curve in curves:
+        density = np.asarray(curve["density"], float)
+        mu = np.where(density >= 0.02 * density.max(), np.asarray(curve["mu"], float), np.nan)
+        ax.plot(curve["mesh"], mu, lw=2, label=label)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (share of the plurality class)")
+    ax.set_ylabel("accuracy (smoothed)")
+    ax.set_title(f"Reliability by variant: {title}", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    return _save(fig, plt, path)
+
+
+def _save(fig, plt, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -1,0 +1,47 @@
+"""Calibration metrics over per-question (confidence, correct) pairs: a registry.
+
+``METRICS`` lists every metric in the order tables show them; each entry carries its label and
+which direction is better. A new metric is a module here defining a ``Metric`` and one line in
+``_REGISTRY``. ``compute`` evaluates them on one run or on many resamples at once.
+
+>>> import numpy as np
+>>> compute(np.array([1.0, 0.5]), np.array([1, 0]), which=["accuracy", "brier"])
+{'accuracy': 0.5, 'brier': 0.125}
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import numpy as np
+
+from .base import Metric
+
+_REGISTRY = (  # "module:NAME" in this package, in table order
+    "basic:ACCURACY",
+    "basic:CONFIDENCE",
+    "calibration:SMECE",
+    "calibration:ECE",
+    "calibration:BRIER",
+    "ranking:AUROC",
+)
+
+
+def _load(ref: str) -> Metric:
+    module, name = ref.split(":")
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in map(_load, _REGISTRY)}
+NAMES = tuple(METRICS)
+
+
+def compute(f, y, *, bins: int = 15, which=None) -> dict:
+    """Each metric of ``which`` (default: all): a float for one run (1-D input), an array over
+    the leading axes otherwise."""
+    f, y = np.asarray(f, float), np.asarray(y, float)
+    out = {}
+    for name in which or NAMES:
+        value = np.asarray(METRICS[name].fn(f, y, bins), float)
+        out[name] = float(value) if value.ndim == 0 else value
+    return out

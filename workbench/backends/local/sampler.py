@@ -1,0 +1,189 @@
+"""Local sampling through transformers: M samples of one prompt that share its KV cache.
+
+Each prompt is encoded and run once (logits for its last position only); its cache is then
+repeated for the M samples, which decode together, with other prompts' samples in the same batch.
+A sequence leaves the batch as soon as it emits EOS or completes a stop string. Sampling is
+exact: softmax(logits / T), with top-k / top-p truncation only when asked, drawn by inverse CDF
+from a generator seeded per (seed, key).
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from ..base import Completion, SamplingParams, seed_for
+
+
+def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float):
+    """Logits of the sampling distribution; greedy is handled by the caller (T = 0)."""
+    logits = logits / temperature
+    if top_k and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[..., -1, None]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cum = sorted_logits.softmax(-1).cumsum(-1)
+        drop_sorted = cum - sorted_logits.softmax(-1) >= top_p  # keep the token that crosses p
+        drop = drop_sorted.scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+BLOCK = 512  # vocabulary block for two-level inverse-CDF sampling
+
+
+def draw(logits: torch.Tensor, params: SamplingParams, gens: list[torch.Generator],
+         groups: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample one token per row, exactly, by inverse CDF; returns (tokens, model logprobs).
+
+    Row r draws its uniform from ``gens[groups[r]]`` (its question's generator), so a question's
+    samples do not depend on the other rows. Two levels keep it to about two passes over the
+    vocabulary: float64 sums of 512-token blocks pick a block, then a float64 cumulative sum
+    inside that block picks the token. Logprobs are under the model's own distribution
+    (temperature 1, untruncated).
+    """
+    logits = logits.float()
+    peak = logits.amax(-1, keepdim=True)
+    if params.temperature == 0:
+        tok = logits.argmax(-1, keepdim=True)
+        lse = peak + (logits - peak).exp_().sum(-1, keepdim=True).log_()
+        return tok[:, 0], (logits.gather(-1, tok) - lse)[:, 0]
+    exact = params.temperature == 1.0 and not params.top_k and params.top_p >= 1.0
+    weights = (logits - peak).exp_()  # unnormalised probabilities, max 1
+    lse = peak + weights.sum(-1, keepdim=True, dtype=torch.float64).log_().float()
+    if not exact:
+        weights = filter_logits(logits, params.temperature, params.top_k, params.top_p)
+        weights = (weights - weights.amax(-1, keepdim=True)).exp_()
+    tok = _inverse_cdf(weights, gens, groups)
+    return tok, (logits.gather(-1, tok[:, None]) - lse)[:, 0]
+
+
+def _inverse_cdf(weights: torch.Tensor, gens, groups) -> torch.Tensor:
+    rows, vocab = weights.shape
+    pad = (-vocab) % BLOCK
+    blocks = torch.nn.functional.pad(weights, (0, pad)).view(rows, -1, BLOCK)
+    block_cdf = blocks.sum(-1, dtype=torch.float64).cumsum_(-1)
+    u = torch.empty(rows, 1, dtype=torch.float64)
+    for r, g in enumerate(groups):
+        u[r, 0] = torch.rand(1, generator=gens[g], dtype=torch.float64)
+    u.mul_(block_cdf[:, -1:])
+    b = torch.searchsorted(block_cdf, u, right=True).clamp_(max=block_cdf.shape[-1] - 1)
+    before = torch.where(b > 0, block_cdf.gather(-1, (b - 1).clamp_(min=0)), 0.0)
+    inner = blocks.gather(1, b[:, :, None].expand(-1, -1, BLOCK))[:, 0].double().cumsum_(-1)
+    i = torch.searchsorted(inner, u - before, right=True).clamp_(max=BLOCK - 1)
+    tok = (b * BLOCK + i)[:, 0]
+    # Only if the block sum and the in-block sum round apart (odds ~1e-16) can the draw run past
+    # the block's last token; the clamp keeps it inside the vocabulary.
+    return torch.minimum(tok, torch.full_like(tok, vocab - 1))
+
+
+class LocalSampler:
+    """Samples from a transformers causal LM on the local device.
+
+    ``sample_batch`` runs several prompts together: their prefill is one left-padded batch
+    (logits for the last position only); the cache is then repeated M times per prompt and all
+    rows decode together, each leaving the batch when it emits EOS or completes a stop string.
+    """
+
+    def __init__(self, model, tokenizer):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.eos_ids = _eos_ids(model, tokenizer)
+        pad = tokenizer.pad_token_id
+        self.pad_id = pad if pad is not None else min(self.eos_ids, default=0)
+        self.stats = {"prompt_tokens": 0, "completion_tokens": 0}
+
+    def encode(self, prompt: str, add_special_tokens: bool = True) -> list[int]:
+        return self.tokenizer(prompt, add_special_tokens=add_special_tokens)["input_ids"]
+
+    def sample(self, prompt_ids: list[int], params: SamplingParams, key: str) -> list[Completion]:
+        return self.sample_batch([(key, prompt_ids)], params)[0]
+
+    def sample_prompts(self, items: list[tuple[str, str]], params: SamplingParams,
+                       add_special_tokens: bool = True) -> list[list[Completion]]:
+        """M completions per (key, prompt text), counting tokens in ``stats``."""
+        encoded = [(key, self.encode(p, add_special_tokens)) for key, p in items]
+        out = self.sample_batch(encoded, params)
+        self.stats["prompt_tokens"] += sum(len(ids) for _, ids in encoded)
+        self.stats["completion_tokens"] += sum(c.n_tokens for cs in out for c in cs)
+        return out
+
+    @torch.inference_mode()
+    def sample_batch(self, items: list[tuple[str, list[int]]], params: SamplingParams
+                     ) -> list[list[Completion]]:
+        """M completions for each (key, prompt ids); the key seeds that prompt's generator."""
+        start = time.perf_counter()
+        n, q = params.n, len(items)
+        gens = [torch.Generator().manual_seed(seed_for(params.seed, key)) for key, _ in items]
+        width = max(len(ids) for _, ids in items)
+        ids = torch.full((q, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((q, width), dtype=torch.long)
+        for i, (_, p) in enumerate(items):
+            ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p):] = 1
+        pos = (mask.cumsum(-1) - 1).clamp_(min=0)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
+                         logits_to_keep=1)
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(n)
+        logits = out.logits[:, -1, :].repeat_interleave(n, dim=0)
+        mask = mask.repeat_interleave(n, dim=0)
+        next_pos = pos[:, -1].repeat_interleave(n) + 1
+
+        live = list(range(q * n))  # flat (prompt, sample) index of each batch row
+        tokens: list[list[int]] = [[] for _ in live]
+        lps: list[list[float]] = [[] for _ in live]
+        logprob = [0.0] * (q * n)
+        done: dict[int, Completion] = {}
+        for step in range(params.max_new_tokens):
+            next_tok, lp = draw(logits, params, gens, [r // n for r in live])
+            keep = []
+            for b, (r, tok) in enumerate(zip(live, next_tok.tolist())):
+                logprob[r] += float(lp[b])
+                lps[r].append(float(lp[b]))
+                if tok in self.eos_ids:
+                    text, _ = self._text(tokens[r], params.stop)
+                    done[r] = Completion(text, len(tokens[r]) + 1, logprob[r], "stop",
+                                         time.perf_counter() - start, (*tokens[r], tok),
+                                         tuple(lps[r]))
+                    continue
+                tokens[r].append(tok)
+                text, hit = self._text(tokens[r], params.stop)
+                if hit or step == params.max_new_tokens - 1:
+                    done[r] = Completion(text, len(tokens[r]), logprob[r],
+                                         "stop" if hit else "length", time.perf_counter() - start,
+                                         tuple(tokens[r]), tuple(lps[r]))
+                else:
+                    keep.append(b)
+            if not keep:
+                break
+            if len(keep) < len(live):
+                idx = torch.tensor(keep)
+                cache.batch_select_indices(idx)
+                next_tok, mask, next_pos = next_tok[idx], mask[idx], next_pos[idx]
+                live = [live[b] for b in keep]
+            mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=-1)
+            out = self.model(input_ids=next_tok[:, None], attention_mask=mask,
+                             position_ids=next_pos[:, None], past_key_values=cache,
+                             use_cache=True)
+            cache, logits = out.past_key_values, out.logits[:, -1, :]
+            next_pos = next_pos + 1
+        return [[done[i * n + j] for j in range(n)] for i in range(q)]
+
+    def _text(self, toks: list[int], stop: tuple[str, ...]) -> tuple[str, bool]:
+        text = self.tokenizer.decode(toks, skip_special_tokens=True)
+        cut = min((text.find(s) for s in stop if s in text), default=-1)
+        return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def _eos_ids(model, tokenizer) -> set[int]:
+    ids: set[int] = set()
+    for source in (getattr(model, "generation_config", None), model.config, tokenizer):
+        value = getattr(source, "eos_token_id", None)
+        if isinstance(value, int):
+            ids.add(value)
+        elif isinstance(value, (list, tuple)):
+            ids.update(v for v in value if isinstance(v, int))
+    return ids

@@ -1,0 +1,68 @@
+"""The OpenAI-compatible backend: samples from any server that speaks the OpenAI API.
+
+``Config`` holds everything that decides how requests are made (stored with the run, so
+``resume`` asks the same way); the API key is read from ``api_key_env`` and never stored.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from ...errors import UsageError
+from ..base import BackendConfig, Log, ModelInfo, Sampler, looks_chat
+
+ENDPOINTS = ("chat", "completions")
+
+
+@dataclass(frozen=True)
+class Config(BackendConfig):
+    name: ClassVar[str] = "openai"
+    base_url: str | None = None  # the server's /v1 address
+    endpoint: str | None = None  # chat | completions (default: by the prompt format)
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 4  # questions in flight
+    timeout: float = 60.0  # seconds per request
+    max_retries: int = 5
+
+    def validate(self) -> None:
+        if not self.base_url:
+            raise UsageError("base_url", "the openai backend needs the server's address "
+                                         "(e.g. http://127.0.0.1:8000/v1)")
+        if self.endpoint is not None and self.endpoint not in ENDPOINTS:
+            raise UsageError("endpoint", f"{self.endpoint!r}: use chat or completions")
+        for field, value, low in (("concurrency", self.concurrency, 1),
+                                  ("timeout", self.timeout, 1e-9),
+                                  ("max_retries", self.max_retries, 0)):
+            if value < low:
+                raise UsageError(field, f"must be {'> 0' if low else '≥ 0'}, got {value}")
+        if not os.environ.get(self.api_key_env):
+            raise UsageError("api_key_env", f"the key is read from ${self.api_key_env}, which "
+                                            "is not set (name another variable)")
+
+    def resolve(self, model: str, kind: str | None, prompt_format: str | None) -> ModelInfo:
+        """A served model: nothing to resolve locally; the format follows the endpoint or the
+        name."""
+        fmt = prompt_format or ("chat" if self.endpoint == "chat" or looks_chat(model)
+                                else "completion")
+        return ModelInfo(model, self.base_url or "", kind or ("sft" if fmt == "chat" else "base"),
+                         fmt)
+
+    def open(self, info: ModelInfo, log: Log) -> Sampler:
+        # The openai client takes about a second to import: only when a run uses it.
+        from .client import ClientConfig, OpenAIClient, RetryPolicy
+        from .sampler import OpenAISampler
+
+        endpoint = self.endpoint_for(info)
+        client = OpenAIClient(ClientConfig(self.base_url, os.environ[self.api_key_env], endpoint,
+                                           self.timeout, RetryPolicy(self.max_retries)),
+                              info.name)
+        log(f"sampling {info.name} from {self.base_url} ({endpoint})")
+        return OpenAISampler(info, client, self.concurrency)
+
+    def settle(self, info: ModelInfo) -> "Config":
+        return replace(self, endpoint=self.endpoint_for(info))
+
+    def endpoint_for(self, info: ModelInfo) -> str:
+        return self.endpoint or ("chat" if info.prompt_format == "chat" else "completions")

@@ -1,0 +1,162 @@
+"""One OpenAI-compatible endpoint (chat or completions): requests, retries, usage accounting.
+
+Retries use exponential backoff with jitter and honour Retry-After on 429 and 5xx; timeouts,
+dropped connections and malformed bodies are retried too, other 4xx never. Prompt and completion
+tokens are counted from the servers' usage reports. Used by the sampler (``sampler.py``) and by
+LLM judges.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+import openai
+
+from ...errors import RemoteError
+from ..base import Completion, SamplingParams
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 5
+    base: float = 0.5  # seconds before the first retry, doubling each time
+    cap: float = 30.0
+    max_retry_after: float = 600.0  # a server's Retry-After is honoured up to this
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait before retry ``attempt`` (0-based): the server's Retry-After when it
+        gives one, else capped exponential backoff with full jitter in [d/2, d]."""
+        if retry_after is not None:
+            return max(0.0, min(retry_after, self.max_retry_after))
+        d = min(self.cap, self.base * 2 ** attempt)
+        return d / 2 + rng.random() * d / 2
+
+
+def retryable(status: int | None) -> bool:
+    """None: no HTTP status (timeout, connection, garbled body)."""
+    return status is None or status == 429 or status >= 500
+
+
+def retry_after_seconds(headers, now: float | None = None) -> float | None:
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - (now or time.time())) if when else None
+
+
+class MalformedResponse(Exception):
+    """A body that parsed as JSON but is not a completion (missing choices or fields)."""
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    base_url: str
+    api_key: str
+    endpoint: str  # chat | completions
+    timeout: float = 60.0
+    retry: RetryPolicy = RetryPolicy()
+    logprobs: bool = True
+
+
+class OpenAIClient:
+    """Requests to one endpoint; ``complete`` is the one public call. Thread-safe."""
+
+    def __init__(self, cfg: ClientConfig, model: str, *, sleep=time.sleep, seed: int = 0):
+        self.cfg, self.model, self.sleep = cfg, model, sleep
+        self.client = openai.OpenAI(base_url=cfg.base_url, api_key=cfg.api_key,
+                                    timeout=cfg.timeout, max_retries=0)
+        self.rng = random.Random(seed)
+        self.logprobs = cfg.logprobs
+        self._lock = threading.Lock()
+        self.stats = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0, "retries": 0}
+
+    def _count(self, **kw):
+        with self._lock:
+            for k, v in kw.items():
+                self.stats[k] += v
+
+    def complete(self, prompt, params: SamplingParams, n: int, seed: int) -> list[Completion]:
+        """``n`` completions of one prompt (text for completions, messages for chat), retried as
+        the policy says; raises ``RemoteError`` when it fails for good."""
+        attempt = 0
+        while True:
+            start = time.perf_counter()
+            try:
+                response = self._create(prompt, params, n, seed)
+                completions = [self._completion(c, time.perf_counter() - start)
+                               for c in _choices(response)]
+                usage = getattr(response, "usage", None)
+                self._count(requests=1,
+                            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                            completion_tokens=getattr(usage, "completion_tokens", 0) or 0)
+                return completions
+            except openai.APIStatusError as exc:
+                status, headers = exc.status_code, exc.response.headers
+                message = f"HTTP {status}: {str(exc)[:300]}"
+                if status == 400 and self.logprobs and "logprob" in str(exc).lower():
+                    self.logprobs = False  # the server does not offer logprobs: ask without
+                    continue
+            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+                status, headers, message = None, None, f"{type(exc).__name__}: {exc}"
+            except (openai.APIResponseValidationError, json.JSONDecodeError,
+                    MalformedResponse) as exc:  # truncated, non-JSON or malformed bodies
+                status, headers = None, None
+                message = f"unreadable response ({type(exc).__name__}: {str(exc)[:200]})"
+            if not retryable(status) or attempt >= self.cfg.retry.max_retries:
+                raise RemoteError(f"{message} (after {attempt + 1} attempts)", status)
+            self._count(retries=1)
+            self.sleep(self.cfg.retry.delay(attempt, retry_after_seconds(headers), self.rng))
+            attempt += 1
+
+    def _create(self, prompt, params: SamplingParams, n: int, seed: int):
+        common = dict(model=self.model, n=n, temperature=params.temperature,
+                      top_p=params.top_p, max_tokens=params.max_new_tokens, seed=seed)
+        if params.stop:
+            common["stop"] = list(params.stop)[:4]
+        if self.cfg.endpoint == "chat":
+            return self.client.chat.completions.create(messages=prompt, logprobs=self.logprobs,
+                                                       **common)
+        return self.client.completions.create(prompt=prompt,
+                                              logprobs=1 if self.logprobs else None, **common)
+
+    def _completion(self, choice, latency: float) -> Completion:
+        try:
+            if self.cfg.endpoint == "chat":
+                text = choice.message.content or ""
+                lps = ([t.logprob for t in (choice.logprobs.content or [])]
+                       if choice.logprobs else [])
+            else:
+                text = choice.text or ""
+                lps = list(choice.logprobs.token_logprobs or []) if choice.logprobs else []
+        except AttributeError as exc:  # a field the server left out
+            raise MalformedResponse(f"choice without {exc.name!r}") from None
+        if not isinstance(text, str):
+            raise MalformedResponse(f"choice text is {type(text).__name__}, not a string")
+        lps = [lp for lp in lps if lp is not None]
+        return Completion(text, len(lps) if lps else None, sum(lps) if lps else None,
+                          "length" if choice.finish_reason == "length" else "stop", latency,
+                          (), tuple(lps))
+
+
+def _choices(response) -> list:
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        raise MalformedResponse("the server answered with no choices")
+    return choices

@@ -1,0 +1,53 @@
+"""An OpenAI-compatible server as a ``Sampler``: completions for base models (the k-shot prompt),
+chat for chat models (the messages, stored as JSON); ``n`` samples per request where the server
+gives them (falling back to one request per sample), up to ``concurrency`` questions in flight."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from ... import prompts
+from ...errors import RemoteError
+from ..base import Completion, ModelInfo, SamplingParams, seed_for
+from .client import OpenAIClient
+
+
+class OpenAISampler:
+    def __init__(self, info: ModelInfo, client: OpenAIClient, concurrency: int):
+        self.info, self.client, self.concurrency = info, client, concurrency
+        self.stats = client.stats
+        self.supports_n = True
+
+    def request(self, plan, dataset, question):
+        shots = prompts.exemplars(dataset, question, plan.shots, plan.seed)
+        if plan.prompt_format == "chat":
+            messages = prompts.chat_messages(question, shots, plan.style)
+            return json.dumps(messages, ensure_ascii=False), messages
+        text = prompts.completion_prompt(question, shots, plan.style)
+        return text, text
+
+    def sample(self, items, params: SamplingParams):
+        def one(item):
+            try:
+                return self._question(item[0], item[1], params)
+            except RemoteError as exc:
+                return exc
+        with ThreadPoolExecutor(max(1, self.concurrency)) as pool:
+            return list(pool.map(one, items))
+
+    def _question(self, key: str, prompt, params: SamplingParams) -> list[Completion]:
+        seed = seed_for(params.seed, key) & 0x7FFFFFFF
+        if self.supports_n and params.n > 1:
+            try:
+                got = self.client.complete(prompt, params, params.n, seed)
+                if len(got) == params.n:
+                    return got
+            except RemoteError as exc:
+                if exc.status not in (400, 422):
+                    raise
+            self.supports_n = False  # this server will not give n samples at once
+        out = []
+        for i in range(params.n):
+            out += self.client.complete(prompt, params, 1, (seed + i) & 0x7FFFFFFF)
+        return out

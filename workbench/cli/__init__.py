@@ -1,0 +1,21 @@
+"""The ``workbench`` command: option parsing over ``workbench.api``, one module per group.
+
+``generate.py`` (the stages), ``inspect.py`` (runs, show, sql, doctor), ``compare.py`` (diff,
+compare), ``judges.py``, ``serve.py`` (serve, ui, demo); ``common.py`` holds what they share.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from . import compare, generate, inspect, judges, serve  # noqa: F401  (they register commands)
+from .app import app
+
+__all__ = ["app", "main"]
+
+
+def main():  # pragma: no cover - the console script
+    # A polite stop (SIGTERM) unwinds like Ctrl-C, so the stage is marked FAILED, not left RUNNING.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    app()

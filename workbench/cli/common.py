@@ -1,0 +1,144 @@
+"""What every command shares: the consoles, the store options, errors as one line (named by
+flag), and the generation options, declared once for ``generate`` and ``run``."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from functools import wraps
+from typing import Optional, get_type_hints
+
+import typer
+from rich.console import Console
+
+from ..backends import config_class
+from ..backends.base import BackendConfig
+from ..errors import UsageError, WorkbenchError
+from ..stages.generate import GenerateRequest
+
+# Piped output (logs, CI, `| less`) gets wide tables instead of rich's 80-column default.
+_WIDTH = int(os.environ.get("COLUMNS", 0)) or (None if sys.stdout.isatty() else 180)
+out = Console(width=_WIDTH)
+err = Console(stderr=True, width=_WIDTH)
+
+DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB",
+                     help="DuckDB store [default: runs/workbench.duckdb]")
+MlflowOpt = typer.Option(None, "--mlflow-uri", envvar="WORKBENCH_MLFLOW_URI",
+                         help="MLflow tracking URI [default: sqlite:///<db folder>/mlflow.db]")
+SeedOpt = typer.Option(0, "--seed")
+
+# API parameter -> the flag that sets it, where the two differ by more than "_" -> "-".
+FLAGS = {"samples": "--samples/-m", "chunk_size": "--batch-questions",
+         "n_bootstrap": "--bootstrap", "ablation_ms": "--m", "ablation_repeats": "--repeats",
+         "api_key_env": "--api-key-env", "timeout": "--timeout", "name": "NAME"}
+
+
+def flag(param: str) -> str:
+    return FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
+def friendly(fn):
+    """Errors a user can fix become one line on stderr and exit status 1, naming the flag."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UsageError as exc:
+            _fail(f"{flag(exc.param)}: {exc.message}")
+        except WorkbenchError as exc:
+            _fail(str(exc))
+    return wrapper
+
+
+def _fail(message: str):
+    err.print(f"[red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(1)
+
+
+# --- the generation options, declared once --------------------------------------------------
+
+_BACKEND_FLAGS = ("dtype", "base_url", "api_key_env", "endpoint", "concurrency", "timeout",
+                  "max_retries")  # each belongs to one backend's Config
+
+_GENERATION = [  # (name, type, option); the order --help shows
+    ("model", str, typer.Option(..., "--model", help="bundled name (gemma-3-270m, "
+                                "smollm2-135m-instruct), local folder or hub id")),
+    ("dataset", str, typer.Option(..., "--dataset", help="bundled:capitals, bundled:arithmetic, "
+                                  "gsm8k|triviaqa|simpleqa|openmathinstruct2|math500|"
+                                  "truthfulqa[:split] (NAME=FILE for a local copy), or a "
+                                  ".jsonl/.csv/.parquet file; @N takes a seeded sample of N")),
+    ("style", str, typer.Option("concise", "--style", help="concise | sentence | cot")),
+    ("samples", int, typer.Option(20, "--samples", "-m", help="samples per question (M)")),
+    ("shots", Optional[int], typer.Option(None, "--shots",
+                                          help="exemplars [default: 5 for base, 0 for chat]")),
+    ("temperature", float, typer.Option(1.0, "--temperature")),
+    ("top_p", float, typer.Option(1.0, "--top-p")),
+    ("top_k", int, typer.Option(0, "--top-k", help="0 = no top-k")),
+    ("max_new_tokens", Optional[int], typer.Option(
+        None, "--max-new-tokens", help="[default: 16 concise, 40 sentence, 160 cot]")),
+    ("seed", int, SeedOpt),
+    ("prompt_format", Optional[str], typer.Option(None, "--prompt-format",
+                                                  help="completion | chat [default: inferred]")),
+    ("kind", Optional[str], typer.Option(None, "--kind", help="base | sft | rl | reasoning "
+                                         "[default: inferred]")),
+    ("skip_bad_rows", bool, typer.Option(False, "--skip-bad-rows",
+                                         help="run the dataset's good rows only")),
+    ("chunk_size", int, typer.Option(8, "--batch-questions",
+                                     help="questions sampled and committed together")),
+    ("resume", bool, typer.Option(False, "--resume", help="finish the newest unfinished run "
+                                  "with the same settings instead of starting a new one")),
+    ("backend", str, typer.Option("transformers", "--backend", help="transformers (local) | "
+                                  "openai (any OpenAI-compatible server: vLLM, llama.cpp, "
+                                  "workbench serve)")),
+    ("dtype", Optional[str], typer.Option(None, "--dtype", help="transformers: float32 (the "
+                                          "checkpoint as converted; default) | bfloat16")),
+    ("base_url", Optional[str], typer.Option(None, "--base-url",
+                                             help="openai: the server's /v1 address")),
+    ("api_key_env", Optional[str], typer.Option(
+        None, "--api-key-env", help="openai: the variable holding the key [default: "
+                                    "OPENAI_API_KEY]")),
+    ("endpoint", Optional[str], typer.Option(None, "--endpoint", help="openai: chat | "
+                                             "completions [default: by prompt format]")),
+    ("concurrency", Optional[int], typer.Option(None, "--concurrency",
+                                                help="openai: requests in flight [default: 4]")),
+    ("timeout", Optional[float], typer.Option(None, "--timeout",
+                                              help="openai: seconds per request [default: 60]")),
+    ("max_retries", Optional[int], typer.Option(
+        None, "--max-retries", help="openai: retries on 429, 5xx and timeouts [default: 5]")),
+]
+
+
+def generation_request(**options):
+    """A ``GenerateRequest`` from the generation options; backend flags go to that backend's
+    settings, and a flag that belongs to another backend is refused."""
+    cls = config_class(options.pop("backend"))
+    given = {k: options.pop(k) for k in _BACKEND_FLAGS}
+    given = {k: v for k, v in given.items() if v is not None}
+    known = set(cls.__dataclass_fields__) - set(BackendConfig.__dataclass_fields__)
+    stray = sorted(set(given) - known)
+    if stray:
+        raise UsageError(stray[0], f"does not apply to --backend {cls.name}")
+    return GenerateRequest(backend=cls(**given), **options)
+
+
+def generation_options(fn):
+    """Give a command the generation options; it receives them as ``req``, a GenerateRequest.
+
+    Typer reads a command's signature, so the options are added to it here rather than repeated
+    in every command."""
+    hints = get_type_hints(fn)
+    own = [p.replace(annotation=hints[p.name])
+           for p in inspect.signature(fn).parameters.values() if p.name != "req"]
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=opt,
+                                annotation=kind) for name, kind, opt in _GENERATION]
+
+    @wraps(fn)
+    def wrapper(**kwargs):
+        options = {name: kwargs.pop(name) for name, _, _ in _GENERATION}
+        return fn(req=generation_request(**options), **kwargs)
+
+    params = shared + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+    wrapper.__signature__ = inspect.Signature(params)
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper

@@ -1,0 +1,89 @@
+"""Comparison commands: diff two runs or gradings, compare every variant of a dataset."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .. import api
+from ..analysis.metrics import METRICS
+from ..report.tables import fmt_estimate
+from ..stages.compare import diff_record
+from .app import app
+from .common import DbOpt, MlflowOpt, SeedOpt, friendly, out
+
+
+@app.command("diff")
+@friendly
+def diff_cmd(a: str = typer.Argument(..., help="run or grading id (a run: its newest grading)"),
+             b: str = typer.Argument(...),
+             fmt: str = typer.Option("table", "--format", help="table | json | csv"),
+             bootstrap: int = typer.Option(1000, "--bootstrap"), seed: int = SeedOpt,
+             db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Two runs or gradings side by side over their shared questions: B - A."""
+    ga, gb, d = api.diff(a, b, n_bootstrap=bootstrap, seed=seed, db_path=db,
+                         mlflow_uri=mlflow_uri)
+    record = diff_record(ga, gb, d)
+    if fmt == "json":
+        out.print_json(json.dumps(record, default=str))
+        return
+    if fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["metric", "a", "b", "delta", "ci_low", "ci_high"])
+        for m in d.metrics:
+            w.writerow([m.metric, m.a, m.b, m.delta, m.ci_low, m.ci_high])
+        return
+    table = Table(title=f"A = {ga['grading_id']} (run {ga['run_id']})  vs  "
+                        f"B = {gb['grading_id']} (run {gb['run_id']}); "
+                        f"{d.n_shared} shared questions")
+    for col in ("metric", "A", "B", "B − A [95% paired bootstrap]"):
+        table.add_column(col, justify="right")
+    for m in d.metrics:
+        table.add_row(METRICS[m.metric].label, f"{m.a:.3f}", f"{m.b:.3f}",
+                      f"{m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]")
+    out.print(table)
+    cc, cw = d.confidence_correct, d.confidence_wrong
+    out.print(f"answer class changed on {d.class_changed} of {d.n_shared} questions; "
+              f"{d.became_correct} became correct, {d.became_wrong} became wrong"
+              + (f"; {d.n_left_out} shared questions had no verdict" if d.n_left_out else ""))
+    out.print(f"mean confidence of correct answers {cc[0]:.3f} → {cc[1]:.3f}; "
+              f"of wrong answers {cw[0]:.3f} → {cw[1]:.3f}")
+    top = Table(title="largest confidence changes")
+    for col in ("question", "A answer (conf)", "B answer (conf)"):
+        top.add_column(col)
+    mark = {True: "✓", False: "✗", None: "?"}
+    for x, y in d.largest:
+        top.add_row(x.question[:70], f"{x.answer} ({x.confidence:.2f}) {mark[x.correct]}",
+                    f"{y.answer} ({y.confidence:.2f}) {mark[y.correct]}")
+    out.print(top)
+
+
+@app.command()
+@friendly
+def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as stored, e.g. "
+                                        "bundled:capitals (all @N subsets) or bundled:capitals@40"),
+            group_by: str = typer.Option("model,kind,style", "--group-by",
+                                         help="variant fields: model, kind, style, backend, "
+                                              "prompt_format, shots, m, temperature, dtype, judge"),
+            db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Every variant of a dataset side by side, and one PNG overlaying their reliability."""
+    fields = [g.strip() for g in group_by.split(",") if g.strip()]
+    rows, png = api.compare(dataset, fields, db_path=db, mlflow_uri=mlflow_uri)
+    table = Table(title=f"{dataset}: semantic calibration by variant (newest scored run each)")
+    for f in fields:
+        table.add_column(f)
+    for col in ("runs", "smECE", "accuracy", "mean conf", "newest run"):
+        table.add_column(col, justify="right" if col != "newest run" else "left")
+    for r in rows:
+        est = r["metrics"]
+        table.add_row(*[str(v) for v in r["variant"].values()], str(r["runs"]),
+                      fmt_estimate(est.get("smece")), fmt_estimate(est.get("accuracy")),
+                      fmt_estimate(est.get("confidence")), r["run_id"])
+    out.print(table)
+    out.print(f"overlaid reliability diagrams: {png}")

@@ -1,0 +1,140 @@
+"""Stage commands: generate, resume, grade, score, and run (all three)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .. import api
+from ..analysis.metrics import METRICS
+from ..errors import UsageError
+from ..report.tables import metrics_table
+from .app import app
+from .common import DbOpt, MlflowOpt, SeedOpt, err, friendly, generation_options, out
+
+
+class _Sampling:
+    """Live progress: a bar on a terminal, a plain line per committed chunk elsewhere (logs)."""
+
+    def __enter__(self):
+        self.bar = None
+        if err.is_terminal:
+            self.bar = Progress(TextColumn("sampling"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("questions"), TimeElapsedColumn(), console=err)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("sampling", total=None)
+        return self
+
+    def __call__(self, done: int, total: int):
+        if self.bar:
+            self.bar.update(self.task, completed=done, total=total)
+        else:
+            print(f"sampled {done}/{total} questions", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.__exit__(*exc)
+
+
+def _log(message: str) -> None:
+    err.print(message)
+
+
+@app.command()
+@friendly
+@generation_options
+def generate(req, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Stage 1: sample M answers per question; prints the run id."""
+    with _Sampling() as progress:
+        run_id = api.generate(req, db_path=db, mlflow_uri=mlflow_uri, progress=progress,
+                              log=_log)
+    out.print(run_id)
+
+
+@app.command("resume")
+@friendly
+def resume_cmd(run_id: str, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Finish a run that stopped part-way: samples only what is missing."""
+    with _Sampling() as progress:
+        api.resume(run_id, db_path=db, mlflow_uri=mlflow_uri, progress=progress, log=_log)
+    out.print(run_id)
+
+
+JudgeOpt = typer.Option("exact", "--judge", help="a rule judge (exact, contains, "
+                        "contains-number) or a stored LLM judge")
+
+
+@app.command()
+@friendly
+def grade(run_id: str, judge: str = JudgeOpt, db: Optional[Path] = DbOpt,
+          mlflow_uri: Optional[str] = MlflowOpt):
+    """Stage 2: answers → semantic classes → verdicts; prints the grading id."""
+    out.print(api.grade(run_id, judge, db_path=db, mlflow_uri=mlflow_uri))
+
+
+def _print_metrics(score_id: str, db: Optional[Path]):
+    info = api.show(score_id, db_path=db)
+    s = info["score"]
+    out.print(metrics_table([({"score": score_id}, info["metrics"])]))
+    out.print(f"{s['n_questions']} questions scored, {s['n_excluded']} left out (no verdict); "
+              f"reliability diagram: {s['diagram_path']}")
+
+
+@app.command()
+@friendly
+def score(grading_id: str,
+          bootstrap: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples"),
+          seed: int = SeedOpt, bins: int = typer.Option(15, "--bins", help="ECE bins"),
+          m: Optional[str] = typer.Option(None, "--m", help="M ablation: comma-separated "
+                                          "sample counts, e.g. 5,10,20 (no new sampling)"),
+          repeats: int = typer.Option(20, "--repeats", help="subsamples per m"),
+          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Stage 3: calibration metrics with bootstrap intervals and a reliability diagram."""
+    ms = _int_list(m) if m else None
+    score_id = api.score(grading_id, n_bootstrap=bootstrap, seed=seed, bins=bins,
+                         ablation_ms=ms, ablation_repeats=repeats, db_path=db,
+                         mlflow_uri=mlflow_uri)
+    out.print(score_id)
+    _print_metrics(score_id, db)
+    if ms:
+        _print_ablation(api.ablation(score_id, db_path=db), repeats)
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError("ablation_ms", f"{text!r}: expected comma-separated integers") from None
+
+
+def _print_ablation(rows: list[dict], repeats: int):
+    table = Table(title=f"M ablation: mean ± sd over {repeats} seeded subsamples per m")
+    table.add_column("m", justify="right")
+    for metric in METRICS.values():
+        table.add_column(metric.label, justify="right")
+    by_m: dict[int, dict] = {}
+    for r in rows:
+        by_m.setdefault(r["m"], {})[r["metric"]] = r
+    for mv, cells in sorted(by_m.items()):
+        table.add_row(str(mv), *[("—" if cells[k]["mean"] is None else
+                                  f"{cells[k]['mean']:.3f} ± {cells[k]['sd'] or 0:.3f}")
+                                 for k in METRICS])
+    out.print(table)
+
+
+@app.command()
+@friendly
+@generation_options
+def run(req, judge: str = JudgeOpt, bootstrap: int = typer.Option(1000, "--bootstrap"),
+        db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """generate → grade → score in one go."""
+    with _Sampling() as progress:
+        res = api.run_all(req, judge, n_bootstrap=bootstrap, db_path=db, mlflow_uri=mlflow_uri,
+                          progress=progress, log=_log)
+    out.print(f"run {res.run_id}  grading {res.grading_id}  score {res.score_id}")
+    _print_metrics(res.score_id, db)

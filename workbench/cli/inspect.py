@@ -1,0 +1,83 @@
+"""Read commands: runs, datasets, show, sql, doctor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import api
+from ..errors import UsageError
+from ..report.tables import fmt_estimate, write_rows
+from ..store import views
+from .app import app
+from .common import DbOpt, MlflowOpt, friendly, out
+
+
+@app.command()
+@friendly
+def runs(db: Optional[Path] = DbOpt):
+    """List stored runs with their newest scores."""
+    cols = ["run_id", "status", "model", "model_kind", "style", "dataset", "n_questions", "m",
+            "stored_samples", "accuracy", "smece"]
+    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_runs(db_path=db)])
+
+
+@app.command("datasets")
+@friendly
+def datasets_cmd(db: Optional[Path] = DbOpt):
+    """List the datasets stored (one per content hash) and how many runs asked each."""
+    cols = ["dataset_id", "name", "n_questions", "n_fewshot", "content_hash", "runs", "source"]
+    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_datasets(db_path=db)])
+
+
+@app.command()
+@friendly
+def show(item_id: str, db: Optional[Path] = DbOpt):
+    """Show a run, grading or score by id."""
+    info = api.show(item_id, db_path=db)
+    if "metrics" in info:
+        info = {**info, "metrics": {k: fmt_estimate(v) for k, v in info["metrics"].items()}}
+    out.print_json(json.dumps(info, default=str))
+
+
+@app.command()
+@friendly
+def sql(query: Optional[str] = typer.Argument(None, help="SQL to run; ? marks a bound "
+                                                   "parameter"),
+        view: Optional[str] = typer.Option(None, "--view", help="run a named view; "
+                                           "`--view list` lists them"),
+        param: list[str] = typer.Option([], "--param", "-p",
+                                        help="a value for the next ?, bound (never pasted)"),
+        write: bool = typer.Option(False, "--write", help="allow writes (default: read-only)"),
+        fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+        db: Optional[Path] = DbOpt):
+    """Run SQL on the store, read-only unless --write."""
+    named = views()
+    if view == "list" or (query is None and view is None):
+        for name, about in named.items():
+            out.print(f"[bold]{name}[/]: {about}", highlight=False)
+        return
+    if view is not None:
+        if view not in named:
+            raise UsageError("view", f"{view!r}: no such view; known: {', '.join(named)}")
+        query = f"SELECT * FROM {view}"
+    cols, rows = api.query(query, list(param), write=write, db_path=db)
+    write_rows(out, cols, rows, fmt)
+
+
+@app.command()
+@friendly
+def doctor(fix: bool = typer.Option(False, "--fix", help="mark stages stuck RUNNING as FAILED"),
+           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Check the store: schema, stuck stages, samples versus plan, orphan rows."""
+    findings = api.doctor(fix=fix, db_path=db, mlflow_uri=mlflow_uri)
+    style = {"ok": "green", "warn": "yellow", "error": "red"}
+    for f in findings:
+        out.print(f"[{style[f.level]}]{f.level:5}[/] {f.what}" + (f"\n      → {f.fix}"
+                                                                  if f.fix else ""),
+                  highlight=False)
+    if any(f.level == "error" for f in findings):
+        raise typer.Exit(1)

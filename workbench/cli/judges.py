@@ -1,0 +1,81 @@
+"""The ``judges`` group: record an LLM judge, list them, compare two gradings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .. import api
+from ..report.tables import write_rows
+from .app import judges_app
+from .common import DbOpt, MlflowOpt, friendly, out
+
+
+@judges_app.command("add")
+@friendly
+def judges_add(name: str = typer.Argument(..., help="the judge's name, used with --judge"),
+               model: str = typer.Option(..., "--model"),
+               base_url: str = typer.Option(..., "--base-url",
+                                            help="an OpenAI-compatible /v1 address"),
+               api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="the "
+                                               "environment variable holding the key"),
+               extract: bool = typer.Option(False, "--extract", help="also extract and "
+                                            "cluster answers with the LLM (the map B)"),
+               grader_prompt: Optional[Path] = typer.Option(None, "--grader-prompt",
+                                                            help="a file with the grader prompt"),
+               extractor_prompt: Optional[Path] = typer.Option(None, "--extractor-prompt"),
+               max_tokens: int = typer.Option(64, "--max-tokens"),
+               concurrency: int = typer.Option(4, "--concurrency", help="requests in flight"),
+               timeout: float = typer.Option(60.0, "--timeout", help="seconds per request"),
+               max_retries: int = typer.Option(3, "--max-retries"),
+               db: Optional[Path] = DbOpt):
+    """Record an LLM judge (name + version = hash of model, prompts and parameters)."""
+    record = api.add_judge(
+        name, model, base_url, api_key_env=api_key_env, extract=extract,
+        grader_prompt=grader_prompt.read_text() if grader_prompt else None,
+        extractor_prompt=extractor_prompt.read_text() if extractor_prompt else None,
+        max_tokens=max_tokens, concurrency=concurrency, timeout=timeout,
+        max_retries=max_retries, db_path=db)
+    out.print(f"{record.name} {record.version}")
+
+
+@judges_app.command("list")
+@friendly
+def judges_list(db: Optional[Path] = DbOpt):
+    """The LLM judges recorded in the store."""
+    cols = ["name", "version", "model", "base_url", "grader_prompt_hash",
+            "extractor_prompt_hash"]
+    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_judges(db_path=db)])
+
+
+@judges_app.command("compare")
+@friendly
+def judges_compare(a: str, b: str,
+                   fmt: str = typer.Option("table", "--format", help="table | json"),
+                   db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Two gradings: agreement, Cohen's kappa, disagreements, accuracy and smECE moves."""
+    r = api.compare_judges(a, b, db_path=db, mlflow_uri=mlflow_uri)
+    if fmt == "json":
+        out.print_json(json.dumps(r, default=str))
+        return
+    out.print(f"{r['a']} ({r['judge_a']}) vs {r['b']} ({r['judge_b']})"
+              + ("" if r["same_run"] else "  [different runs]"))
+    if not r["n_shared"]:
+        out.print("no question has a verdict from both; nothing to compare")
+        return
+    out.print(f"{r['n_shared']} questions judged by both: agreement {r['agreement']:.3f}, "
+              f"Cohen's kappa {r['kappa']:.3f}")
+    for name, m in r["metrics"].items():
+        out.print(f"{name}: {m['a']:.3f} → {m['b']:.3f} ({m['delta']:+.3f} "
+                  f"[{m['ci_low']:+.3f}, {m['ci_high']:+.3f}])")
+    table = Table(title=f"{len(r['disagreements'])} disagreements")
+    for c in ("question", "answer A", "A", "answer B", "B"):
+        table.add_column(c)
+    for d in r["disagreements"][:30]:
+        table.add_row(d["question"][:70], str(d["answer_a"]), str(d["correct_a"]),
+                      str(d["answer_b"]), str(d["correct_b"]))
+    out.print(table)

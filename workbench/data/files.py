@@ -1,0 +1,120 @@
+"""User files: .jsonl, .csv or .parquet with a question column and an answer (or answers)
+column; malformed rows are listed by row number, and nothing runs until they are fixed or
+skipped."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from ..errors import DatasetError
+from ..grading.text import parse_number
+from .types import ANSWER_TYPES, Dataset, Question
+
+
+def load_file(path: Path, *, skip_bad_rows: bool = False) -> Dataset:
+    if not path.exists():
+        raise DatasetError(f"dataset file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        rows = _read_jsonl(path)
+    elif suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    elif suffix == ".parquet":
+        rows = pq.read_table(path).to_pylist()
+    else:
+        raise DatasetError(f"dataset file {path}: unknown format {suffix!r} "
+                           "(use .jsonl, .csv or .parquet)")
+    return records_to_dataset(path.stem, str(path.resolve()), rows, str(path),
+                              skip_bad_rows=skip_bad_rows)
+
+
+def _read_jsonl(path: Path) -> list:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            rows.append(_BadRow(f"not valid JSON ({exc.msg})"))
+    return rows
+
+
+@dataclass
+class _BadRow:
+    why: str
+
+
+def records_to_dataset(name: str, source: str, rows: list, where: str, *,
+                       skip_bad_rows: bool = False) -> Dataset:
+    test, pool, bad = [], [], []
+    seen: set[str] = set()
+    for i, row in enumerate(rows, start=1):
+        try:
+            q, split = _parse_row(row, i)
+            if q.id in seen:
+                raise DatasetError(f"duplicate id {q.id!r}")
+            seen.add(q.id)
+        except DatasetError as exc:
+            bad.append((i, str(exc)))
+            continue
+        (pool if split == "fewshot" else test).append(q)
+    if bad and not skip_bad_rows:
+        listed = "; ".join(f"row {i}: {why}" for i, why in bad[:10])
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        raise DatasetError(f"{where}: {len(bad)} bad row(s): {listed}{more}. "
+                           "Fix them or pass --skip-bad-rows to run the rest.")
+    if not test:
+        raise DatasetError(f"{where}: no questions to ask (empty dataset)")
+    return Dataset(name, source, tuple(test), tuple(pool))
+
+
+def _parse_row(row, i: int) -> tuple[Question, str]:
+    if isinstance(row, _BadRow):
+        raise DatasetError(row.why)
+    if not isinstance(row, dict):
+        raise DatasetError("not an object with question and answer fields")
+    question = row.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise DatasetError("missing or empty 'question'")
+    answers = _answers(row.get("answers", row.get("answer")))
+    if not answers:
+        raise DatasetError("missing gold answer ('answer' or 'answers')")
+    answer_type = row.get("answer_type") or _guess_type(answers)
+    if answer_type not in ANSWER_TYPES:
+        raise DatasetError(f"answer_type {answer_type!r} not one of {ANSWER_TYPES}")
+    qid = str(row.get("id") or row.get("question_id") or f"q{i:06d}")
+    split = row.get("split") or "test"
+    return Question(qid, question.strip(), answers, answer_type,
+                    row.get("sentence") or None, row.get("rationale") or None), split
+
+
+def _answers(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("["):  # a list written into a CSV cell
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                return (value,)
+        else:
+            return (value,) if value else ()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (str(value),)
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return ()
+
+
+def _guess_type(answers: tuple[str, ...]) -> str:
+    return "number" if all(parse_number(a) is not None for a in answers) else "text"
+
+

@@ -1,0 +1,57 @@
+"""What a dataset is: test questions with gold answers, and a few-shot pool.
+
+The pool holds exemplars for base-model prompts, never the questions themselves. A dataset's id is
+a hash of its content, so two runs on "the same" dataset can be checked to be the same questions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import asdict, dataclass, field
+
+from ..errors import DatasetError
+
+ANSWER_TYPES = ("text", "number", "math")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    answer_type: str = "text"
+    sentence: str | None = None  # a one-sentence answer, for `sentence` exemplars
+    rationale: str | None = None  # reasoning, for `cot` exemplars
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    source: str
+    questions: tuple[Question, ...]
+    fewshot: tuple[Question, ...] = field(default=())
+
+    @property
+    def content_hash(self) -> str:
+        payload = json.dumps(
+            [[asdict(q) for q in self.questions], [asdict(q) for q in self.fewshot]],
+            sort_keys=True, ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    @property
+    def dataset_id(self) -> str:
+        return "ds_" + self.content_hash[:16]
+
+    def head(self, n: int | None, seed: int = 0) -> "Dataset":
+        """A seeded sample of n questions (in their original order); all when n is None."""
+        if n is None or n >= len(self.questions):
+            return self
+        if n <= 0:
+            raise DatasetError(f"dataset {self.name}: asked for {n} questions; need at least 1")
+        keep = sorted(random.Random(seed).sample(range(len(self.questions)), n))
+        return Dataset(f"{self.name}@{n}", self.source,
+                       tuple(self.questions[i] for i in keep), self.fewshot)
+

@@ -1,0 +1,66 @@
+"""Every error a user can fix derives from ``WorkbenchError``; the CLI prints those as one line.
+
+Anything else (a ``KeyError`` in our code, a torch crash) is a bug and keeps its traceback.
+Messages from the API name *parameters* (``samples``, ``chunk_size``); the CLI maps them to its
+flags (``--samples``, ``--batch-questions``), so the API reads right in a notebook and the CLI
+reads right in a shell.
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Root of the errors a user can fix: bad input, unknown ids, a busy store."""
+
+
+class UsageError(WorkbenchError, ValueError):
+    """A parameter with a bad value. ``param`` names the API parameter it concerns.
+
+    >>> str(UsageError("samples", "must be ≥ 1, got 0"))
+    'samples: must be ≥ 1, got 0'
+    """
+
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}")
+        self.param, self.message = param, message
+
+
+class NotFound(WorkbenchError, LookupError):
+    """An id or name that is not in the store."""
+
+
+class StoreError(WorkbenchError):
+    """The store cannot be opened, locked or migrated; the message names the file."""
+
+
+class StoreBusy(StoreError):
+    """Another process holds the store; the message names the file and the holder."""
+
+
+class DatasetError(WorkbenchError):
+    """A dataset that cannot be used; the message names the file and rows."""
+
+
+class ModelError(WorkbenchError):
+    """A model name that cannot be resolved, or a model that fails to load."""
+
+
+class JudgeError(WorkbenchError):
+    """An unknown judge, or a judge that cannot be used as recorded."""
+
+
+class StageError(WorkbenchError):
+    """A stage refused its input (an unfinished run, nothing to score, a resume that would mix
+    prompt versions) or ended with work missing."""
+
+
+class RemoteError(WorkbenchError):
+    """A request to a server that failed for good; ``status`` is the last HTTP status."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class QueryError(WorkbenchError):
+    """SQL that DuckDB refused, with DuckDB's message."""

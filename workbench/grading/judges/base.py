@@ -1,0 +1,54 @@
+"""What every judge is: a named, versioned object that gives a verdict per (question, class).
+
+Gradings record the judge's name, version and ``config()``. A judge sees each distinct class
+once, as a ``JudgeItem``: the class's canonical answer, the keys of its members, the gold answers
+and the question. A verdict of ``None`` is no verdict (an error), never "incorrect".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JudgeItem:
+    question: str
+    answer: str  # the class's canonical answer (its most frequent surface form)
+    gold: tuple[str, ...]
+    answer_type: str  # text | number | math
+    keys: tuple[str, ...] = ()  # the class's member keys, root first
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool | None  # None: no verdict (an error), never counted as wrong
+    output: str
+    error: str | None = None
+
+
+class Judge:
+    name = "base"
+    version = "1"
+    extracts = False  # True: the judge also extracts answers (an LLM map B)
+
+    def __init__(self):
+        self.calls = 0
+
+    def config(self) -> dict:
+        return {"name": self.name, "version": self.version}
+
+    def judge(self, item: JudgeItem) -> Verdict:
+        raise NotImplementedError
+
+    def judge_many(self, items: list[JudgeItem]) -> list[Verdict]:
+        self.calls += len(items)
+        return [self.judge(it) for it in items]
+
+    def usage(self) -> dict[str, int]:
+        """What judging has cost so far: calls made and tokens spent."""
+        return {"calls": self.calls, "prompt_tokens": 0, "completion_tokens": 0}
+
+    def extract(self, question: str, texts: list[str]
+                ) -> tuple[list[str] | None, str, str]:
+        """For judges that extract: (answer per text or None, raw output, error)."""
+        raise NotImplementedError(f"judge {self.name!r} does not extract answers")

@@ -1,0 +1,172 @@
+"""Variants side by side: ``diff`` two runs or gradings, ``compare`` every variant of a dataset,
+and two judges on the same answers. Reads the store read-only, writes artifacts, mirrors to
+MLflow."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from .. import config
+from ..analysis import diagram
+from ..analysis.agreement import kappa
+from ..analysis.diff import Diff, NoSharedQuestions, Point
+from ..analysis.diff import diff as diff_points
+from ..errors import StageError, UsageError
+from ..store import queries, reader
+from ..tracking import Tracker, experiment_name
+from .score import metrics_of
+
+GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
+                "temperature", "dtype", "judge")
+
+
+def resolve_grading(con, item_id: str) -> dict:
+    """A grading by its id, or a run's newest finished grading."""
+    if item_id.startswith("grd_"):
+        grading = queries.one(con, "grading", item_id)
+    else:
+        queries.one(con, "run", item_id)
+        grading = queries.newest_grading(con, item_id)
+        if grading is None:
+            raise StageError(f"run {item_id} has no finished grading; "
+                             f"`workbench grade {item_id}` makes one")
+    if grading["status"] != "FINISHED":
+        raise StageError(f"grading {grading['grading_id']} is {grading['status']}")
+    return grading
+
+
+def points(con, grading_id: str) -> list[Point]:
+    return [Point(r["question_id"], r["question"], r["answer"], r["answer_key"],
+                  r["confidence"], r["correct"]) for r in queries.points(con, grading_id)]
+
+
+def _paths(db_path: Path | None, mlflow_uri: str | None) -> tuple[Path, str]:
+    path = config.db_path(db_path)
+    return path, config.mlflow_uri(path, mlflow_uri)
+
+
+def diff(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0, db_path: Path | None = None,
+         mlflow_uri: str | None = None) -> tuple[dict, dict, Diff]:
+    """Returns (grading A, grading B, the diff); logs the diff to MLflow as artifacts. Reads
+    the store read-only."""
+    path, uri = _paths(db_path, mlflow_uri)
+    with reader(path) as con:
+        ga, gb = resolve_grading(con, a), resolve_grading(con, b)
+        da = queries.run_dataset_name(con, ga["run_id"])
+        db_ = queries.run_dataset_name(con, gb["run_id"])
+        pa, pb = points(con, ga["grading_id"]), points(con, gb["grading_id"])
+    result = diff_points(pa, pb, n_bootstrap=n_bootstrap, seed=seed)
+    out = config.artifacts_dir(path) / "diffs" / f"{ga['grading_id']}-{gb['grading_id']}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "diff.json").write_text(json.dumps(diff_record(ga, gb, result), indent=1,
+                                              default=str))
+    tracker = Tracker(uri, config.artifacts_dir(path))
+    with tracker.stage(experiment_name(da), f"diff {a} {b}",
+                       {"stage": "diff", "a": ga["grading_id"], "b": gb["grading_id"],
+                        "dataset_a": da, "dataset_b": db_, "n_bootstrap": n_bootstrap,
+                        "seed": seed},
+                       {"workbench.stage": "diff"}) as ml:
+        ml.log_metrics({f"delta_{m.metric}": m.delta for m in result.metrics}
+                       | {"n_shared": result.n_shared, "class_changed": result.class_changed})
+        ml.log_artifact(out / "diff.json")
+    return ga, gb, result
+
+
+def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
+    return {
+        "a": ga["grading_id"], "b": gb["grading_id"], "run_a": ga["run_id"],
+        "run_b": gb["run_id"], "n_shared": d.n_shared, "n_left_out": d.n_left_out,
+        "metrics": [asdict(m) for m in d.metrics],
+        "class_changed": d.class_changed, "became_correct": d.became_correct,
+        "became_wrong": d.became_wrong,
+        "confidence_correct": dict(zip("ab", d.confidence_correct)),
+        "confidence_wrong": dict(zip("ab", d.confidence_wrong)),
+        "largest_confidence_changes": [
+            {"question_id": x.question_id, "question": x.question, "answer_a": x.answer,
+             "confidence_a": x.confidence, "correct_a": x.correct, "answer_b": y.answer,
+             "confidence_b": y.confidence, "correct_b": y.correct} for x, y in d.largest],
+    }
+
+
+def compare(dataset: str, group_by: list[str], *, db_path: Path | None = None,
+            mlflow_uri: str | None = None, seed: int = 0) -> tuple[list[dict], Path]:
+    """One row per variant of a dataset (its newest scored run), and one PNG overlaying their
+    reliability diagrams."""
+    bad = [g for g in group_by if g not in GROUP_FIELDS]
+    if bad:
+        raise UsageError("group_by", f"{','.join(bad)}: not among {', '.join(GROUP_FIELDS)}")
+    path, uri = _paths(db_path, mlflow_uri)
+    family = dataset.split("@")[0]
+    with reader(path) as con:
+        runs = queries.scored_variants(con, dataset)
+        if not runs:
+            raise StageError(f"no scored runs on dataset {dataset!r}; `workbench runs` lists "
+                             "what is stored")
+        groups: dict[tuple, list[dict]] = {}
+        for r in runs:
+            groups.setdefault(tuple(r[g] for g in group_by), []).append(r)
+        rows, curves = [], []
+        for key, members in sorted(groups.items(), key=lambda kv: [str(k) for k in kv[0]]):
+            newest = members[0]
+            est = metrics_of(con, newest["score_id"])
+            rows.append({"variant": dict(zip(group_by, key)), "runs": len(members),
+                         "run_id": newest["run_id"], "grading_id": newest["grading_id"],
+                         "score_id": newest["score_id"], "metrics": est})
+            pts = [p for p in points(con, newest["grading_id"]) if p.correct is not None]
+            curve = diagram.prepare(np.array([p.confidence for p in pts]),
+                                    np.array([float(p.correct) for p in pts]), seed=seed,
+                                    band=False)
+            label = " · ".join(f"{v}" for v in key)
+            curves.append((f"{label} (smECE {est['smece'].value:.3f}, n={len(pts)})", curve))
+    png = diagram.draw_overlay(curves, config.artifacts_dir(path) / "compare" /
+                               f"{family.replace(':', '_')}-{int(time.time())}.png", dataset)
+    tracker = Tracker(uri, config.artifacts_dir(path))
+    with tracker.stage(experiment_name(family), f"compare {dataset}",
+                       {"stage": "compare", "dataset": dataset, "group_by": ",".join(group_by),
+                        "variants": len(rows)}, {"workbench.stage": "compare"}) as ml:
+        table = png.with_suffix(".json")
+        table.write_text(json.dumps(rows, indent=1, default=_jsonable))
+        ml.log_artifact(png)
+        ml.log_artifact(table)
+    return rows, png
+
+
+def _jsonable(x):
+    return asdict(x) if hasattr(x, "__dataclass_fields__") else str(x)
+
+
+def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
+                   db_path: Path | None = None, mlflow_uri: str | None = None) -> dict:
+    """Two gradings (usually two judges on one run): agreement on each shared question's
+    correctness, Cohen's kappa, the disagreements, and how accuracy and smECE differ."""
+    path, _ = _paths(db_path, mlflow_uri)
+    try:
+        ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
+                         mlflow_uri=mlflow_uri)
+        metrics = {m.metric: asdict(m) for m in d.metrics if m.metric in ("accuracy", "smece")}
+    except NoSharedQuestions:
+        metrics = {}
+    with reader(path) as con:
+        ga, gb = resolve_grading(con, a), resolve_grading(con, b)
+        pa = {p.question_id: p for p in points(con, ga["grading_id"])}
+        pb = {p.question_id: p for p in points(con, gb["grading_id"])}
+    shared = sorted(q for q in pa.keys() & pb.keys()
+                    if pa[q].correct is not None and pb[q].correct is not None)
+    ya, yb = [pa[q].correct for q in shared], [pb[q].correct for q in shared]
+    return {
+        "a": ga["grading_id"], "b": gb["grading_id"], "judge_a": ga["judge"],
+        "judge_b": gb["judge"], "same_run": ga["run_id"] == gb["run_id"],
+        "n_shared": len(shared),
+        "agreement": sum(x == y for x, y in zip(ya, yb)) / len(shared) if shared else None,
+        "kappa": kappa(ya, yb) if shared else None,
+        "metrics": metrics,
+        "disagreements": [{"question_id": q, "question": pa[q].question,
+                           "answer_a": pa[q].answer, "correct_a": pa[q].correct,
+                           "answer_b": pb[q].answer, "correct_b": pb[q].correct}
+                          for q in shared if pa[q].correct != pb[q].correct],
+    }

@@ -1,0 +1,244 @@
+"""Stage 1: sample M answers per question from a model variant and store one row per sample.
+
+Everything that can be wrong with a request (dataset, parameters, the backend's settings, the
+few-shot pool) is checked before the model loads, and the model loads before the store is
+touched. Questions are sampled in fixed chunks by position, and each chunk's rows are committed
+at once, keyed by (run, question, sample index): a crash loses at most the chunk in flight, and
+``resume`` redoes exactly the missing chunks. Because each chunk and each question's random
+generator depend only on the run's settings, a resumed run holds the same samples as an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__, data, prompts
+from ..backends import config_class
+from ..backends.base import BackendConfig, ModelInfo, Sampler, SamplingParams
+from ..backends.local import Config as LocalConfig
+from ..data.types import Dataset, Question
+from ..errors import StageError, UsageError
+from ..store import queries, records
+from ..tracking import experiment_name, git_sha, variant_tags
+from .lifecycle import Context, check_writable, open_context, stage
+
+Progress = Callable[[int, int], None]
+Log = Callable[[str], None]
+
+DEFAULT_MAX_NEW_TOKENS = {"concise": 16, "sentence": 40, "cot": 160}
+RUN_COLUMNS = ("dtype", "base_url", "endpoint", "api_key_env")  # backend fields runs index
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    model: str
+    dataset: str
+    style: str = "concise"
+    samples: int = 20
+    shots: int | None = None  # default: 5 for completion prompts, 0 for chat
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    max_new_tokens: int | None = None
+    seed: int = 0
+    prompt_format: str | None = None  # completion | chat; inferred from the model
+    kind: str | None = None  # base | sft | rl | reasoning; inferred for bundled models
+    skip_bad_rows: bool = False
+    chunk_size: int = 8  # questions sampled (and committed) together
+    backend: BackendConfig = field(default_factory=LocalConfig)
+    resume: bool = False  # finish the newest unfinished run with these settings, if any
+
+
+@dataclass
+class Job:
+    """Everything needed to sample a run's questions."""
+
+    info: ModelInfo
+    plan: prompts.PromptPlan
+    params: SamplingParams
+    built: list[tuple[Question, str, object]]  # in run order: question, stored prompt, request
+    chunk_size: int
+    sampler: Sampler
+    backend: BackendConfig
+
+    def chunks(self):
+        c = self.chunk_size
+        return [self.built[i:i + c] for i in range(0, len(self.built), c)]
+
+
+def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: str | None = None,
+             progress: Progress | None = None, log: Log = lambda s: None) -> str:
+    """Run the generation stage; returns the run id (an existing one when resuming)."""
+    check_writable(db_path)
+    ds = data.load(req.dataset, skip_bad_rows=req.skip_bad_rows)
+    if req.style not in prompts.STYLES:
+        raise UsageError("style", f"{req.style!r} is not one of {', '.join(prompts.STYLES)}")
+    req.backend.validate()
+    info = req.backend.resolve(req.model, req.kind, req.prompt_format)
+    shots = req.shots if req.shots is not None else (5 if info.prompt_format == "completion" else 0)
+    plan = prompts.PromptPlan(req.style, info.prompt_format, shots, req.seed)
+    params = SamplingParams(
+        n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
+        max_new_tokens=req.max_new_tokens or DEFAULT_MAX_NEW_TOKENS[req.style],
+        stop=plan.stop, seed=req.seed)
+    job = _prepare(req.backend.settle(info), info, ds, ds.questions, plan, params,
+                   req.chunk_size, log)
+    with open_context(db_path, mlflow_uri) as ctx:
+        if req.resume:
+            with ctx.writer.session() as con:
+                found = queries.unfinished_twin(con, _run_row(job, ds.dataset_id))
+            if found:
+                log(f"resuming {found}")
+                _resume(ctx, found, job, progress)
+                return found
+        return _new_run(ctx, ds, job, progress)
+
+
+def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None = None,
+           progress: Progress | None = None, log: Log = lambda s: None) -> str:
+    """Finish a run that stopped part-way: sample only its missing chunks."""
+    check_writable(db_path)
+    with open_context(db_path, mlflow_uri) as ctx:
+        with ctx.writer.session() as con:
+            run = queries.one(con, "run", run_id)
+            ds, questions = queries.stored_dataset(con, run)
+        if run["status"] == "FINISHED":
+            log(f"{run_id} is already FINISHED")
+            return run_id
+        backend = stored_backend(run)
+        info = ModelInfo(run["model"], run["model_source"], run["model_kind"],
+                         run["prompt_format"])
+        if run["backend"] == "transformers":  # a bundled model's cache folder may have moved
+            info = backend.resolve(run["model"], run["model_kind"], run["prompt_format"])
+        plan = prompts.PromptPlan(run["style"], run["prompt_format"], run["shots"], run["seed"])
+        params = SamplingParams(
+            n=run["samples_per_question"], temperature=run["temperature"], top_p=run["top_p"],
+            top_k=run["top_k"], max_new_tokens=run["max_new_tokens"], stop=tuple(run["stop"]),
+            seed=run["seed"])
+        job = _prepare(backend, info, ds, questions, plan, params, run["chunk_size"] or 8, log)
+        _resume(ctx, run_id, job, progress)
+        return run_id
+
+
+def stored_backend(run: dict) -> BackendConfig:
+    """The backend settings a run stored (older runs: from the columns they had)."""
+    cls = config_class(run["backend"])
+    record = (json.loads(run["backend_config"]) if run.get("backend_config")
+              else {k: run.get(k) for k in RUN_COLUMNS if run.get(k) is not None})
+    return cls.from_record(record)
+
+
+def _prepare(backend: BackendConfig, info: ModelInfo, ds: Dataset, questions, plan, params,
+             chunk_size: int, log: Log) -> Job:
+    """Check what is left to check, then open the backend (the model loads last) and build every
+    prompt."""
+    if chunk_size <= 0:
+        raise UsageError("chunk_size", f"must be ≥ 1, got {chunk_size}")
+    prompts.check_pool(ds, plan.shots)
+    sampler = backend.open(info, log)
+    built = [(q, *sampler.request(plan, ds, q)) for q in questions]
+    return Job(info, plan, params, built, chunk_size, sampler, backend)
+
+
+def _run_row(job: Job, dataset_id: str) -> dict:
+    info, plan, p = job.info, job.plan, job.params
+    record = job.backend.record()
+    return dict(
+        model=info.name, model_source=info.source, model_kind=info.kind,
+        prompt_format=info.prompt_format, backend=job.backend.name, style=plan.style,
+        shots=plan.shots, dataset_id=dataset_id, n_questions=len(job.built),
+        samples_per_question=p.n, temperature=p.temperature, top_p=p.top_p, top_k=p.top_k,
+        max_new_tokens=p.max_new_tokens, stop=list(p.stop), seed=p.seed,
+        chunk_size=job.chunk_size, backend_config=json.dumps(record, sort_keys=True),
+        **{k: record.get(k) for k in RUN_COLUMNS})
+
+
+def _new_run(ctx: Context, ds: Dataset, job: Job, progress) -> str:
+    run_id = records.new_id("run")
+    with ctx.writer.transaction() as con:
+        ds_id = records.ensure_dataset(con, ds)
+        row = {"run_id": run_id, **_run_row(job, ds_id), "package_version": __version__,
+               "git_sha": git_sha()}
+        records.create_run(con, row, [q.id for q, *_ in job.built])
+    info, plan, p = job.info, job.plan, job.params
+    params = dict(stage="generate", run_id=run_id, model=info.name, model_kind=info.kind,
+                  prompt_format=info.prompt_format, style=plan.style, shots=plan.shots,
+                  dataset=ds.name, dataset_id=ds_id, n_questions=len(job.built), samples=p.n,
+                  temperature=p.temperature, top_p=p.top_p, top_k=p.top_k,
+                  max_new_tokens=p.max_new_tokens, seed=p.seed, backend=job.backend.name,
+                  chunk_size=job.chunk_size, **job.backend.record())
+    with stage(ctx, "runs", run_id, experiment=experiment_name(ds.name),
+               run_name=f"generate {info.name} {plan.style}", params=params,
+               tags={"workbench.run_id": run_id, "workbench.stage": "generate",
+                     **variant_tags(row, ds.name)}) as ml:
+        ml.log_metrics(_sample_missing(ctx, run_id, job, progress))
+    return run_id
+
+
+def _resume(ctx: Context, run_id: str, job: Job, progress) -> None:
+    with ctx.writer.transaction() as con:
+        run = queries.one(con, "run", run_id)
+        stored = queries.stored_prompts(con, run_id)
+        for q, prompt, _ in job.built:
+            if q.id in stored and stored[q.id] != prompt:
+                raise StageError(
+                    f"run {run_id}: the prompt for question {q.id} would differ from the stored "
+                    "one (the code or the model's template changed), so resuming would mix two "
+                    "prompt versions; start a new run")
+        records.reopen_run(con, run_id)
+    with stage(ctx, "runs", run_id, mlflow_run_id=run["mlflow_run_id"]) as ml:
+        stats = _sample_missing(ctx, run_id, job, progress)
+        ml.log_metrics({f"resumed_{k}": v for k, v in stats.items()})
+
+
+def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
+    """Sample every chunk that lacks any of its rows, replacing what little it had, and commit
+    each chunk in one transaction. A chunk with a question that failed for good (a remote
+    server's error after its retries) is not committed; the run then ends FAILED naming the
+    errors, and `resume` samples those chunks again."""
+    with ctx.writer.session() as con:
+        stored = queries.stored_counts(con, run_id)
+    todo = [c for c in job.chunks() if any(stored.get(q.id, 0) != job.params.n for q, *_ in c)]
+    before = dict(job.sampler.stats)
+    n_tokens = n_samples = n_length = 0
+    failures: list[str] = []
+    done_questions = len(job.built) - sum(len(c) for c in todo)
+    start = time.perf_counter()
+    for part in todo:
+        results = job.sampler.sample([(q.id, request) for q, _, request in part], job.params)
+        errors = [(q.id, r) for (q, *_), r in zip(part, results) if isinstance(r, Exception)]
+        if errors:
+            failures += [f"{qid}: {exc}" for qid, exc in errors]
+            continue
+        rows = [dict(run_id=run_id, question_id=q.id, sample_idx=i, prompt=stored_prompt,
+                     text=c.text, n_tokens=c.n_tokens, logprob=c.logprob,
+                     finish_reason=c.finish_reason, latency_s=c.latency_s)
+                for (q, stored_prompt, _), completions in zip(part, results)
+                for i, c in enumerate(completions)]
+        with ctx.writer.transaction() as con:
+            records.replace_samples(con, run_id, [q.id for q, *_ in part], rows)
+        n_samples += len(rows)
+        n_tokens += sum(r["n_tokens"] or 0 for r in rows)
+        n_length += sum(r["finish_reason"] == "length" for r in rows)
+        done_questions += len(part)
+        if progress:
+            progress(done_questions, len(job.built))
+    elapsed = time.perf_counter() - start
+    used = {k: job.sampler.stats[k] - before.get(k, 0) for k in job.sampler.stats}
+    with ctx.writer.session() as con:
+        records.add_tokens(con, run_id, used.get("prompt_tokens", 0),
+                           used.get("completion_tokens", 0))
+    if failures:
+        raise StageError(f"{len(failures)} question(s) failed and were not stored "
+                         f"(`workbench resume {run_id}` retries them): "
+                         + "; ".join(failures[:5]))
+    return {"samples": n_samples, "chunks": len(todo), "generated_tokens": n_tokens,
+            "seconds": elapsed,
+            "samples_per_s": n_samples / elapsed if elapsed else 0.0,
+            "tokens_per_s": n_tokens / elapsed if elapsed else 0.0,
+            "truncated_share": n_length / n_samples if n_samples else 0.0, **used}

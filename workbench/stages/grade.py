@@ -1,0 +1,136 @@
+"""Stage 2: extract answers, collapse them into semantic classes, judge each class once.
+
+A grading reads stored samples and writes its own rows, keyed by a new grading id: grading again
+with another judge adds a grading and never touches samples or earlier gradings. Grading again
+with a judge version that met errors (an LLM judge's failed calls) retries those, in place.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from ..errors import StageError
+from ..grading import judges
+from ..grading.classes import assign_classes
+from ..grading.extract import extract_answer
+from ..grading.judges import Judge, JudgeItem
+from ..store import queries, records
+from ..tracking import experiment_name, variant_tags
+from .lifecycle import Context, open_context, stage
+
+EXTRACTOR = "rules-v2"  # grading/extract.py + classes.py; bump when their behaviour changes
+
+
+def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None,
+          mlflow_uri: str | None = None) -> str:
+    """Grade a finished run; returns the grading id. If this judge (same name and version)
+    already graded the run and met errors, those are retried in place instead."""
+    with open_context(db_path, mlflow_uri) as ctx:
+        with ctx.writer.session() as con:
+            judge = judges.get(judge_name, queries.judge_record(con, judge_name))
+            run = queries.one(con, "run", run_id)
+            if run["status"] != "FINISHED":
+                why = f" ({run['error']})" if run["error"] else ""
+                raise StageError(f"run {run_id} is {run['status']}{why}, not FINISHED; "
+                                 f"`workbench resume {run_id}` finishes it")
+            earlier = queries.grading_to_retry(con, run_id, judge.name, judge.version)
+            questions = queries.run_questions(con, run)
+            texts = queries.sample_texts(con, run_id)
+        if earlier:
+            return _retry(ctx, run, judge, earlier, questions, texts)
+        return _grade(ctx, run, judge, questions, texts)
+
+
+def grade_questions(grading_id: str, judge: Judge, style: str, questions: dict, texts: dict):
+    """Rows for the given questions: sample classes, class verdicts, extraction errors."""
+    sample_rows, class_rows, errors = [], [], []
+    for qid, q in questions.items():
+        got = texts.get(qid, [])
+        if judge.extracts:
+            extracted, raw, error = judge.extract(q["question"], got)
+            if extracted is None:
+                errors.append(dict(grading_id=grading_id, question_id=qid, error=error,
+                                   raw_output=raw))
+                continue
+        else:
+            extracted = [extract_answer(t, style) for t in got]
+        ids, canonical, keys = assign_classes(extracted, q["answer_type"])
+        for i, (ans, cid) in enumerate(zip(extracted, ids)):
+            sample_rows.append(dict(grading_id=grading_id, question_id=qid, sample_idx=i,
+                                    extracted=ans, class_id=cid))
+        counts = Counter(cid for cid in ids if cid is not None)
+        for cid, form in canonical.items():
+            class_rows.append(dict(grading_id=grading_id, question_id=qid, class_id=cid,
+                                   canonical=form, class_key=keys[cid][0],
+                                   member_keys=keys[cid], n_samples=counts[cid]))
+    judge_rows(judge, class_rows, questions)
+    return sample_rows, class_rows, errors
+
+
+def judge_rows(judge: Judge, class_rows: list[dict], questions: dict) -> None:
+    """Fill in each class row's verdict: one judge call per distinct (question, class)."""
+    items = [JudgeItem(questions[r["question_id"]]["question"], r["canonical"],
+                       tuple(questions[r["question_id"]]["answers"]),
+                       questions[r["question_id"]]["answer_type"], tuple(r["member_keys"]))
+             for r in class_rows]
+    for r, v in zip(class_rows, judge.judge_many(items)):
+        r.update(correct=v.correct, judge_output=v.output, judge_error=v.error)
+
+
+def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict) -> str:
+    grading_id = records.new_id("grd")
+    with ctx.writer.session() as con:
+        records.create_grading(con, dict(
+            grading_id=grading_id, run_id=run["run_id"],
+            extractor="llm:" + judge.name if judge.extracts else EXTRACTOR,
+            judge=judge.name, judge_version=judge.version, judge_config=judge.config()))
+        dataset = queries.dataset_name(con, run["dataset_id"])
+    params = dict(stage="grade", grading_id=grading_id, run_id=run["run_id"],
+                  model=run["model"], style=run["style"], dataset=dataset,
+                  samples=run["samples_per_question"], judge=judge.name,
+                  judge_version=judge.version,
+                  extractor="llm" if judge.extracts else EXTRACTOR)
+    with stage(ctx, "gradings", grading_id, experiment=experiment_name(dataset),
+               run_name=f"grade {run['model']} {judge.name}", params=params,
+               tags={"workbench.grading_id": grading_id, "workbench.run_id": run["run_id"],
+                     "workbench.stage": "grade", "workbench.judge": judge.name,
+                     **variant_tags(run, dataset)}) as ml:
+        sample_rows, class_rows, errors = grade_questions(grading_id, judge, run["style"],
+                                                          questions, texts)
+        with ctx.writer.transaction() as con:
+            records.write_grading(con, sample_rows, class_rows, errors)
+            records.account_grading(con, grading_id, judge.usage(), len(errors))
+        n_samples = len(sample_rows)
+        n_answered = sum(r["class_id"] is not None for r in sample_rows)
+        usage = judge.usage()
+        ml.log_metrics({
+            "judge_calls": len(class_rows),
+            "judge_calls_saved": n_answered - len(class_rows),
+            "judge_errors": sum(r["judge_error"] is not None for r in class_rows),
+            "extraction_errors": len(errors),
+            "mean_classes_per_question": len(class_rows) / max(len(questions), 1),
+            "no_answer_share": (n_samples - n_answered) / max(n_samples, 1),
+            "prompt_tokens": usage["prompt_tokens"],
+            "completion_tokens": usage["completion_tokens"],
+        })
+    return grading_id
+
+
+def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: dict,
+           texts: dict) -> str:
+    """Redo what failed in an earlier grading by this judge: questions whose answers could not
+    be extracted, then verdicts that failed. Rows that succeeded are kept."""
+    with ctx.writer.session() as con:
+        failed_q = queries.failed_extractions(con, grading_id)
+        pending = queries.failed_verdicts(con, grading_id)
+    redo = {q: questions[q] for q in failed_q}
+    sample_rows, class_rows, errors = grade_questions(grading_id, judge, run["style"], redo,
+                                                      texts)
+    judge_rows(judge, pending, questions)
+    with ctx.writer.transaction() as con:
+        records.clear_grading_errors(con, grading_id, failed_q)
+        records.write_grading(con, sample_rows, class_rows, errors)
+        records.update_verdicts(con, grading_id, pending)
+        records.account_grading(con, grading_id, judge.usage(), len(errors))
+    return grading_id

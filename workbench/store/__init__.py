@@ -1,0 +1,14 @@
+"""The DuckDB store, the source of truth: connection and migrations, locks, the writer and
+readers, and every SQL statement the workbench runs (``records.py`` writes, ``queries.py``
+reads, ``doctor.py`` checks, ``recovery.py`` finds dead stages). The schema itself is
+``sql/migrations``; the named views are ``sql/views``.
+"""
+
+from __future__ import annotations
+
+from . import queries, records
+from .access import Writer, ensure_writable, reader
+from .connection import Connection, connect, migrations, views
+
+__all__ = ["Writer", "reader", "ensure_writable", "connect", "Connection", "migrations", "views",
+           "queries", "records"]

@@ -1,0 +1,229 @@
+"""Reads of workbench records, by name. Readers use the views in ``sql/views/`` where one
+answers the question, so a figure here can be reproduced with ``workbench sql``."""
+
+from __future__ import annotations
+
+from ..data.types import Dataset, Question
+from ..errors import NotFound
+
+
+def rows(con, sql: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def first(con, sql: str, params: list | None = None):
+    """The first row of a query, or None (the result is drained: DuckDB wants that)."""
+    found = con.execute(sql, params or []).fetchall()
+    return found[0] if found else None
+
+
+_ONE = {"run": ("runs", "run_id"), "grading": ("gradings", "grading_id"),
+        "score": ("scores", "score_id")}
+
+
+def one(con, what: str, item_id: str) -> dict:
+    """A run, grading or score by id; ``NotFound`` names the id."""
+    table, key = _ONE[what]
+    found = rows(con, f"SELECT * FROM {table} WHERE {key} = ?", [item_id])
+    if not found:
+        raise NotFound(f"no {what} with id {item_id!r} in the store")
+    return found[0]
+
+
+def dataset_name(con, dataset_id: str) -> str:
+    return first(con, "SELECT name FROM datasets WHERE dataset_id = ?", [dataset_id])[0]
+
+
+def run_dataset_name(con, run_id: str) -> str:
+    return first(con, "SELECT d.name FROM runs JOIN datasets d USING (dataset_id) "
+                      "WHERE run_id = ?", [run_id])[0]
+
+
+# --- generation -----------------------------------------------------------------------------
+
+def stored_counts(con, run_id: str) -> dict[str, int]:
+    """Samples stored per question of a run."""
+    return dict(con.execute("SELECT question_id, count(*) FROM samples WHERE run_id = ? "
+                            "GROUP BY question_id", [run_id]).fetchall())
+
+
+def stored_prompts(con, run_id: str) -> dict[str, str]:
+    return dict(con.execute("SELECT question_id, any_value(prompt) FROM samples "
+                            "WHERE run_id = ? GROUP BY question_id", [run_id]).fetchall())
+
+
+def stored_dataset(con, run: dict) -> tuple[Dataset, list[Question]]:
+    """A run's dataset as stored (questions and few-shot pool), and its questions in order."""
+    def question(r):
+        return Question(r["question_id"], r["question"], tuple(r["answers"]), r["answer_type"],
+                        r["sentence"], r["rationale"])
+
+    found = rows(con, "SELECT * FROM questions WHERE dataset_id = ? ORDER BY position",
+                 [run["dataset_id"]])
+    test = [question(r) for r in found if r["split"] == "test"]
+    pool = [question(r) for r in found if r["split"] == "fewshot"]
+    ds = Dataset(dataset_name(con, run["dataset_id"]), "store", tuple(test), tuple(pool))
+    by_id = {q.id: q for q in test}
+    order = [r[0] for r in con.execute("SELECT question_id FROM run_questions WHERE run_id = ? "
+                                       "ORDER BY position", [run["run_id"]]).fetchall()]
+    return ds, [by_id[q] for q in order]
+
+
+def unfinished_twin(con, run: dict) -> str | None:
+    """The newest unfinished run with exactly these settings (``run``: the fields of a run
+    row that decide its samples)."""
+    found = first(con, """
+        SELECT run_id FROM runs
+        WHERE status <> 'FINISHED' AND model = ? AND prompt_format = ? AND style = ?
+          AND shots = ? AND dataset_id = ? AND n_questions = ? AND samples_per_question = ?
+          AND temperature = ? AND top_p = ? AND top_k = ? AND max_new_tokens = ? AND seed = ?
+          AND coalesce(chunk_size, 8) = ? AND coalesce(dtype, '') = coalesce(?, '')
+          AND backend = ? AND coalesce(base_url, '') = coalesce(?, '')
+        ORDER BY created_at DESC LIMIT 1""",
+        [run[k] for k in ("model", "prompt_format", "style", "shots", "dataset_id",
+                          "n_questions", "samples_per_question", "temperature", "top_p",
+                          "top_k", "max_new_tokens", "seed", "chunk_size", "dtype", "backend",
+                          "base_url")])
+    return found[0] if found else None
+
+
+# --- grading --------------------------------------------------------------------------------
+
+def judge_record(con, name: str) -> dict | None:
+    """The newest version of a stored LLM judge, or None."""
+    found = rows(con, "SELECT * FROM judges WHERE name = ? ORDER BY created_at DESC LIMIT 1",
+                 [name])
+    return found[0] if found else None
+
+
+def grading_to_retry(con, run_id: str, judge: str, version: str) -> str | None:
+    """The newest finished grading of this run by this judge version that met errors."""
+    found = first(con, """
+        SELECT g.grading_id FROM gradings g WHERE g.run_id = ? AND g.judge = ?
+          AND g.judge_version = ? AND g.status = 'FINISHED'
+          AND (EXISTS (SELECT 1 FROM class_grades c WHERE c.grading_id = g.grading_id
+                       AND c.judge_error IS NOT NULL)
+               OR EXISTS (SELECT 1 FROM grading_errors e WHERE e.grading_id = g.grading_id))
+        ORDER BY g.created_at DESC LIMIT 1""", [run_id, judge, version])
+    return found[0] if found else None
+
+
+def run_questions(con, run: dict) -> dict[str, dict]:
+    """The run's questions with their gold answers, in run order."""
+    return {r["question_id"]: r for r in rows(con, """
+        SELECT q.question_id, q.question, q.answers, q.answer_type FROM run_questions rq
+        JOIN questions q ON q.dataset_id = ? AND q.question_id = rq.question_id
+        WHERE rq.run_id = ? ORDER BY rq.position""", [run["dataset_id"], run["run_id"]])}
+
+
+def sample_texts(con, run_id: str) -> dict[str, list[str]]:
+    texts: dict[str, list[str]] = {}
+    for qid, text in con.execute("SELECT question_id, text FROM samples WHERE run_id = ? "
+                                 "ORDER BY question_id, sample_idx", [run_id]).fetchall():
+        texts.setdefault(qid, []).append(text)
+    return texts
+
+
+def failed_extractions(con, grading_id: str) -> list[str]:
+    return [r[0] for r in con.execute("SELECT question_id FROM grading_errors "
+                                      "WHERE grading_id = ?", [grading_id]).fetchall()]
+
+
+def failed_verdicts(con, grading_id: str) -> list[dict]:
+    return rows(con, "SELECT * FROM class_grades WHERE grading_id = ? AND "
+                     "judge_error IS NOT NULL", [grading_id])
+
+
+def newest_grading(con, run_id: str) -> dict | None:
+    found = rows(con, "SELECT * FROM gradings WHERE run_id = ? AND status = 'FINISHED' "
+                      "ORDER BY created_at DESC LIMIT 1", [run_id])
+    return found[0] if found else None
+
+
+# --- scoring --------------------------------------------------------------------------------
+
+def question_table(con, grading_id: str) -> list[dict]:
+    """Per question of a grading: its plurality answer, confidence and verdict (the view)."""
+    return rows(con, """SELECT question_id, question, answers, answer, answer_count, m,
+                               n_classes, confidence, correct
+                        FROM question_confidence WHERE grading_id = ?
+                        ORDER BY question_id""", [grading_id])
+
+
+def points(con, grading_id: str) -> list[dict]:
+    return rows(con, "SELECT question_id, question, answer, answer_key, confidence, correct "
+                     "FROM question_confidence WHERE grading_id = ?", [grading_id])
+
+
+def score_metrics(con, score_id: str) -> list[dict]:
+    return rows(con, "SELECT metric, value, ci_low, ci_high FROM score_metrics "
+                     "WHERE score_id = ?", [score_id])
+
+
+def sample_classes(con, grading_id: str) -> tuple[dict[str, list[int]], dict[str, dict]]:
+    """Each question's class id per sample (-1: no answer) and its verdict per class."""
+    per_q: dict[str, list[int]] = {}
+    for qid, cid in con.execute("SELECT question_id, class_id FROM sample_classes "
+                                "WHERE grading_id = ? ORDER BY question_id, sample_idx",
+                                [grading_id]).fetchall():
+        per_q.setdefault(qid, []).append(-1 if cid is None else cid)
+    judged: dict[str, dict[int, bool | None]] = {}
+    for qid, cid, ok in con.execute("SELECT question_id, class_id, correct FROM class_grades "
+                                    "WHERE grading_id = ?", [grading_id]).fetchall():
+        judged.setdefault(qid, {})[cid] = ok
+    return per_q, judged
+
+
+def ablation(con, score_id: str) -> list[dict]:
+    return rows(con, "SELECT m, metric, mean, sd, repeats FROM m_ablation WHERE score_id = ? "
+                     "ORDER BY m, metric", [score_id])
+
+
+# --- variants and listings ------------------------------------------------------------------
+
+def scored_variants(con, dataset: str) -> list[dict]:
+    """The scored runs of a dataset (a name with ``@N``: that subset; without: every subset),
+    newest first."""
+    family = dataset.split("@")[0]
+    return rows(con, """SELECT * FROM variants
+                        WHERE score_id IS NOT NULL AND (dataset = ? OR
+                              (? = dataset_family AND ? NOT LIKE '%@%'))
+                        ORDER BY created_at DESC""", [dataset, family, dataset])
+
+
+def list_runs(con) -> list[dict]:
+    """Every run with its newest score's headline figures (the ``variants`` view)."""
+    return rows(con, """SELECT v.run_id, v.created_at, v.status, v.model, v.kind AS model_kind,
+                               v.style, v.dataset, r.n_questions, v.m, p.stored_samples,
+                               v.accuracy, v.smece
+                        FROM variants v JOIN runs r USING (run_id)
+                        JOIN run_progress p USING (run_id) ORDER BY v.created_at""")
+
+
+def run_gradings(con, run_id: str) -> list[dict]:
+    return rows(con, "SELECT grading_id, judge, status, created_at FROM gradings "
+                     "WHERE run_id = ? ORDER BY created_at", [run_id])
+
+
+def grading_scores(con, grading_id: str) -> list[dict]:
+    return rows(con, "SELECT score_id, created_at, status FROM scores WHERE grading_id = ? "
+                     "ORDER BY created_at", [grading_id])
+
+
+def samples_stored(con, run_id: str) -> int:
+    return first(con, "SELECT count(*) FROM samples WHERE run_id = ?", [run_id])[0]
+
+
+def list_datasets(con) -> list[dict]:
+    return rows(con, """SELECT d.dataset_id, d.name, d.source, d.n_questions, d.n_fewshot,
+                               left(d.content_hash, 16) AS content_hash, d.created_at,
+                               count(r.run_id) AS runs
+                        FROM datasets d LEFT JOIN runs r USING (dataset_id)
+                        GROUP BY ALL ORDER BY d.created_at""")
+
+
+def list_judges(con) -> list[dict]:
+    return rows(con, "SELECT name, version, model, base_url, grader_prompt_hash, "
+                     "extractor_prompt_hash, created_at FROM judges ORDER BY name, created_at")
