@@ -8,10 +8,10 @@ import os
 import subprocess
 import sys
 import sysconfig
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from tests.helpers import build_tiny_model, write_jsonl
 
