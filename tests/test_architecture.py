@@ -11,7 +11,6 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from tests.helpers import build_tiny_model, write_jsonl
 
@@ -163,6 +162,7 @@ def test_no_module_is_long():
 
 
 def test_the_package_list_covers_the_tree():
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from 3.11")
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
                  ["packages"])
     found = {_module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("__init__.py")}
