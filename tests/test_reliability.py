@@ -123,6 +123,8 @@ def test_a_dead_run_is_marked_failed_by_the_next_writer(tiny_model, long_dataset
     fix = subprocess.run([WORKBENCH, "doctor", "--fix", "--db", path, "--mlflow-uri",
                           mlflow_uri], capture_output=True, text=True)
     assert "is FAILED with" in fix.stdout  # now a failed, resumable run
+    # and it says what it fixed: which stage, from what to what
+    assert f"fixed run {run_id}: RUNNING → FAILED" in fix.stdout, fix.stdout
     (_, status, _), = _status(path)
     assert status == "FAILED"
     assert MlflowClient(mlflow_uri).get_run(ml_id).info.status == "FAILED"
@@ -131,16 +133,22 @@ def test_a_dead_run_is_marked_failed_by_the_next_writer(tiny_model, long_dataset
     con.close()
 
 
+def _holder(path, code: str):
+    """Another process that runs ``code`` on the store, then holds on until stdin closes."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from workbench.store import Writer, connect; "
+         f"h = {code}; print('ready', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
 @pytest.fixture
 def held_store(tmp_path):
-    """A store held open for writing by another process until the test ends."""
+    """A store another process holds open for writing (as if mid-commit) until the test ends."""
     path = tmp_path / "wb.duckdb"
     make_run(path, CAPS, TEXTS)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from workbench.store import connect; "
-         "c = connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "ready"
+    holder = _holder(path, "connect(sys.argv[1])")
     yield path, holder.pid
     holder.stdin.close()
     holder.wait(timeout=30)
@@ -155,22 +163,91 @@ def test_a_second_writer_is_refused_at_once_naming_file_and_holder(held_store, t
                      db_path=path, mlflow_uri=mlflow_uri)
     assert time.perf_counter() - start < 1.0
     assert str(path) in str(info.value) and f"PID {pid}" in str(info.value)
-    for args in (["grade", "run_x"], ["score", "grd_x"], ["sql", "SELECT 1"], ["runs"]):
+    # The command is refused before any model runtime is imported.
+    code = ("import sys; from typer.testing import CliRunner; from workbench.cli import app; "
+            f"r = CliRunner().invoke(app, ['generate', '--model', {str(tiny_model)!r}, "
+            f"'--dataset', {str(small_dataset)!r}, '--db', {str(path)!r}]); "
+            "print(r.exit_code, 'torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["1", "False", "False"], out.stdout + out.stderr
+    for args in (["grade", "run_x"], ["score", "grd_x"]):
         res = subprocess.run([WORKBENCH, *args, "--db", str(path)], capture_output=True,
                              text=True)
         assert res.returncode == 1 and f"PID {pid}" in res.stderr, (args, res.stderr)
+    # Readers wait for a commit in progress, boundedly, then say who holds the file.
+    env = {**os.environ, "WORKBENCH_READ_WAIT": "1"}
+    for args in (["sql", "SELECT 1"], ["runs"]):
+        start = time.perf_counter()
+        res = subprocess.run([WORKBENCH, *args, "--db", str(path)], capture_output=True,
+                             text=True, env=env)
+        assert res.returncode == 1 and f"being written by PID {pid}" in res.stderr, res.stderr
+        assert time.perf_counter() - start < 10
 
 
-def test_readers_work_while_nobody_writes_and_block_writers_briefly(tmp_path, mlflow_uri):
+def test_readers_work_beside_a_writer_between_its_commits(tmp_path, mlflow_uri):
     path = tmp_path / "wb.duckdb"
     run_id = make_run(path, CAPS, TEXTS)
-    reader = db.connect(path, read_only=True)
+    holder = _holder(path, "Writer(sys.argv[1])")  # a writing command, file closed
+    try:
+        assert api.list_runs(db_path=path)[0]["run_id"] == run_id
+        assert api.query("SELECT count(*) FROM samples", db_path=path)[1] == [(20,)]
+        with pytest.raises(StoreError, match=f"being written by PID {holder.pid}"):
+            api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_readers_hold_a_writer_back_briefly_and_boundedly(tmp_path, mlflow_uri):
+    import threading
+
+    from workbench.store import locks
+
+    path = tmp_path / "wb.duckdb"
+    run_id = make_run(path, CAPS, TEXTS)
+    reader = _holder(path, "connect(sys.argv[1], read_only=True)")
     second_reader = db.connect(path, read_only=True)  # readers share
-    with pytest.raises(StoreError, match="open for reading"):
-        api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
-    reader.close()
+    with pytest.raises(StoreError, match="being read by another process"):
+        with locks.access(path, exclusive=True, wait=0.3):
+            pass
     second_reader.close()
-    api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
+    threading.Timer(1.0, reader.stdin.close).start()  # the reader finishes after a second
+    start = time.perf_counter()
+    api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)  # waits for the reader, then runs
+    assert time.perf_counter() - start >= 0.9
+    reader.wait(timeout=30)
+
+
+def test_a_reader_sees_a_live_run_grow_chunk_by_chunk(tiny_model, long_dataset, tmp_path,
+                                                      mlflow_uri):
+    """A real `workbench generate` process; this process polls `run_progress` while it writes
+    and is never refused; a second writer is."""
+    path = tmp_path / "wb.duckdb"
+    proc = subprocess.Popen([WORKBENCH, *map(str, _generate_args(tiny_model, long_dataset, path,
+                                                               mlflow_uri))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen, refused = [], None
+    deadline = time.time() + 240
+    while proc.poll() is None and time.time() < deadline:
+        if path.exists():
+            try:
+                _, rows = api.query("SELECT stored_samples FROM run_progress", db_path=path)
+            except StoreError as exc:  # only before the run's first commit made the schema
+                assert "needs migrations" in str(exc) or "no store" in str(exc), exc
+                rows = []
+            if rows and (not seen or rows[0][0] != seen[-1]):
+                seen.append(rows[0][0])
+            if rows and refused is None:
+                with pytest.raises(StoreError, match=f"PID {proc.pid}") as info:
+                    api.grade("run_any", db_path=path, mlflow_uri=mlflow_uri)
+                refused = str(info.value)
+        time.sleep(0.05)
+    assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    final = N_QUESTIONS * M
+    assert api.query("SELECT stored_samples FROM run_progress", db_path=path)[1] == [(final,)]
+    growing = [n for n in seen if 0 < n < final]
+    assert len(growing) >= 3 and growing == sorted(growing), seen
+    assert refused and "being written" in refused
 
 
 def _dump(path) -> dict:
@@ -193,8 +270,18 @@ def test_bad_input_changes_nothing_stored(tmp_path, tiny_model, mlflow_uri):
     bad.write_text('{"question": "no gold"}\n{"question": "ok?", "answer": "y"}\n')
     empty = tmp_path / "empty.csv"
     empty.write_text("question,answer\n")
+    number = tmp_path / "number.jsonl"
+    number.write_text('{"question": 123, "answer": "y"}\n')
     cases = [
         (["generate", "--model", tiny_model, "--dataset", bad], "row 1"),
+        (["generate", "--model", tiny_model, "--dataset", number],
+         "row 1: 'question' must be text, got int 123"),
+        (["generate", "--model", tiny_model, "--dataset", "bundled:capitals@2", "--top-k", "-4"],
+         "--top-k: must be ≥ 0"),
+        (["generate", "--model", tiny_model, "--dataset", "bundled:capitals@2", "-m", "100000"],
+         "--samples/-m: 100000 samples of one question need at least"),
+        (["generate", "--model", tiny_model, "--dataset", "bundled:capitals@2", "--shots", "50"],
+         "--shots: 50 asked, but dataset bundled:capitals@2 has 10 few-shot exemplars"),
         (["generate", "--model", tiny_model, "--dataset", empty], "empty"),
         (["generate", "--model", tiny_model, "--dataset", "bundled:capitals@2", "-m", "0"], "≥ 1"),
         (["generate", "--model", "no-such-model-xyz", "--dataset", "bundled:capitals@2"],
@@ -205,7 +292,8 @@ def test_bad_input_changes_nothing_stored(tmp_path, tiny_model, mlflow_uri):
         (["score", "grd_nope"], "grd_nope"),
         (["resume", "run_nope"], "run_nope"),
     ]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WORKBENCH_MLFLOW_URI": mlflow_uri}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WORKBENCH_MLFLOW_URI": mlflow_uri,
+           "WORKBENCH_MEMORY_BUDGET": str(100 << 20)}  # 100 MB: as if on a small machine
     for args, message in cases:
         res = subprocess.run([WORKBENCH, *map(str, args), "--db", str(path)], capture_output=True,
                              text=True, env=env)

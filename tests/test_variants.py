@@ -91,7 +91,7 @@ def test_diff_cli_formats_and_mlflow_artifact(store, mlflow_uri):
     path, ids, _ = store
     run = CliRunner().invoke
     res = run(app, ["diff", ids["base"], ids["tuned"], "--format", "json", "--bootstrap", "50",
-                    "--db", str(path), "--mlflow-uri", mlflow_uri])
+                    "--log", "--db", str(path), "--mlflow-uri", mlflow_uri])
     assert res.exit_code == 0, res.output
     record = json.loads(res.output)
     assert record["n_shared"] == N

@@ -16,11 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from . import config
 from .analysis.resample import Estimate
-from .errors import QueryError, UsageError
+from .errors import StageError, UsageError
 from .grading.judges import RULES, JudgeRecord
 from .grading.judges.llm import EXTRACTOR_PROMPT, GRADER_PROMPT
 from .stages.compare import compare, compare_judges, diff
@@ -28,13 +26,14 @@ from .stages.generate import GenerateRequest, generate, resume
 from .stages.grade import grade
 from .stages.lifecycle import open_context
 from .stages.score import metrics_of, score
-from .store import Writer, queries, reader, records
+from .store import Writer, queries, reader, records, sandbox
 from .store.doctor import Finding, check
+from .store.locks import writer_active
 
 __all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
            "list_runs", "show", "metrics", "query", "questions", "doctor", "diff", "compare",
            "ablation", "list_datasets", "add_judge", "list_judges", "compare_judges",
-           "Estimate", "Finding"]
+           "mirror", "Estimate", "Finding"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +114,17 @@ def add_judge(name: str, model: str, base_url: str, *, api_key_env: str = "OPENA
     return record
 
 
+def mirror(*, db_path: Path | None = None, mlflow_uri: str | None = None
+           ) -> list[tuple[str, str, bool]]:
+    """Copy to MLflow every stage it does not show yet (recorded while it was unreachable);
+    running it again changes nothing. Returns (table, id, mirrored now?) per pending stage."""
+    with open_context(db_path, mlflow_uri) as ctx:
+        if ctx.mirror.down:
+            raise StageError(f"MLflow at {ctx.mirror.uri} is unreachable ({ctx.mirror.down}); "
+                             "nothing was mirrored")
+        return ctx.mirror.sync_pending(ctx.writer)
+
+
 def list_judges(db_path: Path | None = None) -> list[dict]:
     with _read(db_path) as con:
         return queries.list_judges(con)
@@ -128,32 +138,28 @@ def ablation(score_id: str, db_path: Path | None = None) -> list[dict]:
 
 def doctor(*, fix: bool = False, db_path: Path | None = None,
            mlflow_uri: str | None = None) -> list[Finding]:
-    """Check the store; with ``fix``, stages stuck RUNNING are marked FAILED (here and in
-    MLflow) first."""
+    """Check the store; with ``fix``, pending migrations are applied and stages stuck RUNNING
+    are marked FAILED (here and in MLflow) first, each said as a finding of level "fixed"."""
     if fix:
         with open_context(db_path, mlflow_uri) as ctx, ctx.writer.session() as con:
-            return check(con)
-    with _read(db_path, allow_pending=True) as con:
-        return check(con)
-
-
-def query(sql: str, params: list | None = None, *, write: bool = False,
-          db_path: Path | None = None) -> tuple[list[str], list[tuple]]:
-    """Run SQL on the store; read-only unless ``write``. A refused query is a ``QueryError``
-    with DuckDB's message."""
+            fixed = [Finding("fixed", f"applied migrations {ctx.writer.applied}")
+                     ] if ctx.writer.applied else []
+            fixed += [Finding("fixed", f"{s.table[:-1]} {s.item_id}: RUNNING → FAILED "
+                                       f"({s.reason})" + (f"; MLflow run {s.mlflow_run_id} "
+                                                          "FAILED too" if s.mlflow_run_id
+                                                          else ""))
+                      for s in ctx.recovered]
+            return fixed + check(con)
     path = config.db_path(db_path)
-    if write:
-        with Writer(path) as writer, writer.session() as con:
-            return _execute(con, sql, params)
-    with reader(path) as con:
-        return _execute(con, sql, params)
+    live = writer_active(path) if path.exists() else None
+    with _read(db_path, allow_pending=True) as con:
+        return check(con, live)
 
 
-def _execute(con, sql: str, params: list | None) -> tuple[list[str], list[tuple]]:
-    try:
-        cur = con.execute(sql, params or [])
-        if cur.description is None:
-            return [], []
-        return [d[0] for d in cur.description], cur.fetchall()
-    except duckdb.Error as exc:
-        raise QueryError(str(exc)) from None
+def query(sql: str, params: list | None = None, *, write: bool = False, files=(),
+          db_path: Path | None = None) -> tuple[list[str], list[tuple]]:
+    """Run SQL on the store in DuckDB's sandbox (``store/sandbox.py``): read-only unless
+    ``write``; files only under the directories in ``files``. A refused query is a
+    ``QueryError`` with DuckDB's message."""
+    with sandbox.session(config.db_path(db_path), write=write, files=files) as con:
+        return sandbox.execute(con, sql, params)

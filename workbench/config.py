@@ -23,8 +23,10 @@ def runs_dir(db: Path) -> Path:
 def mlflow_uri(db: Path, explicit: str | None = None) -> str:
     uri = (explicit or os.environ.get("WORKBENCH_MLFLOW_URI")
            or os.environ.get("MLFLOW_TRACKING_URI"))
-    if uri:
-        return uri
+    return uri or default_mlflow_uri(db)
+
+
+def default_mlflow_uri(db: Path) -> str:
     return f"sqlite:///{runs_dir(db) / 'mlflow.db'}"
 
 

@@ -99,6 +99,10 @@ class BackendConfig:
     def resolve(self, model: str, kind: str | None, prompt_format: str | None) -> ModelInfo:
         raise NotImplementedError
 
+    def check(self, info: ModelInfo, params: SamplingParams) -> None:
+        """Refuse, before anything loads, a request this backend cannot serve (``UsageError``
+        naming the parameter)."""
+
     def open(self, info: ModelInfo, log: Log) -> Sampler:
         raise NotImplementedError
 

@@ -2,22 +2,48 @@
 (``n``, ``stop``, ``seed``, logprobs) and /v1/models, bound to 127.0.0.1.
 
 It lets the offline demo and the tests run the whole OpenAI path, and an LLM judge, with the
-bundled models. Requests are served one at a time (the sampler batches the ``n`` samples of a
-request); a request with a ``seed`` is reproducible.
+bundled models. Bounded input cannot wedge it (``Limits``):
+
+- a request body over ``max_body`` bytes is refused before it is read whole (413);
+- a prompt whose tokens plus ``max_tokens`` exceed the context is refused once tokenized (400,
+  ``context_length_exceeded``), and so is ``n × max_tokens`` over ``token_budget`` (400);
+- one worker thread samples; at most ``queue`` requests wait or run, and the next gets 429 with
+  ``Retry-After``;
+- a request whose client disconnects, or that runs past ``timeout`` seconds, is cancelled
+  between two decode steps (504 for the timeout), so its slot frees at once.
+
+Errors use the OpenAI shape ``{"error": {"message", "type", "param", "code"}}``, so the official
+client raises its own exception classes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Optional, Union
 
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from .base import SamplingParams
 from .local import models
-from .local.sampler import LocalSampler
+from .local.sampler import Cancelled, LocalSampler
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body: int = 1 << 20  # bytes in a request body
+    max_context: Optional[int] = None  # prompt + max_tokens; default: the model's context
+    token_budget: int = 65536  # n × max_tokens in one request
+    queue: int = 8  # requests waiting or running; more are refused with 429
+    timeout: float = 120.0  # seconds a request may wait and run before it is cancelled
 
 
 class CompletionRequest(BaseModel):
@@ -50,30 +76,144 @@ class ChatRequest(BaseModel):
     logprobs: bool = False
 
 
+class APIError(Exception):
+    """An error the client sees, in OpenAI's shape."""
+
+    def __init__(self, status: int, message: str, type_: str = "invalid_request_error",
+                 param: str | None = None, code: str | None = None, headers=None):
+        super().__init__(message)
+        self.status, self.type, self.param, self.code = status, type_, param, code
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": {"message": str(self), "type": self.type,
+                                       "param": self.param, "code": self.code}},
+                            status_code=self.status, headers=self.headers)
+
+
+class BodyLimit:
+    """ASGI middleware: a body over ``limit`` bytes gets 413 and is never held in memory. A body
+    of up to ``drain`` bytes is read and dropped first, so the client, still sending, can read
+    the answer (an answer before the body ends reaches most clients as a reset connection)."""
+
+    def __init__(self, app, limit: int, drain: int = 64 << 20):
+        self.app, self.limit, self.drain = app, limit, drain
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        too_big = APIError(413, f"request body over the server's limit of {self.limit} bytes",
+                           code="request_too_large")
+        if declared is not None and int(declared) > self.limit:
+            if int(declared) <= self.drain:
+                while (await receive()).get("more_body"):
+                    pass
+            return await too_big.response()(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise too_big
+            return message
+        try:
+            await self.app(scope, limited, send)
+        except APIError as exc:  # a chunked body that outgrew the limit
+            await exc.response()(scope, receive, send)
+
+
 def _stops(stop) -> tuple[str, ...]:
     if stop is None:
         return ()
     return (stop,) if isinstance(stop, str) else tuple(stop)
 
 
-def create_app(sampler: LocalSampler, model_name: str):
-    # FastAPI and uvicorn: only for `workbench serve`.
-    from fastapi import FastAPI, HTTPException
+class Worker:
+    """One thread samples; ``admit`` counts the requests waiting or running."""
 
+    def __init__(self, sampler: LocalSampler, limits: Limits):
+        self.sampler, self.limits = sampler, limits
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sampler")
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.seconds_per_job = 1.0  # a running average, for Retry-After
+
+    def admit(self) -> None:
+        with self.lock:
+            if self.in_flight >= self.limits.queue:
+                wait = max(1, round(self.in_flight * self.seconds_per_job))
+                raise APIError(429, f"the server is busy ({self.in_flight} requests queued or "
+                                    f"running); retry after {wait} s", "rate_limit_error",
+                               code="server_busy", headers={"Retry-After": str(wait)})
+            self.in_flight += 1
+
+    def _done(self, seconds: float) -> None:
+        with self.lock:
+            self.in_flight -= 1
+            self.seconds_per_job = 0.8 * self.seconds_per_job + 0.2 * seconds
+
+    async def run(self, request: Request, prompt_ids: list[int], params: SamplingParams):
+        """Sample on the worker; cancel it if the client leaves or time runs out."""
+        stop = threading.Event()
+        deadline = time.monotonic() + self.limits.timeout
+
+        def job():
+            start = time.perf_counter()
+            try:
+                return self.sampler.sample_batch([("request", prompt_ids)], params,
+                                                 should_stop=stop.is_set)[0]
+            finally:
+                self._done(time.perf_counter() - start)
+        future = asyncio.get_running_loop().run_in_executor(self.pool, job)
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=0.1)
+            if done:
+                try:
+                    return future.result()
+                except Cancelled:
+                    break
+            if await request.is_disconnected() or time.monotonic() > deadline:
+                stop.set()
+        raise APIError(504, f"the request ran past the server's {self.limits.timeout:.0f} s "
+                            "limit and was cancelled", "timeout_error", code="timeout")
+
+
+def create_app(sampler: LocalSampler, model_name: str, limits: Limits = Limits()) -> FastAPI:
     app = FastAPI(title=f"workbench serve: {model_name}")
-    lock = threading.Lock()
+    worker = Worker(sampler, limits)
+    context = limits.max_context or _context(sampler)
 
-    def sample(prompt_ids, n, max_tokens, temperature, top_p, stop, seed):
-        params = SamplingParams(n=n, temperature=temperature, top_p=top_p,
-                                max_new_tokens=max_tokens, stop=_stops(stop),
-                                seed=seed if seed is not None else secrets.randbits(31))
-        with lock:
-            return sampler.sample_batch([("request", prompt_ids)], params)[0]
+    @app.exception_handler(APIError)
+    async def api_error(request, exc: APIError):
+        return exc.response()
 
-    def check_model(name):
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        param = ".".join(str(x) for x in first.get("loc", ())[1:]) or None
+        return APIError(400, f"{param or 'body'}: {first.get('msg', 'invalid request')}",
+                        param=param).response()
+
+    def check(name: str, prompt_tokens: int, n: int, max_tokens: int) -> None:
         if name != model_name:
-            raise HTTPException(404, f"model {name!r} not served here; this server has "
-                                     f"{model_name!r}")
+            raise APIError(404, f"model {name!r} not served here; this server has "
+                                f"{model_name!r}", param="model", code="model_not_found")
+        if prompt_tokens + max_tokens > context:
+            raise APIError(400, f"this model's context is {context} tokens; the prompt has "
+                                f"{prompt_tokens} and max_tokens asks {max_tokens} more",
+                           param="messages", code="context_length_exceeded")
+        if n * max_tokens > limits.token_budget:
+            raise APIError(400, f"n × max_tokens = {n * max_tokens} exceeds the server's "
+                                f"budget of {limits.token_budget} tokens per request",
+                           param="n", code="token_budget_exceeded")
+
+    def params(req, max_tokens: int) -> SamplingParams:
+        return SamplingParams(n=req.n, temperature=req.temperature, top_p=req.top_p,
+                              max_new_tokens=max_tokens, stop=_stops(req.stop),
+                              seed=req.seed if req.seed is not None else secrets.randbits(31))
 
     def usage(prompt_tokens, outs):
         completion = sum(c.n_tokens for c in outs)
@@ -84,20 +224,20 @@ def create_app(sampler: LocalSampler, model_name: str):
         return [sampler.tokenizer.decode([t]) for t in c.token_ids]
 
     @app.get("/v1/models")
-    def models():
+    def list_models():
         return {"object": "list", "data": [{"id": model_name, "object": "model",
                                             "owned_by": "workbench"}]}
 
     @app.post("/v1/completions")
-    def completions(req: CompletionRequest):
-        check_model(req.model)
-        prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
-        choices, prompt_tokens, outs_all = [], 0, []
-        for p in prompts:
-            ids = sampler.encode(p)
-            prompt_tokens += len(ids)
-            outs = sample(ids, req.n, req.max_tokens, req.temperature, req.top_p, req.stop,
-                          req.seed)
+    async def completions(req: CompletionRequest, request: Request):
+        texts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
+        encoded = await run_in_threadpool(lambda: [sampler.encode(p) for p in texts])
+        for ids in encoded:
+            check(req.model, len(ids), req.n * len(encoded), req.max_tokens)
+        choices, outs_all = [], []
+        for ids in encoded:
+            worker.admit()
+            outs = await worker.run(request, ids, params(req, req.max_tokens))
             outs_all += outs
             for c in outs:
                 lp = None
@@ -108,19 +248,24 @@ def create_app(sampler: LocalSampler, model_name: str):
                                 "finish_reason": c.finish_reason, "logprobs": lp})
         return {"id": "cmpl-" + secrets.token_hex(8), "object": "text_completion",
                 "created": int(time.time()), "model": model_name, "choices": choices,
-                "usage": usage(prompt_tokens, outs_all)}
+                "usage": usage(sum(map(len, encoded)), outs_all)}
 
     @app.post("/v1/chat/completions")
-    def chat(req: ChatRequest):
-        check_model(req.model)
+    async def chat(req: ChatRequest, request: Request):
         if not getattr(sampler.tokenizer, "chat_template", None):
-            raise HTTPException(400, f"model {model_name!r} has no chat template; use "
-                                     "/v1/completions")
-        text = sampler.tokenizer.apply_chat_template(
-            [m.model_dump() for m in req.messages], tokenize=False, add_generation_prompt=True)
-        ids = sampler.encode(text, add_special_tokens=False)
-        outs = sample(ids, req.n, req.max_completion_tokens or req.max_tokens or 256,
-                      req.temperature, req.top_p, req.stop, req.seed)
+            raise APIError(400, f"model {model_name!r} has no chat template; use "
+                                "/v1/completions", param="messages")
+        max_tokens = req.max_completion_tokens or req.max_tokens or 256
+
+        def encode():
+            text = sampler.tokenizer.apply_chat_template(
+                [m.model_dump() for m in req.messages], tokenize=False,
+                add_generation_prompt=True)
+            return sampler.encode(text, add_special_tokens=False)
+        ids = await run_in_threadpool(encode)
+        check(req.model, len(ids), req.n, max_tokens)
+        worker.admit()
+        outs = await worker.run(request, ids, params(req, max_tokens))
         choices = []
         for i, c in enumerate(outs):
             lp = None
@@ -133,15 +278,32 @@ def create_app(sampler: LocalSampler, model_name: str):
                 "created": int(time.time()), "model": model_name, "choices": choices,
                 "usage": usage(len(ids), outs)}
 
+    app.add_middleware(BodyLimit, limit=limits.max_body)
     return app
 
 
+def _context(sampler: LocalSampler) -> int:
+    """The model's context length in tokens."""
+    config = sampler.model.config
+    found = [getattr(config, k, None) for k in ("max_position_embeddings", "n_positions",
+                                                "max_sequence_length")]
+    found = [v for v in found if isinstance(v, int) and v > 0]
+    return min(found) if found else 2048
+
+
 def serve(model: str, *, host: str = "127.0.0.1", port: int = 8000, dtype: str = "float32",
-          log=print) -> None:
+          limits: Limits = Limits(), log=print) -> None:
     import uvicorn  # only for `workbench serve`
 
     info = models.resolve(model)
     m, tok = models.load(info, dtype)
-    app = create_app(LocalSampler(m, tok), model)
-    log(f"serving {model} ({info.kind}, {dtype}) at http://{host}:{port}/v1")
+    sampler = LocalSampler(m, tok)
+    app = create_app(sampler, model, limits)
+    log(f"serving {model} ({info.kind}, {dtype}) at http://{host}:{port}/v1; context "
+        f"{limits.max_context or _context(sampler)} tokens, body ≤ {limits.max_body} bytes, "
+        f"n × max_tokens ≤ {limits.token_budget}, queue {limits.queue}, timeout "
+        f"{limits.timeout:.0f} s")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+__all__ = ["Limits", "create_app", "serve"]

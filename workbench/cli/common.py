@@ -27,6 +27,7 @@ DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB",
 MlflowOpt = typer.Option(None, "--mlflow-uri", envvar="WORKBENCH_MLFLOW_URI",
                          help="MLflow tracking URI [default: sqlite:///<db folder>/mlflow.db]")
 SeedOpt = typer.Option(0, "--seed")
+LogOpt = typer.Option(False, "--log", help="also record this analysis as an MLflow run")
 
 # API parameter -> the flag that sets it, where the two differ by more than "_" -> "-".
 FLAGS = {"samples": "--samples/-m", "chunk_size": "--batch-questions",
@@ -52,7 +53,7 @@ def friendly(fn):
 
 
 def _fail(message: str):
-    err.print(f"[red]error:[/] {message}", markup=True, highlight=False)
+    err.print(f"[red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 

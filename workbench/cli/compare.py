@@ -16,7 +16,7 @@ from ..analysis.metrics import METRICS
 from ..report.tables import fmt_estimate
 from ..stages.compare import diff_record
 from .app import app
-from .common import DbOpt, MlflowOpt, SeedOpt, friendly, out
+from .common import DbOpt, LogOpt, MlflowOpt, SeedOpt, friendly, out
 
 
 @app.command("diff")
@@ -25,10 +25,11 @@ def diff_cmd(a: str = typer.Argument(..., help="run or grading id (a run: its ne
              b: str = typer.Argument(...),
              fmt: str = typer.Option("table", "--format", help="table | json | csv"),
              bootstrap: int = typer.Option(1000, "--bootstrap"), seed: int = SeedOpt,
-             db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+             log: bool = LogOpt, db: Optional[Path] = DbOpt,
+             mlflow_uri: Optional[str] = MlflowOpt):
     """Two runs or gradings side by side over their shared questions: B - A."""
     ga, gb, d = api.diff(a, b, n_bootstrap=bootstrap, seed=seed, db_path=db,
-                         mlflow_uri=mlflow_uri)
+                         mlflow_uri=mlflow_uri, log=log)
     record = diff_record(ga, gb, d)
     if fmt == "json":
         out.print_json(json.dumps(record, default=str))
@@ -71,10 +72,11 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
             group_by: str = typer.Option("model,kind,style", "--group-by",
                                          help="variant fields: model, kind, style, backend, "
                                               "prompt_format, shots, m, temperature, dtype, judge"),
-            db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+            log: bool = LogOpt, db: Optional[Path] = DbOpt,
+            mlflow_uri: Optional[str] = MlflowOpt):
     """Every variant of a dataset side by side, and one PNG overlaying their reliability."""
     fields = [g.strip() for g in group_by.split(",") if g.strip()]
-    rows, png = api.compare(dataset, fields, db_path=db, mlflow_uri=mlflow_uri)
+    rows, png = api.compare(dataset, fields, db_path=db, mlflow_uri=mlflow_uri, log=log)
     table = Table(title=f"{dataset}: semantic calibration by variant (newest scored run each)")
     for f in fields:
         table.add_column(f)

@@ -51,10 +51,13 @@ def sql(query: Optional[str] = typer.Argument(None, help="SQL to run; ? marks a 
                                            "`--view list` lists them"),
         param: list[str] = typer.Option([], "--param", "-p",
                                         help="a value for the next ?, bound (never pasted)"),
-        write: bool = typer.Option(False, "--write", help="allow writes (default: read-only)"),
+        write: bool = typer.Option(False, "--write", help="allow writes to the store "
+                                   "(default: read-only)"),
+        files: list[Path] = typer.Option([], "--files", help="a directory the query may read "
+                                         "and write files in (COPY, read_csv, ...); repeatable"),
         fmt: str = typer.Option("table", "--format", help="table | csv | json"),
         db: Optional[Path] = DbOpt):
-    """Run SQL on the store, read-only unless --write."""
+    """Run SQL on the store, read-only unless --write; no file but the store unless --files."""
     named = views()
     if view == "list" or (query is None and view is None):
         for name, about in named.items():
@@ -64,7 +67,7 @@ def sql(query: Optional[str] = typer.Argument(None, help="SQL to run; ? marks a 
         if view not in named:
             raise UsageError("view", f"{view!r}: no such view; known: {', '.join(named)}")
         query = f"SELECT * FROM {view}"
-    cols, rows = api.query(query, list(param), write=write, db_path=db)
+    cols, rows = api.query(query, list(param), write=write, files=files, db_path=db)
     write_rows(out, cols, rows, fmt)
 
 
@@ -74,10 +77,22 @@ def doctor(fix: bool = typer.Option(False, "--fix", help="mark stages stuck RUNN
            db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Check the store: schema, stuck stages, samples versus plan, orphan rows."""
     findings = api.doctor(fix=fix, db_path=db, mlflow_uri=mlflow_uri)
-    style = {"ok": "green", "warn": "yellow", "error": "red"}
+    style = {"ok": "green", "fixed": "cyan", "warn": "yellow", "error": "red"}
     for f in findings:
         out.print(f"[{style[f.level]}]{f.level:5}[/] {f.what}" + (f"\n      → {f.fix}"
                                                                   if f.fix else ""),
                   highlight=False)
     if any(f.level == "error" for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def mirror(db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Copy to MLflow the stages recorded while it was unreachable (running it twice is safe)."""
+    done = api.mirror(db_path=db, mlflow_uri=mlflow_uri)
+    failed = [f"{t[:-1]} {i}" for t, i, ok in done if not ok]
+    out.print(f"mirrored {len(done) - len(failed)} stage(s)"
+              + (f"; {len(failed)} still pending: {', '.join(failed)}" if failed else ""))
+    if failed:
         raise typer.Exit(1)

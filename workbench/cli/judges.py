@@ -12,7 +12,7 @@ from rich.table import Table
 from .. import api
 from ..report.tables import write_rows
 from .app import judges_app
-from .common import DbOpt, MlflowOpt, friendly, out
+from .common import DbOpt, LogOpt, MlflowOpt, friendly, out
 
 
 @judges_app.command("add")
@@ -56,9 +56,10 @@ def judges_list(db: Optional[Path] = DbOpt):
 @friendly
 def judges_compare(a: str, b: str,
                    fmt: str = typer.Option("table", "--format", help="table | json"),
-                   db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+                   log: bool = LogOpt, db: Optional[Path] = DbOpt,
+                   mlflow_uri: Optional[str] = MlflowOpt):
     """Two gradings: agreement, Cohen's kappa, disagreements, accuracy and smECE moves."""
-    r = api.compare_judges(a, b, db_path=db, mlflow_uri=mlflow_uri)
+    r = api.compare_judges(a, b, db_path=db, mlflow_uri=mlflow_uri, log=log)
     if fmt == "json":
         out.print_json(json.dumps(r, default=str))
         return

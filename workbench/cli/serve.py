@@ -12,6 +12,7 @@ import typer
 
 from .. import config
 from ..demo import DemoPlan, run_demo
+from ..errors import UsageError
 from .app import app
 from .common import DbOpt, MlflowOpt, err, friendly, out
 
@@ -20,11 +21,29 @@ from .common import DbOpt, MlflowOpt, err, friendly, out
 @friendly
 def serve(model: str = typer.Option(..., "--model", help="bundled name, local folder or hub id"),
           port: int = typer.Option(8000, "--port"),
-          dtype: str = typer.Option("float32", "--dtype")):
+          dtype: str = typer.Option("float32", "--dtype"),
+          max_body: int = typer.Option(1 << 20, "--max-body", help="bytes in a request body"),
+          max_context: Optional[int] = typer.Option(None, "--max-context", help="prompt + "
+                                                    "max_tokens [default: the model's context]"),
+          token_budget: int = typer.Option(65536, "--token-budget",
+                                           help="n × max_tokens in one request"),
+          queue: int = typer.Option(8, "--queue", help="requests waiting or running; more get "
+                                    "429 with Retry-After"),
+          request_timeout: float = typer.Option(120.0, "--request-timeout", help="seconds a "
+                                                "request may wait and run before it is "
+                                                "cancelled")):
     """An OpenAI-compatible server (chat and completions) over the local sampler, on 127.0.0.1."""
-    from ..backends.serve import serve as run_server  # FastAPI, torch: only for serving
+    # FastAPI and torch: only for serving.
+    from ..backends import serve as server
 
-    run_server(model, port=port, dtype=dtype, log=lambda s: err.print(s))
+    for name, value in (("max_body", max_body), ("token_budget", token_budget),
+                        ("queue", queue), ("request_timeout", request_timeout),
+                        ("max_context", max_context or 1)):
+        if value <= 0:
+            raise UsageError(name, f"must be > 0, got {value}")
+    server.serve(model, port=port, dtype=dtype, log=lambda s: err.print(s),
+                 limits=server.Limits(max_body, max_context, token_budget, queue,
+                                      request_timeout))
 
 
 @app.command()

@@ -81,7 +81,10 @@ def _parse_row(row, i: int) -> tuple[Question, str]:
     if not isinstance(row, dict):
         raise DatasetError("not an object with question and answer fields")
     question = row.get("question")
-    if not isinstance(question, str) or not question.strip():
+    if question is not None and not isinstance(question, str):
+        raise DatasetError(f"'question' must be text, got {type(question).__name__} "
+                           f"{question!r}")
+    if not question or not question.strip():
         raise DatasetError("missing or empty 'question'")
     answers = _answers(row.get("answers", row.get("answer")))
     if not answers:

@@ -5,6 +5,7 @@ MLflow."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -18,7 +19,7 @@ from ..analysis.diff import Diff, NoSharedQuestions, Point
 from ..analysis.diff import diff as diff_points
 from ..errors import StageError, UsageError
 from ..store import queries, reader
-from ..tracking import Tracker, experiment_name
+from ..tracking import Tracker, experiment_name, probe
 from .score import metrics_of
 
 GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
@@ -51,9 +52,9 @@ def _paths(db_path: Path | None, mlflow_uri: str | None) -> tuple[Path, str]:
 
 
 def diff(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0, db_path: Path | None = None,
-         mlflow_uri: str | None = None) -> tuple[dict, dict, Diff]:
-    """Returns (grading A, grading B, the diff); logs the diff to MLflow as artifacts. Reads
-    the store read-only."""
+         mlflow_uri: str | None = None, log: bool = False) -> tuple[dict, dict, Diff]:
+    """Returns (grading A, grading B, the diff), written to ``diff.json`` under the artifacts;
+    with ``log``, also an MLflow run. Reads the store read-only."""
     path, uri = _paths(db_path, mlflow_uri)
     with reader(path) as con:
         ga, gb = resolve_grading(con, a), resolve_grading(con, b)
@@ -65,16 +66,26 @@ def diff(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0, db_path: Pat
     out.mkdir(parents=True, exist_ok=True)
     (out / "diff.json").write_text(json.dumps(diff_record(ga, gb, result), indent=1,
                                               default=str))
-    tracker = Tracker(uri, config.artifacts_dir(path))
-    with tracker.stage(experiment_name(da), f"diff {a} {b}",
-                       {"stage": "diff", "a": ga["grading_id"], "b": gb["grading_id"],
-                        "dataset_a": da, "dataset_b": db_, "n_bootstrap": n_bootstrap,
-                        "seed": seed},
-                       {"workbench.stage": "diff"}) as ml:
-        ml.log_metrics({f"delta_{m.metric}": m.delta for m in result.metrics}
-                       | {"n_shared": result.n_shared, "class_changed": result.class_changed})
-        ml.log_artifact(out / "diff.json")
+    if log:
+        _log(uri, path, experiment_name(da), f"diff {a} {b}",
+             {"stage": "diff", "a": ga["grading_id"], "b": gb["grading_id"], "dataset_a": da,
+              "dataset_b": db_, "n_bootstrap": n_bootstrap, "seed": seed},
+             {f"delta_{m.metric}": m.delta for m in result.metrics}
+             | {"n_shared": result.n_shared, "class_changed": result.class_changed},
+             [out / "diff.json"])
     return ga, gb, result
+
+
+def _log(uri: str, path: Path, experiment: str, name: str, params: dict, metrics: dict,
+         artifacts: list[Path]) -> None:
+    """An analysis as an MLflow run of its own; skipped, with one line, if MLflow is down."""
+    down = probe(uri)
+    if down:
+        print(f"workbench: MLflow at {uri} is unreachable ({down}); not logged there",
+              file=sys.stderr)
+        return
+    Tracker(uri, config.artifacts_dir(path)).log_analysis(experiment, name, params, metrics,
+                                                          artifacts)
 
 
 def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
@@ -94,9 +105,10 @@ def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
 
 
 def compare(dataset: str, group_by: list[str], *, db_path: Path | None = None,
-            mlflow_uri: str | None = None, seed: int = 0) -> tuple[list[dict], Path]:
+            mlflow_uri: str | None = None, seed: int = 0, log: bool = False
+            ) -> tuple[list[dict], Path]:
     """One row per variant of a dataset (its newest scored run), and one PNG overlaying their
-    reliability diagrams."""
+    reliability diagrams (with ``log``, also an MLflow run)."""
     bad = [g for g in group_by if g not in GROUP_FIELDS]
     if bad:
         raise UsageError("group_by", f"{','.join(bad)}: not among {', '.join(GROUP_FIELDS)}")
@@ -125,14 +137,12 @@ def compare(dataset: str, group_by: list[str], *, db_path: Path | None = None,
             curves.append((f"{label} (smECE {est['smece'].value:.3f}, n={len(pts)})", curve))
     png = diagram.draw_overlay(curves, config.artifacts_dir(path) / "compare" /
                                f"{family.replace(':', '_')}-{int(time.time())}.png", dataset)
-    tracker = Tracker(uri, config.artifacts_dir(path))
-    with tracker.stage(experiment_name(family), f"compare {dataset}",
-                       {"stage": "compare", "dataset": dataset, "group_by": ",".join(group_by),
-                        "variants": len(rows)}, {"workbench.stage": "compare"}) as ml:
-        table = png.with_suffix(".json")
-        table.write_text(json.dumps(rows, indent=1, default=_jsonable))
-        ml.log_artifact(png)
-        ml.log_artifact(table)
+    table = png.with_suffix(".json")
+    table.write_text(json.dumps(rows, indent=1, default=_jsonable))
+    if log:
+        _log(uri, path, experiment_name(family), f"compare {dataset}",
+             {"stage": "compare", "dataset": dataset, "group_by": ",".join(group_by),
+              "variants": len(rows)}, {}, [png, table])
     return rows, png
 
 
@@ -141,13 +151,14 @@ def _jsonable(x):
 
 
 def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
-                   db_path: Path | None = None, mlflow_uri: str | None = None) -> dict:
+                   db_path: Path | None = None, mlflow_uri: str | None = None,
+                   log: bool = False) -> dict:
     """Two gradings (usually two judges on one run): agreement on each shared question's
     correctness, Cohen's kappa, the disagreements, and how accuracy and smECE differ."""
     path, _ = _paths(db_path, mlflow_uri)
     try:
         ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
-                         mlflow_uri=mlflow_uri)
+                         mlflow_uri=mlflow_uri, log=log)
         metrics = {m.metric: asdict(m) for m in d.metrics if m.metric in ("accuracy", "smece")}
     except NoSharedQuestions:
         metrics = {}

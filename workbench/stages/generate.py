@@ -24,7 +24,7 @@ from ..backends.local import Config as LocalConfig
 from ..data.types import Dataset, Question
 from ..errors import StageError, UsageError
 from ..store import queries, records
-from ..tracking import experiment_name, git_sha, variant_tags
+from ..tracking import git_sha
 from .lifecycle import Context, check_writable, open_context, stage
 
 Progress = Callable[[int, int], None]
@@ -74,7 +74,7 @@ class Job:
 def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: str | None = None,
              progress: Progress | None = None, log: Log = lambda s: None) -> str:
     """Run the generation stage; returns the run id (an existing one when resuming)."""
-    check_writable(db_path)
+    check_writable(db_path, mlflow_uri)
     ds = data.load(req.dataset, skip_bad_rows=req.skip_bad_rows)
     if req.style not in prompts.STYLES:
         raise UsageError("style", f"{req.style!r} is not one of {', '.join(prompts.STYLES)}")
@@ -102,7 +102,7 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
 def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None = None,
            progress: Progress | None = None, log: Log = lambda s: None) -> str:
     """Finish a run that stopped part-way: sample only its missing chunks."""
-    check_writable(db_path)
+    check_writable(db_path, mlflow_uri)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
             run = queries.one(con, "run", run_id)
@@ -140,6 +140,7 @@ def _prepare(backend: BackendConfig, info: ModelInfo, ds: Dataset, questions, pl
     if chunk_size <= 0:
         raise UsageError("chunk_size", f"must be ≥ 1, got {chunk_size}")
     prompts.check_pool(ds, plan.shots)
+    backend.check(info, params)
     sampler = backend.open(info, log)
     built = [(q, *sampler.request(plan, ds, q)) for q in questions]
     return Job(info, plan, params, built, chunk_size, sampler, backend)
@@ -165,18 +166,10 @@ def _new_run(ctx: Context, ds: Dataset, job: Job, progress) -> str:
         row = {"run_id": run_id, **_run_row(job, ds_id), "package_version": __version__,
                "git_sha": git_sha()}
         records.create_run(con, row, [q.id for q, *_ in job.built])
-    info, plan, p = job.info, job.plan, job.params
-    params = dict(stage="generate", run_id=run_id, model=info.name, model_kind=info.kind,
-                  prompt_format=info.prompt_format, style=plan.style, shots=plan.shots,
-                  dataset=ds.name, dataset_id=ds_id, n_questions=len(job.built), samples=p.n,
-                  temperature=p.temperature, top_p=p.top_p, top_k=p.top_k,
-                  max_new_tokens=p.max_new_tokens, seed=p.seed, backend=job.backend.name,
-                  chunk_size=job.chunk_size, **job.backend.record())
-    with stage(ctx, "runs", run_id, experiment=experiment_name(ds.name),
-               run_name=f"generate {info.name} {plan.style}", params=params,
-               tags={"workbench.run_id": run_id, "workbench.stage": "generate",
-                     **variant_tags(row, ds.name)}) as ml:
-        ml.log_metrics(_sample_missing(ctx, run_id, job, progress))
+    with stage(ctx, "runs", run_id):
+        stats = _sample_missing(ctx, run_id, job, progress)
+        with ctx.writer.session() as con:
+            records.set_stats(con, "runs", run_id, stats)
     return run_id
 
 
@@ -191,9 +184,12 @@ def _resume(ctx: Context, run_id: str, job: Job, progress) -> None:
                     "one (the code or the model's template changed), so resuming would mix two "
                     "prompt versions; start a new run")
         records.reopen_run(con, run_id)
-    with stage(ctx, "runs", run_id, mlflow_run_id=run["mlflow_run_id"]) as ml:
+    with stage(ctx, "runs", run_id):
         stats = _sample_missing(ctx, run_id, job, progress)
-        ml.log_metrics({f"resumed_{k}": v for k, v in stats.items()})
+        earlier = json.loads(run.get("stats") or "{}")
+        with ctx.writer.session() as con:
+            records.set_stats(con, "runs", run_id,
+                              {**earlier, **{f"resumed_{k}": v for k, v in stats.items()}})
 
 
 def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:

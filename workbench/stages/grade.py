@@ -7,6 +7,7 @@ with a judge version that met errors (an LLM judge's failed calls) retries those
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -16,8 +17,7 @@ from ..grading.classes import assign_classes
 from ..grading.extract import extract_answer
 from ..grading.judges import Judge, JudgeItem
 from ..store import queries, records
-from ..tracking import experiment_name, variant_tags
-from .lifecycle import Context, open_context, stage
+from .lifecycle import Context, check_writable, open_context, stage
 
 EXTRACTOR = "rules-v2"  # grading/extract.py + classes.py; bump when their behaviour changes
 
@@ -26,6 +26,7 @@ def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None
           mlflow_uri: str | None = None) -> str:
     """Grade a finished run; returns the grading id. If this judge (same name and version)
     already graded the run and met errors, those are retried in place instead."""
+    check_writable(db_path, mlflow_uri)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
             judge = judges.get(judge_name, queries.judge_record(con, judge_name))
@@ -85,35 +86,25 @@ def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict) 
             grading_id=grading_id, run_id=run["run_id"],
             extractor="llm:" + judge.name if judge.extracts else EXTRACTOR,
             judge=judge.name, judge_version=judge.version, judge_config=judge.config()))
-        dataset = queries.dataset_name(con, run["dataset_id"])
-    params = dict(stage="grade", grading_id=grading_id, run_id=run["run_id"],
-                  model=run["model"], style=run["style"], dataset=dataset,
-                  samples=run["samples_per_question"], judge=judge.name,
-                  judge_version=judge.version,
-                  extractor="llm" if judge.extracts else EXTRACTOR)
-    with stage(ctx, "gradings", grading_id, experiment=experiment_name(dataset),
-               run_name=f"grade {run['model']} {judge.name}", params=params,
-               tags={"workbench.grading_id": grading_id, "workbench.run_id": run["run_id"],
-                     "workbench.stage": "grade", "workbench.judge": judge.name,
-                     **variant_tags(run, dataset)}) as ml:
+    with stage(ctx, "gradings", grading_id):
         sample_rows, class_rows, errors = grade_questions(grading_id, judge, run["style"],
                                                           questions, texts)
-        with ctx.writer.transaction() as con:
-            records.write_grading(con, sample_rows, class_rows, errors)
-            records.account_grading(con, grading_id, judge.usage(), len(errors))
         n_samples = len(sample_rows)
         n_answered = sum(r["class_id"] is not None for r in sample_rows)
         usage = judge.usage()
-        ml.log_metrics({
-            "judge_calls": len(class_rows),
-            "judge_calls_saved": n_answered - len(class_rows),
-            "judge_errors": sum(r["judge_error"] is not None for r in class_rows),
-            "extraction_errors": len(errors),
-            "mean_classes_per_question": len(class_rows) / max(len(questions), 1),
-            "no_answer_share": (n_samples - n_answered) / max(n_samples, 1),
-            "prompt_tokens": usage["prompt_tokens"],
-            "completion_tokens": usage["completion_tokens"],
-        })
+        with ctx.writer.transaction() as con:
+            records.write_grading(con, sample_rows, class_rows, errors)
+            records.account_grading(con, grading_id, usage, len(errors))
+            records.set_stats(con, "gradings", grading_id, {
+                "judge_calls": len(class_rows),
+                "judge_calls_saved": n_answered - len(class_rows),
+                "judge_errors": sum(r["judge_error"] is not None for r in class_rows),
+                "extraction_errors": len(errors),
+                "mean_classes_per_question": len(class_rows) / max(len(questions), 1),
+                "no_answer_share": (n_samples - n_answered) / max(n_samples, 1),
+                "prompt_tokens": usage["prompt_tokens"],
+                "completion_tokens": usage["completion_tokens"],
+            })
     return grading_id
 
 
@@ -133,4 +124,11 @@ def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: di
         records.write_grading(con, sample_rows, class_rows, errors)
         records.update_verdicts(con, grading_id, pending)
         records.account_grading(con, grading_id, judge.usage(), len(errors))
+        grading = queries.one(con, "grading", grading_id)
+        stats = json.loads(grading["stats"] or "{}")
+        records.set_stats(con, "gradings", grading_id, {
+            **stats, "judge_errors": grading["judge_errors"] - len(errors),
+            "extraction_errors": len(errors)})
+        records.set_mirrored(con, "gradings", grading_id, None, "RETRIED")  # to sync again
+    ctx.mirror.sync(ctx.writer, "gradings", grading_id)
     return grading_id

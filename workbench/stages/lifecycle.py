@@ -3,8 +3,9 @@ both places.
 
 ``open_context`` opens the store for writing (after recovering stages whose process died, here
 and in MLflow); ``stage`` wraps a stage's work once its RUNNING row is in. A stage that raises,
-Ctrl-C and SIGTERM included, is FAILED with the error in DuckDB and in MLflow before the
-exception goes on; only a clean exit is FINISHED.
+Ctrl-C and SIGTERM included, is FAILED with the error before the exception goes on; only a clean
+exit is FINISHED. MLflow mirrors each change when it can (``tracking/mirror.py``); when it
+cannot, the stage goes on and ``workbench mirror`` catches MLflow up later.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pathlib import Path
 
 from .. import config
 from ..store import Writer, ensure_writable
-from ..store.records import set_mlflow_run, set_status
-from ..store.recovery import find_stale, mark_failed
-from ..tracking import StageRun, Tracker
+from ..store.records import set_status
+from ..store.recovery import Stale, find_stale, mark_failed
+from ..tracking import Mirror, check_uri
 
 
 @dataclass
@@ -25,7 +26,8 @@ class Context:
     """What a writing stage holds: the store's writer and the MLflow mirror."""
 
     writer: Writer
-    mlflow_uri: str
+    mirror: Mirror
+    recovered: tuple[Stale, ...] = ()  # stages found RUNNING with their process gone, now FAILED
 
     @property
     def path(self) -> Path:
@@ -35,57 +37,54 @@ class Context:
     def artifacts(self) -> Path:
         return config.artifacts_dir(self.writer.path)
 
-    @property
-    def tracker(self) -> Tracker:
-        if not hasattr(self, "_tracker"):
-            self._tracker = Tracker(self.mlflow_uri, self.artifacts)
-        return self._tracker
 
-
-def check_writable(db_path: Path | None) -> Path:
-    """The store's path, after failing fast if another process holds it."""
+def check_writable(db_path: Path | None, mlflow_uri: str | None = None) -> Path:
+    """The store's path, after failing fast if another process holds it or the MLflow URI
+    names a folder that does not exist."""
     path = config.db_path(db_path)
     ensure_writable(path)
+    _check_mlflow(path, mlflow_uri)
     return path
 
 
+def _check_mlflow(path: Path, mlflow_uri: str | None) -> str:
+    """The tracking URI, checked unless it is the default beside the store (whose folder the
+    writer makes)."""
+    uri = config.mlflow_uri(path, mlflow_uri)
+    if uri != config.default_mlflow_uri(path):
+        check_uri(uri)
+    return uri
+
+
 @contextmanager
-def open_context(db_path: Path | None, mlflow_uri: str | None):
+def open_context(db_path: Path | None, mlflow_uri: str | None, log=None):
     """The store for writing, with dead stages marked FAILED (here and in MLflow)."""
     path = config.db_path(db_path)
+    uri = _check_mlflow(path, mlflow_uri)
     with Writer(path) as writer:
-        ctx = Context(writer, config.mlflow_uri(path, mlflow_uri))
         with writer.transaction() as con:
             stale = find_stale(con)
             mark_failed(con, stale)
-        dead = [s.mlflow_run_id for s in stale if s.mlflow_run_id]
-        if dead:
-            ctx.tracker.fail_runs(dead, "process died")
+        ctx = Context(writer, Mirror(uri, config.artifacts_dir(path), log), tuple(stale))
+        for s in stale:
+            ctx.mirror.sync(writer, s.table, s.item_id)
         yield ctx
 
 
 @contextmanager
-def stage(ctx: Context, table: str, item_id: str, *, experiment: str = "", run_name: str = "",
-          params: dict | None = None, tags: dict | None = None,
-          mlflow_run_id: str | None = None):
-    """Run a stage whose row (in ``table``) is RUNNING: mirror it as a new MLflow run, or reopen
-    ``mlflow_run_id`` when resuming; yields the MLflow handle for metrics and artifacts."""
+def stage(ctx: Context, table: str, item_id: str):
+    """Run a stage whose row (in ``table``) is RUNNING, mirrored as it starts and ends."""
+    ctx.mirror.sync(ctx.writer, table, item_id)
     try:
-        if mlflow_run_id:
-            mirror = ctx.tracker.resume(mlflow_run_id)
-        else:
-            mirror = ctx.tracker.stage(experiment, run_name, params or {}, tags or {})
-        with mirror as ml:
-            if not mlflow_run_id:
-                with ctx.writer.session() as con:
-                    set_mlflow_run(con, table, item_id, ml.run_id)
-            yield ml
+        yield
         with ctx.writer.session() as con:
             set_status(con, table, item_id, "FINISHED")
     except BaseException as exc:
         with ctx.writer.session() as con:
             set_status(con, table, item_id, "FAILED", repr(exc)[:2000])
         raise
+    finally:
+        ctx.mirror.sync(ctx.writer, table, item_id)
 
 
-__all__ = ["Context", "StageRun", "check_writable", "open_context", "stage"]
+__all__ = ["Context", "check_writable", "open_context", "stage"]

@@ -15,8 +15,7 @@ from ..analysis import ablation, diagram
 from ..analysis.resample import Estimate, bootstrap
 from ..errors import StageError, UsageError
 from ..store import queries, records
-from ..tracking import experiment_name, variant_tags
-from .lifecycle import Context, open_context, stage
+from .lifecycle import Context, check_writable, open_context, stage
 
 
 def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
@@ -31,6 +30,7 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
         raise UsageError("n_bootstrap", f"must be ≥ 0, got {n_bootstrap}")
     if bins <= 0:
         raise UsageError("bins", f"must be ≥ 1, got {bins}")
+    check_writable(db_path, mlflow_uri)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
             grading = queries.one(con, "grading", grading_id)
@@ -64,42 +64,23 @@ def _score(ctx: Context, grading, run, dataset, table, n_bootstrap, seed, bins, 
             score_id=score_id, grading_id=grading["grading_id"], n_questions=len(kept),
             n_excluded=len(table) - len(kept), n_bootstrap=n_bootstrap, ece_bins=bins,
             seed=seed))
-    params = dict(stage="score", score_id=score_id, grading_id=grading["grading_id"],
-                  run_id=run["run_id"], model=run["model"], model_kind=run["model_kind"],
-                  style=run["style"], dataset=dataset, samples=run["samples_per_question"],
-                  temperature=run["temperature"], seed=seed, judge=grading["judge"],
-                  n_bootstrap=n_bootstrap, ece_bins=bins)
-    with stage(ctx, "scores", score_id, experiment=experiment_name(dataset),
-               run_name=f"score {run['model']} {run['style']}", params=params,
-               tags={"workbench.score_id": score_id,
-                     "workbench.grading_id": grading["grading_id"],
-                     "workbench.run_id": run["run_id"], "workbench.stage": "score",
-                     "workbench.judge": grading["judge"], **variant_tags(run, dataset)}) as ml:
+    with stage(ctx, "scores", score_id):
         est = bootstrap(f, y, n_bootstrap=n_bootstrap, seed=seed, bins=bins)
         png = diagram.draw(diagram.prepare(f, y, seed=seed), out_dir / "reliability.png",
                            f"{run['model']} · {run['style']} · {dataset}\n"
                            f"smECE {est['smece'].value:.3f}, n={len(kept)}, "
                            f"M={run['samples_per_question']}")
-        per_q = _write_table(table, out_dir / "questions.csv")
-        with ctx.writer.transaction() as con:
-            records.write_metrics(con, score_id, est, str(png))
-        logged = {k: e.value for k, e in est.items()}
-        logged.update({f"{k}_ci_low": e.ci_low for k, e in est.items()})
-        logged.update({f"{k}_ci_high": e.ci_high for k, e in est.items()})
-        logged.update(n_questions=len(kept), n_excluded=len(table) - len(kept))
-        ml.log_metrics(logged)
-        ml.log_artifact(png)
-        ml.log_artifact(per_q)
+        _write_table(table, out_dir / "questions.csv")
+        rows = []
         if ablation_ms:
             per_q_classes, verdicts = classes
             rows = ablation.ablate([np.array(c) for c in per_q_classes.values()],
                                    [verdicts.get(q, {}) for q in per_q_classes], ablation_ms,
                                    repeats=ablation_repeats, seed=seed, bins=bins)
-            with ctx.writer.transaction() as con:
+        with ctx.writer.transaction() as con:
+            records.write_metrics(con, score_id, est, str(png))
+            if rows:
                 records.write_ablation(con, score_id, rows)
-            for m in ablation_ms:
-                ml.log_metrics({f"ablation_{r.metric}": r.mean for r in rows if r.m == m},
-                               step=m)
     return score_id
 
 

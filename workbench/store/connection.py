@@ -1,6 +1,6 @@
 """Open the DuckDB store and bring its schema up to date.
 
-Every connection holds the store's lock (``locks.py``) until it closes. Migrations are the
+Whoever opens the file holds the store's locks (``locks.py``) while it is open. Migrations are the
 numbered files ``sql/migrations/NNNN_name.sql``, shipped inside the package as ``workbench.sql``
 and read with ``importlib.resources`` (so an installed wheel migrates exactly as a checkout
 does); each runs once, inside a transaction together with its record in ``schema_migrations``,
@@ -11,6 +11,7 @@ re-created after migrating; a reader gets this code's views as temporary views.
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import StoreBusy, StoreError
-from .locks import StoreLock
+from ..errors import StoreError
+from .locks import WriterLock, access
 
 SQL = files("workbench.sql")
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -67,10 +68,10 @@ def views(folder: Traversable | Path | None = None) -> dict[str, str]:
 
 
 class Connection:
-    """A DuckDB connection that holds the store's lock until it is closed."""
+    """A DuckDB connection that holds the store's locks until it is closed."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, lock: StoreLock, path: Path):
-        self._con, self._lock, self.path = con, lock, path
+    def __init__(self, con: duckdb.DuckDBPyConnection, locks: ExitStack, path: Path):
+        self._con, self._locks, self.path = con, locks, path
 
     def __getattr__(self, name):
         return getattr(self._con, name)
@@ -82,7 +83,7 @@ class Connection:
         try:
             self._con.close()
         finally:
-            self._lock.release()
+            self._locks.close()
 
     def __enter__(self):
         return self
@@ -93,24 +94,37 @@ class Connection:
 
 def connect(path: Path, *, read_only: bool = False, migrations_dir=None, views_dir=None,
             allow_pending: bool = False) -> Connection:
-    """Open the store (one writer, or any number of readers); a writer also applies pending
-    migrations and refreshes the views. A reader refuses a store with pending migrations
-    (unless ``allow_pending``), since this code's views would not match it."""
+    """Open the store and hold it until ``close()``: a writer takes the writer lock and the
+    access lock exclusively, a reader the access lock shared. Stages use ``Writer`` and
+    ``reader`` (``access.py``), which hold the file only while they use it."""
     path = Path(path)
+    if read_only and not path.exists():  # before any lock file is made beside it
+        raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
+    locks = ExitStack()
+    try:
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            locks.callback(WriterLock(path).acquire().release)
+        locks.enter_context(access(path, exclusive=not read_only))
+        con = open_duckdb(path, read_only=read_only, migrations_dir=migrations_dir,
+                          views_dir=views_dir, allow_pending=allow_pending)
+    except BaseException:
+        locks.close()
+        raise
+    return Connection(con, locks, path)
+
+
+def open_duckdb(path: Path, *, read_only: bool, migrate_now: bool = True, migrations_dir=None,
+                views_dir=None, allow_pending: bool = False) -> duckdb.DuckDBPyConnection:
+    """The DuckDB file itself, no locks taken: the caller holds them. A writer migrates (when
+    ``migrate_now``) and refreshes the views; a reader refuses pending migrations (unless
+    ``allow_pending``) and gets this code's views as temporary views."""
     if read_only and not path.exists():
         raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        lock = StoreLock(path, exclusive=not read_only).acquire()
-    except StoreBusy as exc:
-        raise StoreError(str(exc)) from None
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
-        lock.release()
         raise StoreError(f"cannot open {path} as a DuckDB store: {exc}") from exc
-    wrapped = Connection(con, lock, path)
     try:
         if read_only:
             known = migrations(migrations_dir)
@@ -122,13 +136,13 @@ def connect(path: Path, *, read_only: bool = False, migrations_dir=None, views_d
                                  "them")
             if not pending:
                 create_views(con, views_dir, temporary=True)
-        else:
+        elif migrate_now:
             migrate(con, path, migrations_dir)
             create_views(con, views_dir)
     except BaseException:
-        wrapped.close()
+        con.close()
         raise
-    return wrapped
+    return con
 
 
 def applied_versions(con) -> list[int]:

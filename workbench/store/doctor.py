@@ -13,7 +13,7 @@ from .queries import first, rows
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # ok | warn | error
+    level: str  # ok | fixed | warn | error
     what: str
     fix: str = ""
 
@@ -45,9 +45,15 @@ ORPHANS = [
 ]
 
 
-def check(con) -> list[Finding]:
+def check(con, live_writer: dict | None = None) -> list[Finding]:
+    """Findings about the store; ``live_writer``: the record of a process writing it now, whose
+    RUNNING stages are alive, not stuck."""
     found = [_schema(con)]
     for s in recovery.find_stale(con):
+        if live_writer and s.pid == live_writer.get("pid") and s.host == live_writer.get("host"):
+            found.append(Finding("ok", f"{s.table[:-1]} {s.item_id} is RUNNING in PID {s.pid} "
+                                       f"on {s.host}"))
+            continue
         what = f"{s.table[:-1]} {s.item_id} is RUNNING but {s.reason.split(': ', 1)[1]}"
         fix = (f"`workbench resume {s.item_id}` finishes it" if s.table == "runs"
                else "any writing command (or `workbench doctor --fix`) marks it FAILED")

@@ -1,32 +1,53 @@
-"""One writer per store: an advisory lock on a file beside the DuckDB file.
+"""Who may touch the store, and when: two locks beside the DuckDB file, both from ``filelock``.
+
+- The **writer lock** (``<db>.lock``, a ``FileLock``): one writing command at a time, held from
+  its start to its end. Never waited for: a second writer is refused at once, naming the holder
+  (PID, host, command) that ``<db>.lock.json`` records.
+- The **access lock** (``<db>.access``, a ``ReadWriteLock``): held while the DuckDB file is
+  open, shared by readers, exclusive for each of the writer's sessions (reading its input,
+  committing a chunk). Waits for it are bounded.
 
 DuckDB 2.0 lets a second process open a file that another process is writing, and each then
-works on its own view of it, so writes are lost. Every workbench connection therefore takes a
-``flock`` on ``<db>.lock`` first: exclusive for writers, shared for readers, never waiting, so a
-conflicting command fails at once with the holder's PID, host and command. The kernel drops the
-lock when its process dies, SIGKILL included, so a crash never leaves the store locked.
+works on its own view of it, so nobody opens the file without the access lock. Because a writer
+holds the file only while it commits, readers see every committed chunk of a long run. Both
+locks are released by the kernel when their process dies (``flock`` and SQLite's POSIX locks),
+SIGKILL included, so a crash never leaves the store locked.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import filelock
+
 from ..errors import StoreBusy
+
+READ_WAIT = float(os.environ.get("WORKBENCH_READ_WAIT", "30"))  # seconds a reader waits
+WRITE_WAIT = float(os.environ.get("WORKBENCH_WRITE_WAIT", "120"))  # a writer's session waits
 
 
 def lock_path(db_path: Path) -> Path:
     return Path(str(db_path) + ".lock")
 
 
+def holder_path(db_path: Path) -> Path:
+    return Path(str(db_path) + ".lock.json")
+
+
+def access_path(db_path: Path) -> Path:
+    return Path(str(db_path) + ".access")
+
+
 def holder(db_path: Path) -> dict:
+    """What the writer lock's holder recorded about itself ({} if nothing)."""
     try:
-        return json.loads(lock_path(db_path).read_text() or "{}")
+        return json.loads(holder_path(db_path).read_text() or "{}")
     except (OSError, ValueError):
         return {}
 
@@ -39,53 +60,69 @@ def describe(info: dict) -> str:
             f"since {since})")
 
 
-class StoreLock:
-    def __init__(self, db_path: Path, exclusive: bool):
-        self.db_path = Path(db_path)
-        self.exclusive = exclusive
-        self._fh = None
+class WriterLock:
+    """The store's one writer, for the length of a command."""
 
-    def acquire(self) -> "StoreLock":
-        path = lock_path(self.db_path)
-        fh = open(path, "a+")
-        mode = fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH
+    def __init__(self, db_path: Path):
+        self.db_path = Path(db_path)
+        self._lock = filelock.FileLock(lock_path(self.db_path), timeout=0)
+
+    def acquire(self) -> "WriterLock":
         try:
-            fcntl.flock(fh.fileno(), mode | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
-            info = holder(self.db_path)
-            if self.exclusive and not info.get("writing"):
-                raise StoreBusy(f"{self.db_path} is open for reading by another process; "
-                                "try again when it has finished") from None
-            raise StoreBusy(f"{self.db_path} is being written by {describe(info)}; wait for "
-                            "it to finish, or stop it (a stopped run can be resumed)") from None
-        if self.exclusive:
-            fh.seek(0)
-            fh.truncate()
-            fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "command": " ".join(sys.argv)[:300], "since": time.time(),
-                                 "writing": True}))
-            fh.flush()
-        self._fh = fh
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise StoreBusy(f"{self.db_path} is being written by {describe(holder(self.db_path))}"
+                            "; wait for it to finish, or stop it (a stopped run can be "
+                            "resumed)") from None
+        holder_path(self.db_path).write_text(json.dumps({
+            "pid": os.getpid(), "host": socket.gethostname(),
+            "command": " ".join(sys.argv)[:300], "since": time.time()}))
         return self
 
     def release(self) -> None:
-        if self._fh is None:
-            return
-        if self.exclusive:
-            self._fh.seek(0)
-            self._fh.truncate()
-            self._fh.flush()
-        fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
-        self._fh.close()
-        self._fh = None
+        if self._lock.is_locked:
+            holder_path(self.db_path).unlink(missing_ok=True)
+            self._lock.release()
 
 
-def ensure_free(db_path: Path, exclusive: bool = True) -> None:
-    """Fail now if the store is held in a conflicting way; holds nothing and creates nothing.
+def writer_active(db_path: Path) -> dict | None:
+    """The live writer's record if a process holds the writer lock now, else None."""
+    if not lock_path(db_path).exists():
+        return None
+    probe = filelock.FileLock(lock_path(db_path), timeout=0)
+    try:
+        probe.acquire()
+    except filelock.Timeout:
+        return holder(db_path) or {"pid": None}
+    probe.release()
+    return None
 
-    Stages call this before loading models, so a busy store is reported in well under a second;
-    the real lock is taken when the store opens.
+
+def ensure_free(db_path: Path) -> None:
+    """Fail now if another process writes the store; holds nothing and creates nothing.
+
+    Stages call this before loading models, so a busy store is reported in well under a second.
     """
-    if lock_path(db_path).exists():
-        StoreLock(db_path, exclusive).acquire().release()
+    info = writer_active(db_path)
+    if info is not None:
+        raise StoreBusy(f"{db_path} is being written by {describe(info)}; wait for it to "
+                        "finish, or stop it (a stopped run can be resumed)")
+
+
+@contextmanager
+def access(db_path: Path, *, exclusive: bool, wait: float | None = None):
+    """Hold the access lock while the block has the DuckDB file open."""
+    wait = (WRITE_WAIT if exclusive else READ_WAIT) if wait is None else wait
+    lock = filelock.ReadWriteLock(access_path(db_path), timeout=wait, is_singleton=False)
+    try:
+        (lock.acquire_write if exclusive else lock.acquire_read)()
+    except filelock.Timeout:
+        busy = ("being read by another process" if exclusive else
+                f"being written by {describe(holder(db_path))}")
+        raise StoreBusy(f"{db_path} is {busy} and was not free within {wait:.0f} s; try again "
+                        "when it has finished") from None
+    try:
+        yield
+    finally:
+        lock.release()
+        lock.close()

@@ -41,6 +41,36 @@ def run_dataset_name(con, run_id: str) -> str:
                       "WHERE run_id = ?", [run_id])[0]
 
 
+# --- the MLflow mirror ----------------------------------------------------------------------
+
+STAGES = {"runs": "run", "gradings": "grading", "scores": "score"}
+
+
+def stage_record(con, table: str, item_id: str) -> dict:
+    """A stage's row and what its MLflow run shows beside it: the run and grading it belongs
+    to, the dataset's name, and for a score its metrics and M ablation."""
+    out = {"table": table, STAGES[table]: one(con, STAGES[table], item_id)}
+    if table == "scores":
+        out["grading"] = one(con, "grading", out["score"]["grading_id"])
+        out["metrics"] = score_metrics(con, item_id)
+        out["ablation"] = ablation(con, item_id)
+    if table in ("gradings", "scores"):
+        out["run"] = one(con, "run", out["grading"]["run_id"])
+    out["dataset"] = dataset_name(con, out["run"]["dataset_id"])
+    return out
+
+
+def unmirrored(con) -> list[tuple[str, str]]:
+    """Finished or failed stages whose MLflow mirror does not say so yet, oldest first."""
+    found = []
+    for table, what in STAGES.items():
+        key = f"{what}_id"
+        found += [(table, r[0]) for r in con.execute(
+            f"SELECT {key} FROM {table} WHERE status <> 'RUNNING' AND "
+            "mirrored_status IS DISTINCT FROM status ORDER BY created_at").fetchall()]
+    return found
+
+
 # --- generation -----------------------------------------------------------------------------
 
 def stored_counts(con, run_id: str) -> dict[str, int]:

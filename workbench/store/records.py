@@ -69,9 +69,18 @@ def set_status(con, table: str, item_id: str, status: str, error: str | None = N
                 [status, error, item_id])
 
 
-def set_mlflow_run(con, table: str, item_id: str, mlflow_run_id: str):
-    con.execute(f"UPDATE {table} SET mlflow_run_id = ? WHERE {STAGE_KEYS[table]} = ?",
-                [mlflow_run_id, item_id])
+def set_stats(con, table: str, item_id: str, stats: dict) -> None:
+    """A stage's statistics (throughput, judge calls, ...), as MLflow shows them."""
+    con.execute(f"UPDATE {table} SET stats = ? WHERE {STAGE_KEYS[table]} = ?",
+                [json.dumps(stats, sort_keys=True), item_id])
+
+
+def set_mirrored(con, table: str, item_id: str, mlflow_run_id: str | None,
+                 mirrored_status: str | None, error: str | None = None) -> None:
+    """What the MLflow mirror of a stage now says (or the error that kept it from saying it)."""
+    con.execute(f"UPDATE {table} SET mlflow_run_id = coalesce(?, mlflow_run_id), "
+                f"mirrored_status = coalesce(?, mirrored_status), mirror_error = ? "
+                f"WHERE {STAGE_KEYS[table]} = ?", [mlflow_run_id, mirrored_status, error, item_id])
 
 
 # --- datasets and generation ----------------------------------------------------------------

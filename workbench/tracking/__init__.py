@@ -1,5 +1,8 @@
-"""The MLflow mirror of the stages: DuckDB is the source of truth, MLflow the place to look."""
+"""The MLflow mirror of the stages: DuckDB is the source of truth, MLflow the place to look.
+``project.py`` computes what a stage's MLflow run shows from its rows; ``mirror.py`` writes it."""
 
-from .mirror import StageRun, Tracker, experiment_name, git_sha, variant_tags
+from .mirror import Mirror, Tracker, check_uri, git_sha, probe
+from .project import experiment_name, project, variant_tags
 
-__all__ = ["Tracker", "StageRun", "experiment_name", "git_sha", "variant_tags"]
+__all__ = ["Mirror", "Tracker", "check_uri", "git_sha", "probe", "experiment_name", "project",
+           "variant_tags"]

@@ -1,21 +1,34 @@
-"""Mirror each stage to MLflow: params, metrics, artifacts, and a status that says how it ended.
+"""The MLflow mirror: DuckDB is the source of truth, MLflow the place to look.
 
-One MLflow run per stage, through an explicit ``MlflowClient`` (no global active run). A stage
-that raises is marked FAILED before the exception goes on; only a clean exit is FINISHED.
-Runs of one dataset share an experiment; the workbench id is a tag, and the DuckDB row holds the
-MLflow run id, so each points at the other.
+``Mirror.sync(writer, table, id)`` reads a stage's rows and makes its MLflow run say the same
+(``project.py``): params and tags when the run is created, then metrics, artifacts and status.
+Syncing again is harmless (MLflow drops a metric row it already holds; an artifact overwrites
+itself). Stages sync when they start and when they end. If MLflow is unreachable, or fails part
+way, the stage carries on and stays *pending*: its ``mirrored_status`` differs from its status
+until ``workbench mirror`` syncs it. An outage therefore never stops a stage or loses a figure.
+
+MLflow's own HTTP client waits two minutes per request and retries for longer; the mirror probes
+a server once (2 s) and gives each request 10 s and two retries, unless the environment says
+otherwise (``MLFLOW_HTTP_REQUEST_TIMEOUT``, ``MLFLOW_HTTP_REQUEST_MAX_RETRIES``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
+import sys
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
-from .. import __version__
+from ..errors import UsageError
+from ..store import queries, records
+from .project import Projection, experiment_name, project, variant_tags
+
+PROBE_TIMEOUT = 2.0
 
 
 def git_sha() -> str | None:
@@ -27,46 +40,71 @@ def git_sha() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def experiment_name(dataset_name: str) -> str:
-    """Runs of one dataset share an experiment, whatever subset (@N) they asked."""
-    return "workbench/" + dataset_name.split("@")[0]
+def local_folder(uri: str) -> Path | None:
+    """The folder a local tracking URI writes in (None for servers)."""
+    parsed = urlparse(uri)
+    if parsed.scheme.startswith("sqlite"):
+        return Path(uri.split(":///", 1)[1]).parent if ":///" in uri else None
+    if parsed.scheme in ("", "file"):
+        return Path(parsed.path or uri).parent
+    return None
 
 
-def variant_tags(run: dict, dataset: str) -> dict[str, str]:
-    """Tags that let the MLflow UI filter and compare runs by variant."""
-    return {"workbench.dataset": dataset, "workbench.model": run["model"],
-            "workbench.model_kind": run["model_kind"], "workbench.style": run["style"],
-            "workbench.backend": run["backend"], "workbench.prompt_format": run["prompt_format"],
-            "workbench.samples": str(run["samples_per_question"])}
+def check_uri(uri: str) -> None:
+    """A local tracking URI whose folder is missing is a mistake, not a folder to create."""
+    folder = local_folder(uri)
+    if folder is not None and not folder.is_dir():
+        raise UsageError("mlflow_uri", f"{uri}: the folder {folder} does not exist (create it, "
+                                       "or point at an existing one)")
 
 
-@dataclass
-class StageRun:
-    client: object
-    run_id: str
+def probe(uri: str, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """Why the tracking server cannot be used now (None: it answers, or it is local)."""
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("http", "https"):
+        return None
+    url = uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):
+            return None
+    except urllib.error.HTTPError as exc:  # it answered: up, whatever it thinks of us
+        return None if exc.code < 500 else f"it answered HTTP {exc.code}"
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+            return f"no answer within {timeout:.0f} s"
+        return f"{type(reason).__name__}: {reason}"
 
-    def log_metrics(self, metrics: dict[str, float], step: int = 0):
-        from mlflow.entities import Metric  # mlflow: heavy (~1.5 s), see Tracker
 
-        now = int(time.time() * 1000)
-        items = [Metric(k, float(v), now, step) for k, v in metrics.items()
-                 if v is not None and v == v]
-        for i in range(0, len(items), 500):
-            self.client.log_batch(self.run_id, metrics=items[i:i + 500])
+_SEEN: dict[str, tuple[float, str | None]] = {}  # uri -> (when probed, outage); per process
 
-    def log_artifact(self, path: Path, folder: str | None = None):
-        self.client.log_artifact(self.run_id, str(path), folder)
+
+def outage(uri: str, log) -> str | None:
+    """``probe``, at most once a minute per URI in this process, saying an outage once."""
+    when, down = _SEEN.get(uri, (0.0, None))
+    if time.monotonic() - when > 60:
+        down = probe(uri)
+        if down and uri not in _SEEN:
+            log(f"MLflow at {uri} is unreachable ({down}); stages are recorded in DuckDB and "
+                "`workbench mirror` copies them to MLflow once it is back")
+        _SEEN[uri] = (time.monotonic(), down)
+    return down
 
 
 class Tracker:
+    """An explicit MlflowClient (no global active run) with the workbench's conventions."""
+
     def __init__(self, uri: str, artifact_root: Path):
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
         # mlflow takes 1-2 s to import: only commands that mirror a stage pay for it.
         from mlflow.tracking import MlflowClient
 
         # MLflow announces its own schema set-up at INFO; the workbench reports what matters.
         logging.getLogger("mlflow").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
-
         self.uri = uri
         self.artifact_root = Path(artifact_root)
         self.client = MlflowClient(tracking_uri=uri)
@@ -75,47 +113,109 @@ class Tracker:
         exp = self.client.get_experiment_by_name(name)
         if exp is not None:
             return exp.experiment_id
-        location = (self.artifact_root / "mlflow" / name.replace("/", "_").replace(":", "_"))
+        location = self.artifact_root / "mlflow" / name.replace("/", "_").replace(":", "_")
         location.mkdir(parents=True, exist_ok=True)
         return self.client.create_experiment(name, artifact_location=location.resolve().as_uri())
 
-    @contextmanager
-    def stage(self, experiment: str, run_name: str, params: dict, tags: dict):
-        """A new MLflow run for a stage: FINISHED on a clean exit, FAILED on any exception."""
-        from mlflow.entities import Param, RunTag  # see __init__
+    def existing(self, run_id: str | None) -> str | None:
+        if not run_id:
+            return None
+        from mlflow.exceptions import MlflowException  # see __init__
 
-        exp_id = self.experiment_id(experiment)
-        all_tags = {"workbench.version": __version__, **tags}
-        run = self.client.create_run(exp_id, run_name=run_name)
-        with self._guard(run.info.run_id) as handle:
-            params = {**params, "package_version": __version__, "git_sha": git_sha() or "unknown"}
-            self.client.log_batch(
-                run.info.run_id,
-                params=[Param(k, str(v)[:6000]) for k, v in params.items()],
-                tags=[RunTag(k, str(v)) for k, v in all_tags.items()],
-            )
-            yield handle
-
-    @contextmanager
-    def resume(self, mlflow_run_id: str):
-        """Reopen a stage's MLflow run (RUNNING again) to finish it."""
-        self.client.update_run(mlflow_run_id, status="RUNNING")
-        with self._guard(mlflow_run_id) as handle:
-            yield handle
-
-    @contextmanager
-    def _guard(self, run_id: str):
         try:
-            yield StageRun(self.client, run_id)
-        except BaseException as exc:
-            try:
-                self.client.set_tag(run_id, "workbench.error", repr(exc)[:5000])
-            finally:
-                self.client.set_terminated(run_id, "FAILED")
-            raise
-        self.client.set_terminated(run_id, "FINISHED")
+            self.client.get_run(run_id)
+            return run_id
+        except MlflowException:
+            return None
 
-    def fail_runs(self, run_ids: list[str], reason: str) -> None:
-        for run_id in run_ids:
-            self.client.set_tag(run_id, "workbench.error", reason)
-            self.client.set_terminated(run_id, "FAILED")
+    def write(self, p: Projection, run_id: str | None) -> str:
+        """Make the MLflow run (``run_id``, or a new one) say what ``p`` says; its id."""
+        from mlflow.entities import Metric, Param, RunTag  # see __init__
+
+        if run_id is None:
+            run_id = self.client.create_run(self.experiment_id(p.experiment),
+                                            run_name=p.run_name).info.run_id
+            self.client.log_batch(run_id, params=[Param(k, v) for k, v in p.params.items()],
+                                  tags=[RunTag(k, v) for k, v in p.tags.items()])
+        now = int(time.time() * 1000)
+        metrics = [Metric(k, v, now, 0) for k, v in p.metrics.items() if v == v]
+        metrics += [Metric(k, v, now, step) for k, steps in p.history.items()
+                    for step, v in steps if v == v]
+        for i in range(0, len(metrics), 500):
+            self.client.log_batch(run_id, metrics=metrics[i:i + 500])
+        for path in p.artifacts:
+            self.client.log_artifact(run_id, str(path))
+        if p.status == "RUNNING":
+            self.client.update_run(run_id, status="RUNNING")
+        else:
+            if p.error:
+                self.client.set_tag(run_id, "workbench.error", p.error[:5000])
+            self.client.set_terminated(run_id, p.status)
+        return run_id
+
+    def log_analysis(self, experiment: str, run_name: str, params: dict, metrics: dict,
+                     artifacts: list[Path]) -> str:
+        """A read-only analysis (diff, compare) as a finished MLflow run of its own."""
+        p = Projection(experiment, run_name, {k: str(v) for k, v in params.items()},
+                       {"workbench.stage": params.get("stage", "analysis")}, metrics,
+                       artifacts=artifacts, status="FINISHED")
+        return self.write(p, None)
+
+
+class Mirror:
+    """Syncs stages of one store to one tracking URI; never raises into a stage."""
+
+    def __init__(self, uri: str, artifact_root: Path, log=None):
+        self.uri, self.artifact_root = uri, Path(artifact_root)
+        self.log = log or (lambda s: print(f"workbench: {s}", file=sys.stderr, flush=True))
+        self._tracker: Tracker | None = None
+        self._down: str | None = None
+        self._probed = False
+
+    @property
+    def down(self) -> str | None:
+        """Why MLflow cannot be used now (probed once), or None."""
+        if not self._probed:
+            self._probed, self._down = True, outage(self.uri, self.log)
+        return self._down
+
+    @property
+    def tracker(self) -> Tracker:
+        if self._tracker is None:
+            self._tracker = Tracker(self.uri, self.artifact_root)
+        return self._tracker
+
+    def sync(self, writer, table: str, item_id: str) -> bool:
+        """Mirror one stage; True when MLflow now says what DuckDB says."""
+        with writer.session() as con:
+            record = queries.stage_record(con, table, item_id)
+        row = record[queries.STAGES[table]]
+        if self.down:
+            with writer.session() as con:
+                records.set_mirrored(con, table, item_id, None, None, f"MLflow down: "
+                                                                       f"{self.down}")
+            return False
+        try:
+            run_id = self.tracker.write(project(record),
+                                        self.tracker.existing(row.get("mlflow_run_id")))
+        except Exception as exc:  # noqa: BLE001 - an outage must not stop or lose the stage
+            self._down = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            self.log(f"could not mirror {table[:-1]} {item_id} to MLflow ({self._down}); "
+                     "`workbench mirror` retries it")
+            with writer.session() as con:
+                records.set_mirrored(con, table, item_id, None, None, self._down)
+            return False
+        with writer.session() as con:
+            records.set_mirrored(con, table, item_id, run_id, row["status"])
+        return True
+
+    def sync_pending(self, writer) -> list[tuple[str, str, bool]]:
+        """Every finished or failed stage MLflow does not show as such yet."""
+        with writer.session() as con:
+            pending = queries.unmirrored(con)
+        return [(table, item_id, self.sync(writer, table, item_id))
+                for table, item_id in pending]
+
+
+__all__ = ["Mirror", "Tracker", "check_uri", "probe", "git_sha", "experiment_name",
+           "variant_tags"]

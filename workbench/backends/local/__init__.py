@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ...errors import UsageError
-from ..base import BackendConfig, Log, ModelInfo, Sampler
-from .models import DTYPES, resolve
+from ..base import BackendConfig, Log, ModelInfo, Sampler, SamplingParams
+from .memory import check_samples, default_budget, shape_of
+from .models import DTYPE_BYTES, DTYPES, load_config, resolve
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,12 @@ class Config(BackendConfig):
 
     def resolve(self, model: str, kind: str | None, prompt_format: str | None) -> ModelInfo:
         return resolve(model, kind=kind, prompt_format=prompt_format)
+
+    def check(self, info: ModelInfo, params: SamplingParams) -> None:
+        """Refuse, before the weights load, an M whose rows cannot fit the memory budget."""
+        shape = shape_of(load_config(info))
+        check_samples(shape, params.n, params.max_new_tokens, DTYPE_BYTES[self.dtype],
+                      default_budget())
 
     def open(self, info: ModelInfo, log: Log) -> Sampler:
         from .backend import LocalBackend  # torch and transformers: heavy, only when sampling

@@ -1,29 +1,42 @@
 """The local model as a ``Sampler``: prompts built with its tokenizer, samples drawn by
-``LocalSampler``."""
+``LocalSampler`` in batches planned to fit the memory budget (``memory.py``)."""
 
 from __future__ import annotations
 
 from ... import prompts
 from ..base import ModelInfo, SamplingParams
-from .models import load
+from .memory import default_budget, plan_batches, shape_of
+from .models import DTYPE_BYTES, load
 from .sampler import LocalSampler
 
 
 class LocalBackend:
-    def __init__(self, info: ModelInfo, sampler: LocalSampler):
-        self.info, self.sampler = info, sampler
-        self.stats = sampler.stats
+    def __init__(self, info: ModelInfo, sampler: LocalSampler, dtype: str, budget: int):
+        self.info, self.sampler, self.budget = info, sampler, budget
+        self.dtype_bytes = DTYPE_BYTES[dtype]
+        self.shape = shape_of(sampler.model.config)
+        self.stats = {"prompt_tokens": 0, "completion_tokens": 0, "batches": 0}
 
     @classmethod
-    def load(cls, info: ModelInfo, dtype: str) -> "LocalBackend":
+    def load(cls, info: ModelInfo, dtype: str, budget: int | None = None) -> "LocalBackend":
         model, tokenizer = load(info, dtype)
-        return cls(info, LocalSampler(model, tokenizer))
+        return cls(info, LocalSampler(model, tokenizer), dtype, budget or default_budget())
 
     def request(self, plan, dataset, question) -> tuple[str, str]:
         text = prompts.build_prompt(plan, dataset, question, self.sampler.tokenizer)
         return text, text
 
     def sample(self, items, params: SamplingParams):
+        """M completions per (key, prompt text), in as few batches as the budget allows."""
         # Chat templates carry their own BOS; completion prompts get the tokenizer's.
-        return self.sampler.sample_prompts(items, params,
-                                           self.info.prompt_format == "completion")
+        special = self.info.prompt_format == "completion"
+        encoded = [(key, self.sampler.encode(text, special)) for key, text in items]
+        out = []
+        for batch in plan_batches([len(ids) for _, ids in encoded], params.n,
+                                  params.max_new_tokens, self.shape, self.dtype_bytes,
+                                  self.budget):
+            out += self.sampler.sample_batch([encoded[i] for i in batch], params)
+            self.stats["batches"] += 1
+        self.stats["prompt_tokens"] += sum(len(ids) for _, ids in encoded)
+        self.stats["completion_tokens"] += sum(c.n_tokens for cs in out for c in cs)
+        return out

@@ -13,6 +13,8 @@ import os
 import shutil
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,12 +84,41 @@ def resolve(name: str, kind: str | None = None, prompt_format: str | None = None
     if looks_local and not (path / "config.json").exists():
         raise ModelError(f"model folder {name!r} has no config.json (known bundled names: "
                          f"{', '.join(BUNDLED)})")
+    if not looks_local:
+        check_hub(name)
     source = str(path.resolve()) if looks_local else name
     if prompt_format is None:
         prompt_format = "chat" if looks_chat(name) else "completion"
     if kind is None:
         kind = "sft" if prompt_format == "chat" else "base"
     return ModelInfo(name, source, kind, prompt_format)
+
+
+def check_hub(name: str, timeout: float = 5.0) -> None:
+    """A hub id loads from the local Hugging Face cache, or from the hub if it answers; say so
+    now, in one line, rather than after the hub client's retries."""
+    from huggingface_hub import constants, try_to_load_from_cache  # imports requests: ~0.3 s
+
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        return
+    known = f"not a bundled model ({', '.join(BUNDLED)}), not a local folder"
+    if constants.HF_HUB_OFFLINE:
+        raise ModelError(f"model {name!r} is {known}, and not in the Hugging Face cache "
+                         "(HF_HUB_OFFLINE is set)")
+    url = f"{constants.ENDPOINT}/api/models/{name}"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"),
+                                    timeout=timeout):
+            return
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):  # gated or private: the hub client decides with a token
+            return
+        raise ModelError(f"model {name!r} is {known}, and the Hugging Face hub has no such "
+                         f"model (HTTP {exc.code})") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ModelError(f"model {name!r} is {known}, and the Hugging Face hub is unreachable "
+                         f"({reason}); with hub access it loads as a hub id") from None
 
 
 def _converted_folder(b: BundledModel) -> Path:
@@ -133,7 +164,20 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
     return target
 
 
-DTYPES = ("float32", "bfloat16")
+DTYPE_BYTES = {"float32": 4, "bfloat16": 2}
+DTYPES = tuple(DTYPE_BYTES)
+
+
+def load_config(info: ModelInfo):
+    """The model's transformers config, without its weights."""
+    # transformers takes a second or two to import: only where a model is used.
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(info.source)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the model named
+        raise ModelError(f"model {info.name!r}: cannot read its config from {info.source}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
 
 
 def load(info: ModelInfo, dtype: str = "float32"):

@@ -10,6 +10,7 @@ from a generator seeded per (seed, key).
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import torch
 
@@ -32,6 +33,10 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
 
 
 BLOCK = 512  # vocabulary block for two-level inverse-CDF sampling
+
+
+class Cancelled(Exception):
+    """A batch stopped on request, its partial samples dropped."""
 
 
 def draw(logits: torch.Tensor, params: SamplingParams, gens: list[torch.Generator],
@@ -93,7 +98,6 @@ class LocalSampler:
         self.eos_ids = _eos_ids(model, tokenizer)
         pad = tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else min(self.eos_ids, default=0)
-        self.stats = {"prompt_tokens": 0, "completion_tokens": 0}
 
     def encode(self, prompt: str, add_special_tokens: bool = True) -> list[int]:
         return self.tokenizer(prompt, add_special_tokens=add_special_tokens)["input_ids"]
@@ -101,20 +105,15 @@ class LocalSampler:
     def sample(self, prompt_ids: list[int], params: SamplingParams, key: str) -> list[Completion]:
         return self.sample_batch([(key, prompt_ids)], params)[0]
 
-    def sample_prompts(self, items: list[tuple[str, str]], params: SamplingParams,
-                       add_special_tokens: bool = True) -> list[list[Completion]]:
-        """M completions per (key, prompt text), counting tokens in ``stats``."""
-        encoded = [(key, self.encode(p, add_special_tokens)) for key, p in items]
-        out = self.sample_batch(encoded, params)
-        self.stats["prompt_tokens"] += sum(len(ids) for _, ids in encoded)
-        self.stats["completion_tokens"] += sum(c.n_tokens for cs in out for c in cs)
-        return out
-
     @torch.inference_mode()
-    def sample_batch(self, items: list[tuple[str, list[int]]], params: SamplingParams
-                     ) -> list[list[Completion]]:
-        """M completions for each (key, prompt ids); the key seeds that prompt's generator."""
+    def sample_batch(self, items: list[tuple[str, list[int]]], params: SamplingParams,
+                     should_stop: Callable[[], bool] | None = None) -> list[list[Completion]]:
+        """M completions for each (key, prompt ids); the key seeds that prompt's generator.
+        ``should_stop`` is asked before the prefill and between decode steps; when it says so,
+        the batch ends with ``Cancelled`` (a server's client went away, or its time ran out)."""
         start = time.perf_counter()
+        if should_stop and should_stop():
+            raise Cancelled("stopped before the prefill")
         n, q = params.n, len(items)
         gens = [torch.Generator().manual_seed(seed_for(params.seed, key)) for key, _ in items]
         width = max(len(ids) for _, ids in items)
@@ -138,6 +137,8 @@ class LocalSampler:
         logprob = [0.0] * (q * n)
         done: dict[int, Completion] = {}
         for step in range(params.max_new_tokens):
+            if should_stop and should_stop():
+                raise Cancelled(f"stopped after {step} decode steps")
             next_tok, lp = draw(logits, params, gens, [r // n for r in live])
             keep = []
             for b, (r, tok) in enumerate(zip(live, next_tok.tolist())):

@@ -1,0 +1,114 @@
+"""What a stage's MLflow run shows, computed from its stored rows alone (a pure function).
+
+Because the mirror is a projection of DuckDB, a stage recorded while MLflow was down is mirrored
+later exactly as it would have been live.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+
+
+@dataclass
+class Projection:
+    experiment: str
+    run_name: str
+    params: dict[str, str]
+    tags: dict[str, str]
+    metrics: dict[str, float]
+    history: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # key: (step, v)
+    artifacts: list[Path] = field(default_factory=list)
+    status: str = "RUNNING"
+    error: str | None = None
+
+
+def experiment_name(dataset_name: str) -> str:
+    """Runs of one dataset share an experiment, whatever subset (@N) they asked."""
+    return "workbench/" + dataset_name.split("@")[0]
+
+
+def variant_tags(run: dict, dataset: str) -> dict[str, str]:
+    """Tags that let the MLflow UI filter and compare runs by variant."""
+    return {"workbench.dataset": dataset, "workbench.model": run["model"],
+            "workbench.model_kind": run["model_kind"], "workbench.style": run["style"],
+            "workbench.backend": run["backend"], "workbench.prompt_format": run["prompt_format"],
+            "workbench.samples": str(run["samples_per_question"])}
+
+
+def _stats(row: dict) -> dict[str, float]:
+    stats = json.loads(row.get("stats") or "{}")
+    return {k: float(v) for k, v in stats.items() if isinstance(v, (int, float))}
+
+
+def _common(row: dict) -> dict:
+    return {"package_version": row.get("package_version") or __version__,
+            "git_sha": row.get("git_sha") or "unknown"}
+
+
+def project(record: dict) -> Projection:
+    """``record``: ``store.queries.stage_record`` of a run, grading or score."""
+    table, run, dataset = record["table"], record["run"], record["dataset"]
+    tags = {"workbench.version": __version__, "workbench.run_id": run["run_id"],
+            **variant_tags(run, dataset)}
+    if table == "runs":
+        backend = json.loads(run.get("backend_config") or "{}")
+        params = dict(stage="generate", run_id=run["run_id"], model=run["model"],
+                      model_kind=run["model_kind"], prompt_format=run["prompt_format"],
+                      style=run["style"], shots=run["shots"], dataset=dataset,
+                      dataset_id=run["dataset_id"], n_questions=run["n_questions"],
+                      samples=run["samples_per_question"], temperature=run["temperature"],
+                      top_p=run["top_p"], top_k=run["top_k"],
+                      max_new_tokens=run["max_new_tokens"], seed=run["seed"],
+                      backend=run["backend"], chunk_size=run["chunk_size"], **backend)
+        metrics = {**_stats(run), "prompt_tokens": float(run.get("prompt_tokens") or 0),
+                   "completion_tokens": float(run.get("completion_tokens") or 0)}
+        return Projection(experiment_name(dataset), f"generate {run['model']} {run['style']}",
+                          _strings({**params, **_common(run)}),
+                          {**tags, "workbench.stage": "generate"}, metrics,
+                          status=run["status"], error=run.get("error"))
+    grading = record["grading"]
+    tags.update({"workbench.grading_id": grading["grading_id"], "workbench.judge":
+                 grading["judge"]})
+    if table == "gradings":
+        params = dict(stage="grade", grading_id=grading["grading_id"], run_id=run["run_id"],
+                      model=run["model"], style=run["style"], dataset=dataset,
+                      samples=run["samples_per_question"], judge=grading["judge"],
+                      judge_version=grading["judge_version"], extractor=grading["extractor"])
+        return Projection(experiment_name(dataset), f"grade {run['model']} {grading['judge']}",
+                          _strings({**params, **_common(run)}),
+                          {**tags, "workbench.stage": "grade"}, _stats(grading),
+                          status=grading["status"], error=grading.get("error"))
+    score = record["score"]
+    params = dict(stage="score", score_id=score["score_id"], grading_id=grading["grading_id"],
+                  run_id=run["run_id"], model=run["model"], model_kind=run["model_kind"],
+                  style=run["style"], dataset=dataset, samples=run["samples_per_question"],
+                  temperature=run["temperature"], seed=score["seed"], judge=grading["judge"],
+                  n_bootstrap=score["n_bootstrap"], ece_bins=score["ece_bins"])
+    metrics = {}
+    for m in record["metrics"]:
+        metrics.update({m["metric"]: m["value"], f"{m['metric']}_ci_low": m["ci_low"],
+                        f"{m['metric']}_ci_high": m["ci_high"]})
+    metrics.update(n_questions=score["n_questions"], n_excluded=score["n_excluded"])
+    history: dict[str, list[tuple[int, float]]] = {}
+    for a in record["ablation"]:
+        history.setdefault(f"ablation_{a['metric']}", []).append((a["m"], a["mean"]))
+    artifacts = []
+    if score.get("diagram_path"):
+        folder = Path(score["diagram_path"]).parent
+        artifacts = [p for p in (folder / "reliability.png", folder / "questions.csv")
+                     if p.exists()]
+    return Projection(experiment_name(dataset), f"score {run['model']} {run['style']}",
+                      _strings({**params, **_common(run)}),
+                      {**tags, "workbench.score_id": score["score_id"],
+                       "workbench.stage": "score"},
+                      {k: float(v) for k, v in metrics.items() if v is not None},
+                      {k: [(s, v) for s, v in h if v is not None] for k, h in history.items()},
+                      artifacts, status=score["status"], error=score.get("error"))
+
+
+def _strings(params: dict) -> dict[str, str]:
+    return {k: "" if v is None else str(v)[:6000] for k, v in params.items()}
