@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import build_tiny_model, write_jsonl
+from tests.helpers import WORKBENCH, build_tiny_model, free_port, wait_http, write_jsonl
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +39,19 @@ def small_dataset(tmp_path) -> Path:
              {"id": "q3", "question": "Who wrote Hamlet?",
               "answers": ["William Shakespeare", "Shakespeare"]}]
     return write_jsonl(tmp_path / "small.jsonl", rows)
+
+
+@pytest.fixture(scope="session")
+def served(tiny_model):
+    """A real `workbench serve` process over the tiny model, default limits, for the session."""
+    port = free_port()
+    proc = subprocess.Popen([WORKBENCH, "serve", "--model", str(tiny_model), "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    if not wait_http(url + "/models", 90):
+        proc.kill()
+        pytest.fail("workbench serve did not come up: " + proc.stderr.read().decode()[-2000:])
+    yield url
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)

@@ -8,6 +8,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def models_body(owned_by: str, model: str = "m") -> bytes:
+    """What /v1/models answers, as a server of some family would."""
+    return json.dumps({"object": "list", "data": [{"id": model, "object": "model",
+                                                   "owned_by": owned_by}]}).encode()
+
+
 def completion_body(n: int, text: str = " Paris", chat: bool = False) -> bytes:
     if chat:
         choices = [{"index": i, "message": {"role": "assistant", "content": text.strip()},
@@ -30,15 +36,29 @@ class FakeServer:
     answers. An action is a callable (request dict) -> (status, headers, body bytes) or the
     string "hang" (sleep past any client timeout)."""
 
-    def __init__(self, script=None, default=None):
+    def __init__(self, script=None, default=None, get=None):
         self.script = list(script or [])
         self.default = default or (lambda req: (200, {}, completion_body(req.get("n", 1))))
+        self.get = get or (lambda path: (404, {}, b'{"error": {"message": "not here"}}'))
         self.requests: list[dict] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
+
+            def do_GET(self):
+                status, headers, payload = outer.get(self.path)
+                self._answer(status, headers, payload)
+
+            def _answer(self, status, headers, payload):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -47,14 +67,7 @@ class FakeServer:
                 if action == "hang":
                     time.sleep(3)
                     return
-                status, headers, payload = action(body)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self._answer(*action(body))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from tests.fakeserver import FakeServer, completion_body, status
-from tests.helpers import WORKBENCH, free_port, wait_http
+from tests.helpers import WORKBENCH
 from workbench import api
 from workbench.api import GenerateRequest
 from workbench.backends.base import ModelInfo, SamplingParams
@@ -146,22 +146,6 @@ def test_missing_key_and_base_url_are_refused_before_the_store(small_dataset, tm
         api.generate(GenerateRequest("m", str(small_dataset), backend=OpenAIConfig()),
                      db_path=db_path)
     assert not db_path.exists()
-
-
-@pytest.fixture(scope="module")
-def served(tiny_model):
-    """A real `workbench serve` process over the tiny model."""
-    port = free_port()
-    proc = subprocess.Popen([WORKBENCH, "serve", "--model", str(tiny_model), "--port",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}/v1"
-    if not wait_http(url + "/models", 90):
-        proc.kill()
-        pytest.fail("workbench serve did not come up: " + proc.stderr.read().decode()[-2000:])
-    yield url
-    os.killpg(proc.pid, 15)
-    proc.wait(timeout=30)
 
 
 @pytest.mark.parametrize("fmt", ["completion", "chat"])

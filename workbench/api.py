@@ -33,7 +33,7 @@ from .store.locks import writer_active
 __all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
            "list_runs", "show", "metrics", "query", "questions", "doctor", "diff", "compare",
            "ablation", "list_datasets", "add_judge", "list_judges", "compare_judges",
-           "mirror", "Estimate", "Finding"]
+           "mirror", "check_server", "Estimate", "Finding"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,15 @@ def mirror(*, db_path: Path | None = None, mlflow_uri: str | None = None
             raise StageError(f"MLflow at {ctx.mirror.uri} is unreachable ({ctx.mirror.down}); "
                              "nothing was mirrored")
         return ctx.mirror.sync_pending(ctx.writer)
+
+
+def check_server(base_url: str, model: str, **options):
+    """Does an OpenAI-compatible server sample the distribution a run asks for? See
+    ``stages/check.py``; options: server, prompt, n, local, seed, api_key_env, alpha."""
+    # The check talks through the openai client (about a second to import): only when used.
+    from .stages.check import check_server as run_check
+
+    return run_check(base_url, model, **options)
 
 
 def list_judges(db_path: Path | None = None) -> list[dict]:

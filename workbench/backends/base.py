@@ -23,6 +23,7 @@ class SamplingParams:
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = 0  # 0 = no top-k
+    min_p: float = 0.0  # 0 = no min-p (drop tokens below min_p x the top token's probability)
     max_new_tokens: int = 16
     stop: tuple[str, ...] = ()
     seed: int = 0
@@ -36,6 +37,8 @@ class SamplingParams:
             raise UsageError("top_p", f"must be in (0, 1], got {self.top_p}")
         if self.top_k < 0:
             raise UsageError("top_k", f"must be ≥ 0 (0 = no top-k), got {self.top_k}")
+        if not 0 <= self.min_p < 1:
+            raise UsageError("min_p", f"must be in [0, 1), got {self.min_p}")
         if self.max_new_tokens <= 0:
             raise UsageError("max_new_tokens", f"must be ≥ 1, got {self.max_new_tokens}")
 
@@ -49,6 +52,7 @@ class Completion:
     latency_s: float  # from the start of its batch's prefill (or request) to its last token
     token_ids: tuple[int, ...] = ()  # the sampled tokens, EOS included when emitted
     token_logprobs: tuple[float, ...] = ()  # each sampled token's log p under the model
+    top_logprobs: tuple[dict[str, float], ...] = ()  # per token: the likeliest tokens' log p
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,11 @@ class Sampler(Protocol):
 
     def request(self, plan, dataset, question) -> tuple[str, object]:
         """The prompt to store, and the request ``sample`` takes, for one question."""
+
+    def provenance(self, params: SamplingParams) -> dict:
+        """How the samples are really drawn, as the run records it: ``server_family``,
+        ``request_params`` (JSON) and ``sampling_note`` (None when they are drawn from the
+        distribution the run records)."""
 
     def sample(self, items: list[tuple[str, object]], params: SamplingParams
                ) -> list[list[Completion] | Exception]:

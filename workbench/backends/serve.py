@@ -46,16 +46,29 @@ class Limits:
     timeout: float = 120.0  # seconds a request may wait and run before it is cancelled
 
 
-class CompletionRequest(BaseModel):
-    model: str
-    prompt: Union[str, list[str]]
+class Sampling(BaseModel):
+    """The sampling fields: OpenAI's, and the ones other servers read (``servers.py``).
+    Defaults are the untruncated distribution; penalties this server does not apply are
+    refused rather than ignored."""
+
     n: int = Field(1, ge=1, le=256)
-    max_tokens: int = Field(16, ge=1, le=4096)
     temperature: float = Field(1.0, ge=0)
     top_p: float = Field(1.0, gt=0, le=1)
+    top_k: int = Field(0, ge=-1)  # 0 or -1: none
+    min_p: float = Field(0.0, ge=0, lt=1)
+    repetition_penalty: float = 1.0
+    repeat_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
     stop: Optional[Union[str, list[str]]] = None
     seed: Optional[int] = None
-    logprobs: Optional[int] = None
+
+
+class CompletionRequest(Sampling):
+    model: str
+    prompt: Union[str, list[str]]
+    max_tokens: int = Field(16, ge=1, le=4096)
+    logprobs: Optional[int] = Field(None, ge=0, le=20)
 
 
 class Message(BaseModel):
@@ -63,17 +76,13 @@ class Message(BaseModel):
     content: str
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(Sampling):
     model: str
     messages: list[Message]
-    n: int = Field(1, ge=1, le=256)
     max_tokens: Optional[int] = Field(None, ge=1, le=4096)
     max_completion_tokens: Optional[int] = Field(None, ge=1, le=4096)
-    temperature: float = Field(1.0, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    stop: Optional[Union[str, list[str]]] = None
-    seed: Optional[int] = None
     logprobs: bool = False
+    top_logprobs: Optional[int] = Field(None, ge=0, le=20)
 
 
 class APIError(Exception):
@@ -155,7 +164,8 @@ class Worker:
             self.in_flight -= 1
             self.seconds_per_job = 0.8 * self.seconds_per_job + 0.2 * seconds
 
-    async def run(self, request: Request, prompt_ids: list[int], params: SamplingParams):
+    async def run(self, request: Request, prompt_ids: list[int], params: SamplingParams,
+                  top_logprobs: int = 0):
         """Sample on the worker; cancel it if the client leaves or time runs out."""
         stop = threading.Event()
         deadline = time.monotonic() + self.limits.timeout
@@ -164,7 +174,8 @@ class Worker:
             start = time.perf_counter()
             try:
                 return self.sampler.sample_batch([("request", prompt_ids)], params,
-                                                 should_stop=stop.is_set)[0]
+                                                 should_stop=stop.is_set,
+                                                 top_logprobs=top_logprobs)[0]
             finally:
                 self._done(time.perf_counter() - start)
         future = asyncio.get_running_loop().run_in_executor(self.pool, job)
@@ -210,10 +221,23 @@ def create_app(sampler: LocalSampler, model_name: str, limits: Limits = Limits()
                                 f"budget of {limits.token_budget} tokens per request",
                            param="n", code="token_budget_exceeded")
 
-    def params(req, max_tokens: int) -> SamplingParams:
+    def params(req: Sampling, max_tokens: int) -> SamplingParams:
+        for name, neutral in (("repetition_penalty", 1.0), ("repeat_penalty", 1.0),
+                              ("presence_penalty", 0.0), ("frequency_penalty", 0.0)):
+            if getattr(req, name) != neutral:
+                raise APIError(400, f"{name} {getattr(req, name)} is not supported: this "
+                                    "server samples the model's distribution exactly",
+                               param=name, code="unsupported_parameter")
         return SamplingParams(n=req.n, temperature=req.temperature, top_p=req.top_p,
+                              top_k=max(req.top_k, 0), min_p=req.min_p,
                               max_new_tokens=max_tokens, stop=_stops(req.stop),
                               seed=req.seed if req.seed is not None else secrets.randbits(31))
+
+    def reported(p: SamplingParams) -> dict:
+        """The distribution the samples were drawn from, in the response (an extension)."""
+        return {"temperature": p.temperature, "top_p": p.top_p, "top_k": p.top_k,
+                "min_p": p.min_p, "repetition_penalty": 1.0, "presence_penalty": 0.0,
+                "frequency_penalty": 0.0}
 
     def usage(prompt_tokens, outs):
         completion = sum(c.n_tokens for c in outs)
@@ -235,20 +259,22 @@ def create_app(sampler: LocalSampler, model_name: str, limits: Limits = Limits()
         for ids in encoded:
             check(req.model, len(ids), req.n * len(encoded), req.max_tokens)
         choices, outs_all = [], []
+        sampling = params(req, req.max_tokens)
         for ids in encoded:
             worker.admit()
-            outs = await worker.run(request, ids, params(req, req.max_tokens))
+            outs = await worker.run(request, ids, sampling, req.logprobs or 0)
             outs_all += outs
             for c in outs:
                 lp = None
                 if req.logprobs is not None:
                     lp = {"tokens": pieces(c), "token_logprobs": list(c.token_logprobs),
-                          "top_logprobs": None, "text_offset": None}
+                          "top_logprobs": [dict(t) for t in c.top_logprobs] or None,
+                          "text_offset": None}
                 choices.append({"index": len(choices), "text": c.text,
                                 "finish_reason": c.finish_reason, "logprobs": lp})
         return {"id": "cmpl-" + secrets.token_hex(8), "object": "text_completion",
                 "created": int(time.time()), "model": model_name, "choices": choices,
-                "usage": usage(sum(map(len, encoded)), outs_all)}
+                "usage": usage(sum(map(len, encoded)), outs_all), "sampling": reported(sampling)}
 
     @app.post("/v1/chat/completions")
     async def chat(req: ChatRequest, request: Request):
@@ -264,19 +290,24 @@ def create_app(sampler: LocalSampler, model_name: str, limits: Limits = Limits()
             return sampler.encode(text, add_special_tokens=False)
         ids = await run_in_threadpool(encode)
         check(req.model, len(ids), req.n, max_tokens)
+        sampling = params(req, max_tokens)
         worker.admit()
-        outs = await worker.run(request, ids, params(req, max_tokens))
+        k = (req.top_logprobs or 0) if req.logprobs else 0
+        outs = await worker.run(request, ids, sampling, k)
         choices = []
         for i, c in enumerate(outs):
             lp = None
             if req.logprobs:
-                lp = {"content": [{"token": t, "logprob": v, "bytes": None, "top_logprobs": []}
-                                  for t, v in zip(pieces(c), c.token_logprobs)]}
+                tops = c.top_logprobs or [{}] * len(c.token_logprobs)
+                lp = {"content": [{"token": t, "logprob": v, "bytes": None,
+                                   "top_logprobs": [{"token": x, "logprob": y, "bytes": None}
+                                                    for x, y in top.items()]}
+                                  for t, v, top in zip(pieces(c), c.token_logprobs, tops)]}
             choices.append({"index": i, "message": {"role": "assistant", "content": c.text},
                             "finish_reason": c.finish_reason, "logprobs": lp})
         return {"id": "chatcmpl-" + secrets.token_hex(8), "object": "chat.completion",
                 "created": int(time.time()), "model": model_name, "choices": choices,
-                "usage": usage(len(ids), outs)}
+                "usage": usage(len(ids), outs), "sampling": reported(sampling)}
 
     app.add_middleware(BodyLimit, limit=limits.max_body)
     return app

@@ -60,7 +60,7 @@ def _fail(message: str):
 # --- the generation options, declared once --------------------------------------------------
 
 _BACKEND_FLAGS = ("dtype", "base_url", "api_key_env", "endpoint", "concurrency", "timeout",
-                  "max_retries")  # each belongs to one backend's Config
+                  "max_retries", "server")  # each belongs to one backend's Config
 
 _GENERATION = [  # (name, type, option); the order --help shows
     ("model", str, typer.Option(..., "--model", help="bundled name (gemma-3-270m, "
@@ -107,6 +107,10 @@ _GENERATION = [  # (name, type, option); the order --help shows
                                               help="openai: seconds per request [default: 60]")),
     ("max_retries", Optional[int], typer.Option(
         None, "--max-retries", help="openai: retries on 429, 5xx and timeouts [default: 5]")),
+    ("server", Optional[str], typer.Option(
+        None, "--server", help="openai: the server family, which decides the fields that "
+                               "state the sampling distribution: vllm | sglang | llamacpp | tgi "
+                               "| ollama | openai | workbench [default: asked of the server]")),
 ]
 
 

@@ -42,7 +42,7 @@ class _Sampling:
 
 
 def _log(message: str) -> None:
-    err.print(message)
+    err.print(message, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command()

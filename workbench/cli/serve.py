@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from .. import config
+from .. import api, config
 from ..demo import DemoPlan, run_demo
 from ..errors import UsageError
 from .app import app
@@ -69,3 +70,52 @@ def demo(questions: int = typer.Option(40, "--questions", help="questions per da
     """The offline demo: bundled base vs instruct model, concise vs CoT, both bundled sets."""
     run_demo(DemoPlan(questions, samples, cot_tokens, bootstrap), db_path=db,
              mlflow_uri=mlflow_uri, console=out)
+
+
+@app.command("check-server")
+@friendly
+def check_server(base_url: str = typer.Option(..., "--base-url", help="the server's /v1 address"),
+                 model: str = typer.Option(..., "--model", help="the model name the server "
+                                           "serves (a bundled name or folder is also the "
+                                           "local reference)"),
+                 server: str = typer.Option("auto", "--server", help="auto | vllm | sglang | "
+                                            "llamacpp | tgi | ollama | openai | workbench"),
+                 local: Optional[str] = typer.Option(None, "--local", help="a local copy of "
+                                                     "the model: the exact reference"),
+                 prompt: Optional[str] = typer.Option(None, "--prompt"),
+                 n: int = typer.Option(400, "--n", help="draws"),
+                 seed: int = typer.Option(0, "--seed"),
+                 alpha: float = typer.Option(1e-3, "--alpha", help="test level"),
+                 api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env"),
+                 fmt: str = typer.Option("table", "--format", help="table | json")):
+    """Does a server sample what a run asks for? A goodness-of-fit test of its first tokens
+    against the model's distribution, its power against top-k and min-p, and the truncation
+    the draws suggest. Exits 1 when the server is caught truncating."""
+    options = dict(server=server, local=local, n=n, seed=seed, alpha=alpha,
+                   api_key_env=api_key_env, **({"prompt": prompt} if prompt else {}))
+    check = api.check_server(base_url, model, **options)
+    if fmt == "json":
+        from ..stages.check import report  # loaded already by the check
+
+        out.print_json(json.dumps(report(check), default=float))
+    else:
+        _print_check(check)
+    if not check.consistent:
+        raise typer.Exit(1)
+
+
+def _print_check(c) -> None:
+    fit, t = c.fit, c.truncation
+    out.print(f"server family: {c.family}; sampling fields sent: "
+              f"{json.dumps(c.request_params, sort_keys=True)}", highlight=False)
+    out.print(f"reference: {c.reference}; {fit.n} draws of the first token", highlight=False)
+    verdict = ("[green]consistent with the model's distribution[/]" if c.consistent else
+               "[red]NOT the model's distribution[/]")
+    out.print(f"goodness of fit: chi2 {fit.chi2:.1f}, {fit.df} df, p = {fit.p_value:.3g} "
+              f"(level {c.alpha:g}): {verdict}")
+    for name, pw in c.power.items():
+        out.print(f"  power against {name} truncation at {fit.n} draws: {pw:.3f}")
+    out.print(f"drawn tokens reach rank {t.max_rank}; a faithful sampler puts "
+              f"{t.beyond_mass:.1%} beyond it (drawing nothing there: P = {t.p_none_beyond:.2g})")
+    out.print(f"least likely drawn token: {t.min_ratio:.3g} × the likeliest; {t.below_mass:.1%} "
+              f"of the mass lies below that (drawing none of it: P = {t.p_none_below:.2g})")

@@ -142,6 +142,9 @@ def _prepare(backend: BackendConfig, info: ModelInfo, ds: Dataset, questions, pl
     prompts.check_pool(ds, plan.shots)
     backend.check(info, params)
     sampler = backend.open(info, log)
+    note = sampler.provenance(params)["sampling_note"]
+    if note:
+        log(f"warning: {note}")
     built = [(q, *sampler.request(plan, ds, q)) for q in questions]
     return Job(info, plan, params, built, chunk_size, sampler, backend)
 
@@ -156,7 +159,7 @@ def _run_row(job: Job, dataset_id: str) -> dict:
         samples_per_question=p.n, temperature=p.temperature, top_p=p.top_p, top_k=p.top_k,
         max_new_tokens=p.max_new_tokens, stop=list(p.stop), seed=p.seed,
         chunk_size=job.chunk_size, backend_config=json.dumps(record, sort_keys=True),
-        **{k: record.get(k) for k in RUN_COLUMNS})
+        **{k: record.get(k) for k in RUN_COLUMNS}, **job.sampler.provenance(p))
 
 
 def _new_run(ctx: Context, ds: Dataset, job: Job, progress) -> str:

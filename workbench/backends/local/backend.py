@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ... import prompts
 from ..base import ModelInfo, SamplingParams
 from .memory import default_budget, plan_batches, shape_of
@@ -25,6 +27,13 @@ class LocalBackend:
     def request(self, plan, dataset, question) -> tuple[str, str]:
         text = prompts.build_prompt(plan, dataset, question, self.sampler.tokenizer)
         return text, text
+
+    def provenance(self, params: SamplingParams) -> dict:
+        """The local sampler draws exactly from softmax(logits / T), truncated only as asked."""
+        fields = {k: getattr(params, k) for k in ("temperature", "top_p", "top_k", "min_p",
+                                                  "max_new_tokens", "stop")}
+        return {"server_family": None, "request_params": json.dumps(fields, sort_keys=True),
+                "sampling_note": None}
 
     def sample(self, items, params: SamplingParams):
         """M completions per (key, prompt text), in as few batches as the budget allows."""

@@ -17,9 +17,13 @@ import torch
 from ..base import Completion, SamplingParams, seed_for
 
 
-def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float):
+def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float,
+                  min_p: float = 0.0):
     """Logits of the sampling distribution; greedy is handled by the caller (T = 0)."""
     logits = logits / temperature
+    if min_p > 0:  # drop tokens below min_p times the most likely token's probability
+        floor = logits.amax(-1, keepdim=True) + torch.log(torch.tensor(min_p))
+        logits = logits.masked_fill(logits < floor, float("-inf"))
     if top_k and top_k < logits.shape[-1]:
         kth = torch.topk(logits, top_k, dim=-1).values[..., -1, None]
         logits = logits.masked_fill(logits < kth, float("-inf"))
@@ -55,11 +59,13 @@ def draw(logits: torch.Tensor, params: SamplingParams, gens: list[torch.Generato
         tok = logits.argmax(-1, keepdim=True)
         lse = peak + (logits - peak).exp_().sum(-1, keepdim=True).log_()
         return tok[:, 0], (logits.gather(-1, tok) - lse)[:, 0]
-    exact = params.temperature == 1.0 and not params.top_k and params.top_p >= 1.0
+    exact = (params.temperature == 1.0 and not params.top_k and params.top_p >= 1.0
+             and not params.min_p)
     weights = (logits - peak).exp_()  # unnormalised probabilities, max 1
     lse = peak + weights.sum(-1, keepdim=True, dtype=torch.float64).log_().float()
     if not exact:
-        weights = filter_logits(logits, params.temperature, params.top_k, params.top_p)
+        weights = filter_logits(logits, params.temperature, params.top_k, params.top_p,
+                                params.min_p)
         weights = (weights - weights.amax(-1, keepdim=True)).exp_()
     tok = _inverse_cdf(weights, gens, groups)
     return tok, (logits.gather(-1, tok[:, None]) - lse)[:, 0]
@@ -107,10 +113,13 @@ class LocalSampler:
 
     @torch.inference_mode()
     def sample_batch(self, items: list[tuple[str, list[int]]], params: SamplingParams,
-                     should_stop: Callable[[], bool] | None = None) -> list[list[Completion]]:
+                     should_stop: Callable[[], bool] | None = None, top_logprobs: int = 0
+                     ) -> list[list[Completion]]:
         """M completions for each (key, prompt ids); the key seeds that prompt's generator.
         ``should_stop`` is asked before the prefill and between decode steps; when it says so,
-        the batch ends with ``Cancelled`` (a server's client went away, or its time ran out)."""
+        the batch ends with ``Cancelled`` (a server's client went away, or its time ran out).
+        ``top_logprobs``: also the likeliest tokens at each step, with their log p under the
+        model (temperature 1, untruncated), as OpenAI-compatible servers report them."""
         start = time.perf_counter()
         if should_stop and should_stop():
             raise Cancelled("stopped before the prefill")
@@ -134,12 +143,16 @@ class LocalSampler:
         live = list(range(q * n))  # flat (prompt, sample) index of each batch row
         tokens: list[list[int]] = [[] for _ in live]
         lps: list[list[float]] = [[] for _ in live]
+        tops: list[list[dict[str, float]]] = [[] for _ in live]
         logprob = [0.0] * (q * n)
         done: dict[int, Completion] = {}
         for step in range(params.max_new_tokens):
             if should_stop and should_stop():
                 raise Cancelled(f"stopped after {step} decode steps")
             next_tok, lp = draw(logits, params, gens, [r // n for r in live])
+            if top_logprobs:
+                for r, top in zip(live, self._tops(logits, top_logprobs)):
+                    tops[r].append(top)
             keep = []
             for b, (r, tok) in enumerate(zip(live, next_tok.tolist())):
                 logprob[r] += float(lp[b])
@@ -148,14 +161,14 @@ class LocalSampler:
                     text, _ = self._text(tokens[r], params.stop)
                     done[r] = Completion(text, len(tokens[r]) + 1, logprob[r], "stop",
                                          time.perf_counter() - start, (*tokens[r], tok),
-                                         tuple(lps[r]))
+                                         tuple(lps[r]), tuple(tops[r]))
                     continue
                 tokens[r].append(tok)
                 text, hit = self._text(tokens[r], params.stop)
                 if hit or step == params.max_new_tokens - 1:
                     done[r] = Completion(text, len(tokens[r]), logprob[r],
                                          "stop" if hit else "length", time.perf_counter() - start,
-                                         tuple(tokens[r]), tuple(lps[r]))
+                                         tuple(tokens[r]), tuple(lps[r]), tuple(tops[r]))
                 else:
                     keep.append(b)
             if not keep:
@@ -172,6 +185,20 @@ class LocalSampler:
             cache, logits = out.past_key_values, out.logits[:, -1, :]
             next_pos = next_pos + 1
         return [[done[i * n + j] for j in range(n)] for i in range(q)]
+
+    def _tops(self, logits: torch.Tensor, k: int) -> list[dict[str, float]]:
+        """Per row: the k likeliest next tokens as text with their log p; tokens that print
+        alike are merged (their probabilities added)."""
+        values, ids = logits.float().log_softmax(-1).topk(min(k, logits.shape[-1]), dim=-1)
+        rows = []
+        for vals, toks in zip(values.tolist(), ids.tolist()):
+            merged: dict[str, float] = {}
+            for v, t in zip(vals, toks):
+                text = self.tokenizer.decode([t])
+                merged[text] = float(torch.logaddexp(torch.tensor(merged[text]), torch.tensor(v))
+                                     ) if text in merged else v
+            rows.append(merged)
+        return rows
 
     def _text(self, toks: list[int], stop: tuple[str, ...]) -> tuple[str, bool]:
         text = self.tokenizer.decode(toks, skip_special_tokens=True)

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from ...errors import UsageError
 from ..base import BackendConfig, Log, ModelInfo, Sampler, looks_chat
+from .servers import FAMILIES, detect
 
 ENDPOINTS = ("chat", "completions")
 
@@ -25,11 +26,15 @@ class Config(BackendConfig):
     concurrency: int = 4  # questions in flight
     timeout: float = 60.0  # seconds per request
     max_retries: int = 5
+    server: str = "auto"  # the server family (servers.FAMILIES); auto: ask the server
 
     def validate(self) -> None:
         if not self.base_url:
             raise UsageError("base_url", "the openai backend needs the server's address "
                                          "(e.g. http://127.0.0.1:8000/v1)")
+        if self.server != "auto" and self.server not in FAMILIES:
+            raise UsageError("server", f"{self.server!r} is not one of auto, "
+                                       f"{', '.join(FAMILIES)}")
         if self.endpoint is not None and self.endpoint not in ENDPOINTS:
             raise UsageError("endpoint", f"{self.endpoint!r}: use chat or completions")
         for field, value, low in (("concurrency", self.concurrency, 1),
@@ -56,13 +61,18 @@ class Config(BackendConfig):
 
         endpoint = self.endpoint_for(info)
         client = OpenAIClient(ClientConfig(self.base_url, os.environ[self.api_key_env], endpoint,
-                                           self.timeout, RetryPolicy(self.max_retries)),
-                              info.name)
+                                           self.timeout, RetryPolicy(self.max_retries),
+                                           family=self.server if self.server != "auto"
+                                           else "unknown"), info.name)
         log(f"sampling {info.name} from {self.base_url} ({endpoint})")
         return OpenAISampler(info, client, self.concurrency)
 
     def settle(self, info: ModelInfo) -> "Config":
-        return replace(self, endpoint=self.endpoint_for(info))
+        """The endpoint for this model, and the server family (asked of the server when
+        ``auto``), as the run stores them: ``resume`` then asks the same way."""
+        server = (detect(self.base_url, os.environ.get(self.api_key_env))
+                  if self.server == "auto" else self.server)
+        return replace(self, endpoint=self.endpoint_for(info), server=server)
 
     def endpoint_for(self, info: ModelInfo) -> str:
         return self.endpoint or ("chat" if info.prompt_format == "chat" else "completions")

@@ -19,6 +19,7 @@ import openai
 
 from ...errors import RemoteError
 from ..base import Completion, SamplingParams
+from .servers import family
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class ClientConfig:
     timeout: float = 60.0
     retry: RetryPolicy = RetryPolicy()
     logprobs: bool = True
+    family: str = "unknown"  # servers.FAMILIES: which fields state the sampling distribution
 
 
 class OpenAIClient:
@@ -92,14 +94,16 @@ class OpenAIClient:
             for k, v in kw.items():
                 self.stats[k] += v
 
-    def complete(self, prompt, params: SamplingParams, n: int, seed: int) -> list[Completion]:
+    def complete(self, prompt, params: SamplingParams, n: int, seed: int,
+                 top_logprobs: int = 0) -> list[Completion]:
         """``n`` completions of one prompt (text for completions, messages for chat), retried as
-        the policy says; raises ``RemoteError`` when it fails for good."""
+        the policy says; raises ``RemoteError`` when it fails for good. ``top_logprobs`` asks
+        for the likeliest tokens' log p at each position too."""
         attempt = 0
         while True:
             start = time.perf_counter()
             try:
-                response = self._create(prompt, params, n, seed)
+                response = self._create(prompt, params, n, seed, top_logprobs)
                 completions = [self._completion(c, time.perf_counter() - start)
                                for c in _choices(response)]
                 usage = getattr(response, "usage", None)
@@ -125,26 +129,40 @@ class OpenAIClient:
             self.sleep(self.cfg.retry.delay(attempt, retry_after_seconds(headers), self.rng))
             attempt += 1
 
-    def _create(self, prompt, params: SamplingParams, n: int, seed: int):
-        common = dict(model=self.model, n=n, temperature=params.temperature,
-                      top_p=params.top_p, max_tokens=params.max_new_tokens, seed=seed)
+    def body(self, params: SamplingParams) -> dict:
+        """The sampling fields of every request: OpenAI's, and those its server family reads
+        (``servers.py``). Runs store exactly this."""
+        fields = dict(temperature=params.temperature, top_p=params.top_p,
+                      max_tokens=params.max_new_tokens)
         if params.stop:
-            common["stop"] = list(params.stop)[:4]
+            fields["stop"] = list(params.stop)[:4]
+        return {**fields, **family(self.cfg.family).fields(params)}
+
+    def _create(self, prompt, params: SamplingParams, n: int, seed: int, top_logprobs: int):
+        fields = self.body(params)
+        common = {k: fields.pop(k) for k in ("temperature", "top_p", "max_tokens", "stop")
+                  if k in fields}
+        common.update(model=self.model, n=n, seed=seed, extra_body=fields or None)
         if self.cfg.endpoint == "chat":
+            if top_logprobs and self.logprobs:
+                common["top_logprobs"] = top_logprobs
             return self.client.chat.completions.create(messages=prompt, logprobs=self.logprobs,
                                                        **common)
-        return self.client.completions.create(prompt=prompt,
-                                              logprobs=1 if self.logprobs else None, **common)
+        return self.client.completions.create(
+            prompt=prompt, logprobs=max(1, top_logprobs) if self.logprobs else None, **common)
 
     def _completion(self, choice, latency: float) -> Completion:
         try:
             if self.cfg.endpoint == "chat":
                 text = choice.message.content or ""
-                lps = ([t.logprob for t in (choice.logprobs.content or [])]
-                       if choice.logprobs else [])
+                content = (choice.logprobs.content or []) if choice.logprobs else []
+                lps = [t.logprob for t in content]
+                tops = [{x.token: x.logprob for x in (t.top_logprobs or [])} for t in content]
             else:
                 text = choice.text or ""
                 lps = list(choice.logprobs.token_logprobs or []) if choice.logprobs else []
+                tops = [dict(t or {}) for t in (choice.logprobs.top_logprobs or [])
+                        ] if choice.logprobs else []
         except AttributeError as exc:  # a field the server left out
             raise MalformedResponse(f"choice without {exc.name!r}") from None
         if not isinstance(text, str):
@@ -152,7 +170,7 @@ class OpenAIClient:
         lps = [lp for lp in lps if lp is not None]
         return Completion(text, len(lps) if lps else None, sum(lps) if lps else None,
                           "length" if choice.finish_reason == "length" else "stop", latency,
-                          (), tuple(lps))
+                          (), tuple(lps), tuple(tops))
 
 
 def _choices(response) -> list:

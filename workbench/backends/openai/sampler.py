@@ -11,6 +11,7 @@ from ... import prompts
 from ...errors import RemoteError
 from ..base import Completion, ModelInfo, SamplingParams, seed_for
 from .client import OpenAIClient
+from .servers import family, note_for
 
 
 class OpenAISampler:
@@ -26,6 +27,12 @@ class OpenAISampler:
             return json.dumps(messages, ensure_ascii=False), messages
         text = prompts.completion_prompt(question, shots, plan.style)
         return text, text
+
+    def provenance(self, params: SamplingParams) -> dict:
+        fam = family(self.client.cfg.family)
+        body = {**self.client.body(params), "seed": "per question, from the run's seed"}
+        return {"server_family": fam.name, "request_params": json.dumps(body, sort_keys=True),
+                "sampling_note": note_for(fam, params)}
 
     def sample(self, items, params: SamplingParams):
         def one(item):
