@@ -126,6 +126,8 @@ TEXTS = {
 }
 
 
-def verdict(judge: Judge, answer: str, gold, answer_type: str, keys=()) -> bool | None:
+def verdict(judge: Judge, answer: str, gold, answer_type: str, keys=(), groups=()
+            ) -> bool | None:
     """A judge's verdict on one answer, as a grading would ask for it."""
-    return judge.judge(JudgeItem("q?", answer, tuple(gold), answer_type, tuple(keys))).correct
+    return judge.judge(JudgeItem("q?", answer, tuple(gold), answer_type, tuple(keys),
+                                 tuple(groups))).correct

@@ -46,6 +46,23 @@ def test_auroc_against_pairwise_definition():
     assert metric("auroc", f, y) == pytest.approx(brute)
 
 
+def test_batched_smece_is_relplots_to_1e_9():
+    """Our smECE runs relplot's bandwidth search for many rows at once; on random inputs of
+    every shape it gives relplot's numbers, one row at a time or a thousand together."""
+    rng = np.random.default_rng(11)
+    for trial in range(120):
+        n = int(rng.integers(3, 300))
+        f = [rng.uniform(size=n), rng.choice(np.linspace(0, 1, 11), n), rng.beta(5, 1, n),
+             np.full(n, rng.uniform())][trial % 4]
+        y = (rng.uniform(size=n) < np.clip(f, 0, 1) ** rng.uniform(0.3, 3)).astype(float)
+        assert metric("smece", f, y) == pytest.approx(relplot.smECE(f, y), abs=1e-9)
+    f = rng.choice(np.linspace(0, 1, 21), 120)
+    y = (rng.uniform(size=120) < f).astype(float)
+    idx = resample_indices(120, 200, seed=1)
+    batched = metric("smece", f[idx], y[idx])
+    assert np.abs(batched - [relplot.smECE(f[i], y[i]) for i in idx]).max() < 1e-9
+
+
 def test_smece_is_relplots_and_ece_agrees_with_relplot_binning():
     rng = np.random.default_rng(1)
     f = rng.uniform(0.01, 0.99, 500)

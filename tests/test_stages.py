@@ -34,7 +34,7 @@ def test_generate_stores_every_sample_and_mirrors_mlflow(tiny_model, small_datas
         assert fin in ("stop", "length") and lat > 0
     (status, ml_id, kind, fmt), = _rows(
         db_path, "SELECT status, mlflow_run_id, model_kind, prompt_format FROM runs")
-    assert (status, kind, fmt) == ("FINISHED", "base", "completion")
+    assert (status, kind, fmt) == ("FINISHED", "unknown", "completion")  # tuning not known
     run = MlflowClient(mlflow_uri).get_run(ml_id)
     assert run.info.status == "FINISHED"
     assert run.data.tags["workbench.run_id"] == run_id
@@ -101,14 +101,14 @@ def test_grading_classes_and_verdicts(db_path, mlflow_uri):
     assert got["fr"] == ("Paris", 0.6, True)
     assert got["au"] == ("Sydney", 0.6, False)
     assert got["us"][0] == "Washington" and got["us"][1:] == (0.4, True)
-    assert got["n"] == ("4", 0.6, True)
+    assert got["n"] == ("4", 0.8, True)  # 4, 4.0, four, 4 apples: one value
     # One verdict per distinct (question, class), not per sample.
     n_classes = _rows(db_path, "SELECT count(*) FROM class_grades WHERE grading_id = ?",
                       [grading_id])[0][0]
     # fr: paris | in paris | lyon; au: sydney | canberra | melbourne; us: washington (with
-    # "washington d c", which extends it) | new york | boston (the empty sample has no class);
-    # n: #4 | four | #5
-    assert n_classes == 3 + 3 + 3 + 3
+    # "washington d c": aliases of one gold) | new york | boston (the empty sample has no
+    # class); n: #4 (4, 4.0, four, 4 apples) | #5
+    assert n_classes == 3 + 3 + 3 + 2
     ml_id = _rows(db_path, "SELECT mlflow_run_id FROM gradings")[0][0]
     ml = MlflowClient(mlflow_uri).get_run(ml_id)
     assert ml.info.status == "FINISHED" and ml.data.params["judge"] == "exact"
@@ -150,7 +150,7 @@ def test_scoring_matches_the_metrics_on_the_view(db_path, mlflow_uri):
     grading_id = api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
     score_id = api.score(grading_id, n_bootstrap=100, seed=1, db_path=db_path,
                          mlflow_uri=mlflow_uri)
-    f = np.array([0.6, 0.6, 0.4, 0.6])
+    f = np.array([0.6, 0.6, 0.4, 0.8])
     y = np.array([1, 0, 1, 1])
     stored = api.metrics(score_id, db_path=db_path)
     for k, v in compute(f, y).items():

@@ -42,7 +42,9 @@ def test_last_number_and_keys():
     ("Ben has 14 apples.", "sentence", "14 apples"),
     ("It is **Canberra**, not Sydney.", "sentence", "Canberra"),
     ("3 + 4 = 7.\nAnswer: 7", "cot", "7"),
-    ("2 x 3 = 6.\nAnswer: 6.\nAnswer: 8", "cot", "8"),
+    # The first Answer line counts: base models write exemplar-like lines after answering.
+    ("2 x 3 = 6.\nAnswer: 6.\nAnswer: 8", "cot", "6"),
+    ("2 x 3 = 6.\nAnswer: 6.\nFinal answer: 8", "cot", "8"),
     ("First, 2+2=4. So the final answer is 4.", "cot", "4"),
     ("Step 1: think.\nParis", "cot", "Paris"),
     ("", "concise", ""),
@@ -59,33 +61,47 @@ def test_assign_classes_groups_by_meaning():
     assert keys == {0: ["paris"], 1: ["lyon"]}
 
 
-def test_word_prefix_extensions_join_the_shorter_class():
-    answers = ["Luxembourg City", "Luxembourg", "Sofia (capital", "Sofia", "Sofia", "Newport",
-               "New York"]
-    ids, canonical, keys = assign_classes(answers, "text")
-    assert ids == [0, 0, 1, 1, 1, 2, 3]  # "Newport" does not extend "new"; words, not letters
-    assert canonical[1] == "Sofia"
-    assert keys[0] == ["luxembourg", "luxembourg city"]
-    # Numbers never merge by prefix.
+def test_classes_never_join_different_things():
+    answers = ["George Washington", "George Washington Carver", "Paris", "Paris Hilton", "New",
+               "New York", "New Jersey", "Kuwait", "Kuwait City"]
+    ids, _, _ = assign_classes(answers, "text")
+    assert ids == list(range(len(answers)))  # nine answers, nine classes
     assert assign_classes(["1", "14"], "number")[0] == [0, 1]
 
 
-def test_numbers_class_by_value():
-    ids, canonical, _ = assign_classes(["14", "14.0", "14 apples", "$14", "15"], "number")
-    assert ids == [0, 0, 0, 0, 1]
-    assert class_key("fourteen", "number") == "fourteen"  # words stay text
+def test_alias_groups_join_and_only_them():
+    kyiv = (("Kyiv", "Kiev"),)
+    assert assign_classes(["Kyiv", "kiev", "Lviv"], "text", kyiv)[0] == [0, 0, 1]
+    bolivia = (("Sucre",), ("La Paz",))  # two accepted answers, not two spellings
+    assert assign_classes(["Sucre", "La Paz"], "text", bolivia)[0] == [0, 1]
+    dc = (("Washington, D.C.", "Washington", "Washington DC"),)
+    ids, canonical, keys = assign_classes(["Washington", "Washington, D.C.", "Washington"],
+                                          "text", dc)
+    assert ids == [0, 0, 0] and canonical == {0: "Washington"}
+    assert keys[0] == ["washington d c", "washington"]  # the group's key, then the member's
+
+
+def test_numbers_class_by_value_and_words():
+    ids, _, _ = assign_classes(["14", "14.0", "14 apples", "$14", "fourteen", "15"], "number")
+    assert ids == [0, 0, 0, 0, 0, 1]
+    assert class_key("three", "number") == class_key("3", "number") == "#3"
+    assert class_key("three", "text") == "#3"  # a bare number word is a number anywhere
+    assert class_key("three little pigs", "text") == "three little pigs"
 
 
 def test_exact_judge_is_gold_through_the_same_map():
     judge = get("exact")
-    # A class is right when any of its member keys is a gold key.
-    assert verdict(judge, "Washington", ("Washington, D.C.",), "text",
-                   ["washington", "washington d c"]) is True
+    dc = (("Washington, D.C.", "Washington"),)
+    assert verdict(judge, "Washington", ("Washington, D.C.", "Washington"), "text",
+                   groups=dc) is True
     assert verdict(judge, "paris.", ("Paris",), "text") is True
     assert verdict(judge, "Kyiv", ("Kyiv", "Kiev"), "text") is True
     assert verdict(judge, "Paris, France", ("Paris",), "text") is False
     assert verdict(judge, "14.0", ("14",), "number") is True
+    assert verdict(judge, "fourteen", ("14",), "number") is True
     assert verdict(judge, "15", ("14",), "number") is False
+    # Judged by the class's key, never by any member: a class keyed "new" is not "New York".
+    assert verdict(judge, "New", ("New York",), "text", keys=["new", "new york"]) is False
 
 
 def test_contains_judge_matches_whole_words_only():

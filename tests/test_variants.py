@@ -34,12 +34,12 @@ def texts(share_right: list[float], m: int = 10, wrong_is_plural: list[bool] | N
     return out
 
 
-@pytest.fixture
-def store(tmp_path, mlflow_uri):
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, mlflow_uri):
     """Base: plurality right on the first 10 questions, wrong on the rest, all at 0.6.
     Tuned: the same answers at confidence 1.0 (overconfident).
     Fixed: like base, but questions 10-14 now answered right."""
-    path = tmp_path / "wb.duckdb"
+    path = tmp_path_factory.mktemp("variants") / "wb.duckdb"  # read by every test, never written
     wrong = [i >= 10 for i in range(N)]
     ids = {}
     ids["base"] = make_run(path, DS, texts([0.6] * N, wrong_is_plural=wrong), model="m",

@@ -14,6 +14,8 @@ SELECT r.run_id, r.created_at, r.status, d.name AS dataset,
        r.dtype, n.grading_id, n.judge, n.score_id,
        (SELECT value FROM score_metrics x WHERE x.score_id = n.score_id
         AND x.metric = 'smece') AS smece,
+       (SELECT floor_p95 FROM score_metrics x WHERE x.score_id = n.score_id
+        AND x.metric = 'smece') AS smece_floor_p95,
        (SELECT value FROM score_metrics x WHERE x.score_id = n.score_id
         AND x.metric = 'accuracy') AS accuracy,
        (SELECT value FROM score_metrics x WHERE x.score_id = n.score_id

@@ -7,7 +7,7 @@ both sides), and what changed question by question.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,6 +51,7 @@ class Diff:
     confidence_correct: tuple[float, float]  # mean confidence of correct answers, A then B
     confidence_wrong: tuple[float, float]
     largest: list[tuple[Point, Point]]  # by |confidence change|, largest first
+    floors: list[dict] = field(default_factory=list)  # per side: metric -> Floor (if computed)
 
 
 def paired_points(a: list[Point], b: list[Point]) -> tuple[list[tuple[Point, Point]], int]:

@@ -22,6 +22,8 @@ class Estimate:
     value: float
     ci_low: float
     ci_high: float
+    floor_mean: float | None = None  # a calibrated model's score here (calibration errors)
+    floor_p95: float | None = None
 
 
 def resample_indices(n: int, n_bootstrap: int, seed: int) -> np.ndarray:

@@ -55,13 +55,20 @@ class Completion:
     top_logprobs: tuple[dict[str, float], ...] = ()  # per token: the likeliest tokens' log p
 
 
+# How a model was tuned. Only what is known is recorded: a name that says "instruct" says
+# nothing of SFT versus preference tuning versus RL, so a model of unknown tuning is "unknown"
+# unless the user says (--kind). Preference-tuned models (DPO, like SmolLM2-Instruct) are their
+# own kind: the paper finds SFT keeps calibration where preference tuning and RL do not.
+KINDS = ("base", "sft", "dpo", "rl", "reasoning", "unknown")
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What a run records about its model."""
 
     name: str
     source: str  # folder or hub id passed to from_pretrained; a server's address
-    kind: str  # base | sft | rl | reasoning
+    kind: str  # one of KINDS
     prompt_format: str  # completion | chat
 
 

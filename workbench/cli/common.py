@@ -77,12 +77,14 @@ _GENERATION = [  # (name, type, option); the order --help shows
     ("top_p", float, typer.Option(1.0, "--top-p")),
     ("top_k", int, typer.Option(0, "--top-k", help="0 = no top-k")),
     ("max_new_tokens", Optional[int], typer.Option(
-        None, "--max-new-tokens", help="[default: 16 concise, 40 sentence, 160 cot]")),
+        None, "--max-new-tokens", help="[default: 16 concise, 40 sentence, 512 cot; 2048 for "
+                                       "reasoning models]")),
     ("seed", int, SeedOpt),
     ("prompt_format", Optional[str], typer.Option(None, "--prompt-format",
                                                   help="completion | chat [default: inferred]")),
-    ("kind", Optional[str], typer.Option(None, "--kind", help="base | sft | rl | reasoning "
-                                         "[default: inferred]")),
+    ("kind", Optional[str], typer.Option(None, "--kind", help="base | sft | dpo | rl | "
+                                         "reasoning | unknown [default: known for bundled "
+                                         "models, else unknown]")),
     ("skip_bad_rows", bool, typer.Option(False, "--skip-bad-rows",
                                          help="run the dataset's good rows only")),
     ("chunk_size", int, typer.Option(8, "--batch-questions",

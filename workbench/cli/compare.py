@@ -13,7 +13,7 @@ from rich.table import Table
 
 from .. import api
 from ..analysis.metrics import METRICS
-from ..report.tables import fmt_estimate
+from ..report.tables import fmt_estimate, fmt_floor
 from ..stages.compare import diff_record
 from .app import app
 from .common import DbOpt, LogOpt, MlflowOpt, SeedOpt, friendly, out
@@ -43,11 +43,14 @@ def diff_cmd(a: str = typer.Argument(..., help="run or grading id (a run: its ne
     table = Table(title=f"A = {ga['grading_id']} (run {ga['run_id']})  vs  "
                         f"B = {gb['grading_id']} (run {gb['run_id']}); "
                         f"{d.n_shared} shared questions")
-    for col in ("metric", "A", "B", "B − A [95% paired bootstrap]"):
+    for col in ("metric", "A", "B", "B − A [95% paired bootstrap]", "floor A", "floor B"):
         table.add_column(col, justify="right")
+    floors = d.floors or [{}, {}]
     for m in d.metrics:
+        fa, fb = (f"{f[m.metric].mean:.3f} ≤{f[m.metric].p95:.3f}" if m.metric in f else ""
+                  for f in floors)
         table.add_row(METRICS[m.metric].label, f"{m.a:.3f}", f"{m.b:.3f}",
-                      f"{m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]")
+                      f"{m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]", fa, fb)
     out.print(table)
     cc, cw = d.confidence_correct, d.confidence_wrong
     out.print(f"answer class changed on {d.class_changed} of {d.n_shared} questions; "
@@ -80,12 +83,13 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
     table = Table(title=f"{dataset}: semantic calibration by variant (newest scored run each)")
     for f in fields:
         table.add_column(f)
-    for col in ("runs", "smECE", "accuracy", "mean conf", "newest run"):
+    for col in ("runs", "smECE", "smECE floor", "accuracy", "mean conf", "newest run"):
         table.add_column(col, justify="right" if col != "newest run" else "left")
     for r in rows:
         est = r["metrics"]
         table.add_row(*[str(v) for v in r["variant"].values()], str(r["runs"]),
-                      fmt_estimate(est.get("smece")), fmt_estimate(est.get("accuracy")),
-                      fmt_estimate(est.get("confidence")), r["run_id"])
+                      fmt_estimate(est.get("smece")), fmt_floor(est.get("smece")),
+                      fmt_estimate(est.get("accuracy")), fmt_estimate(est.get("confidence")),
+                      r["run_id"])
     out.print(table)
     out.print(f"overlaid reliability diagrams: {png}")

@@ -13,7 +13,7 @@ from rich.table import Table
 from .. import api
 from ..analysis.metrics import METRICS
 from ..errors import UsageError
-from ..report.tables import metrics_table
+from ..report.tables import floor_notes, metrics_table
 from .app import app
 from .common import DbOpt, MlflowOpt, SeedOpt, err, friendly, generation_options, out
 
@@ -81,8 +81,12 @@ def _print_metrics(score_id: str, db: Optional[Path]):
     info = api.show(score_id, db_path=db)
     s = info["score"]
     out.print(metrics_table([({"score": score_id}, info["metrics"])]))
+    for line in floor_notes(info["metrics"]):
+        out.print(line, highlight=False)
     out.print(f"{s['n_questions']} questions scored, {s['n_excluded']} left out (no verdict); "
-              f"reliability diagram: {s['diagram_path']}")
+              f"{(s['truncated_share'] or 0):.1%} of samples hit their token budget without an "
+              f"answer; confidence: {s['estimator']}; reliability diagram: {s['diagram_path']}",
+              highlight=False)
 
 
 @app.command()
@@ -93,11 +97,17 @@ def score(grading_id: str,
           m: Optional[str] = typer.Option(None, "--m", help="M ablation: comma-separated "
                                           "sample counts, e.g. 5,10,20 (no new sampling)"),
           repeats: int = typer.Option(20, "--repeats", help="subsamples per m"),
+          estimator: str = typer.Option("plurality", "--estimator", help="plurality (the "
+                                        "top class's share of M) | split (chosen on half the "
+                                        "samples, measured on the other: unbiased)"),
+          floor_draws: int = typer.Option(200, "--floor-draws", help="draws of the "
+                                          "calibrated-model floor beside smECE and ECE"),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 3: calibration metrics with bootstrap intervals and a reliability diagram."""
     ms = _int_list(m) if m else None
     score_id = api.score(grading_id, n_bootstrap=bootstrap, seed=seed, bins=bins,
-                         ablation_ms=ms, ablation_repeats=repeats, db_path=db,
+                         ablation_ms=ms, ablation_repeats=repeats, estimator=estimator,
+                         floor_draws=floor_draws, db_path=db,
                          mlflow_uri=mlflow_uri)
     out.print(score_id)
     _print_metrics(score_id, db)

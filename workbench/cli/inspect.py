@@ -10,7 +10,7 @@ import typer
 
 from .. import api
 from ..errors import UsageError
-from ..report.tables import fmt_estimate, write_rows
+from ..report.tables import fmt_estimate, fmt_floor, write_rows
 from ..store import views
 from .app import app
 from .common import DbOpt, MlflowOpt, friendly, out
@@ -39,7 +39,9 @@ def show(item_id: str, db: Optional[Path] = DbOpt):
     """Show a run, grading or score by id."""
     info = api.show(item_id, db_path=db)
     if "metrics" in info:
-        info = {**info, "metrics": {k: fmt_estimate(v) for k, v in info["metrics"].items()}}
+        info = {**info, "metrics": {k: fmt_estimate(v) + (f"; floor {fmt_floor(v)}"
+                                                           if v.floor_mean is not None else "")
+                                    for k, v in info["metrics"].items()}}
     out.print_json(json.dumps(info, default=str))
 
 

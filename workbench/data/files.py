@@ -95,7 +95,26 @@ def _parse_row(row, i: int) -> tuple[Question, str]:
     qid = str(row.get("id") or row.get("question_id") or f"q{i:06d}")
     split = row.get("split") or "test"
     return Question(qid, question.strip(), answers, answer_type,
-                    row.get("sentence") or None, row.get("rationale") or None), split
+                    row.get("sentence") or None, row.get("rationale") or None,
+                    _groups(row.get("groups"), answers)), split
+
+
+def _groups(value, answers: tuple[str, ...]) -> tuple[tuple[str, ...], ...] | None:
+    """Optional ``groups``: the gold answers split into groups of aliases, each answer in one."""
+    if value in (None, "", []):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise DatasetError("'groups' must be a list of lists of gold answers") from None
+    if not isinstance(value, list) or not all(isinstance(g, list) and g for g in value):
+        raise DatasetError("'groups' must be a list of non-empty lists of gold answers")
+    groups = tuple(tuple(str(a).strip() for a in g) for g in value)
+    listed = [a for g in groups for a in g]
+    if sorted(listed) != sorted(answers):
+        raise DatasetError("'groups' must hold each gold answer exactly once")
+    return groups
 
 
 def _answers(value) -> tuple[str, ...]:

@@ -24,6 +24,21 @@ class Question:
     answer_type: str = "text"
     sentence: str | None = None  # a one-sentence answer, for `sentence` exemplars
     rationale: str | None = None  # reasoning, for `cot` exemplars
+    # Which gold answers mean the same (aliases), when they are not all one thing: Bolivia's
+    # Sucre and La Paz are two accepted answers, not two spellings. None: all one group.
+    groups: tuple[tuple[str, ...], ...] | None = None
+
+    def alias_groups(self) -> tuple[tuple[str, ...], ...]:
+        """Gold answers in groups of aliases; the map B joins the answers within a group."""
+        return self.groups if self.groups is not None else (self.answers,)
+
+    def record(self) -> dict:
+        """Its content, as hashed: a field left at its default is left out, so adding one
+        keeps existing datasets' ids."""
+        out = asdict(self)
+        if self.groups is None:
+            del out["groups"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -36,7 +51,7 @@ class Dataset:
     @property
     def content_hash(self) -> str:
         payload = json.dumps(
-            [[asdict(q) for q in self.questions], [asdict(q) for q in self.fewshot]],
+            [[q.record() for q in self.questions], [q.record() for q in self.fewshot]],
             sort_keys=True, ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,13 +1,26 @@
-"""The deterministic collapsing map B: extracted answers → semantic classes per question.
+"""The collapsing map B: extracted answers → semantic classes per question.
 
-Each answer gets a key: numbers by value (for numeric questions, or when the answer parses as a
-number), math answers by value where they have one (fractions, simple LaTeX) and by canonical
-LaTeX otherwise, text by normalised form. Keys that extend another key word by word join its class
-("Luxembourg City" joins "Luxembourg", "Sofia (capital" joins "Sofia"). The class's canonical
-answer is its most frequent surface form. Class ids are 0, 1, ... in order of first appearance.
+Each answer gets a key, and answers with equal keys form one class:
 
->>> assign_classes(["Paris", "paris.", "Lyon", "", "Paris, France"], "text")
-([0, 0, 1, None, 0], {0: 'Paris', 1: 'Lyon'}, {0: ['paris', 'paris france'], 1: ['lyon']})
+- numbers by value: ``14``, ``14.0``, ``$14``, ``fourteen`` and, for a number question,
+  ``14 apples`` are one class (for text questions a bare number is a number too);
+- math answers by value where they have one (fractions, simple LaTeX), by canonical LaTeX
+  otherwise;
+- text by normalised form (case, accents, punctuation, articles);
+- and the question's own alias groups (``Question.alias_groups``: "Kyiv" and "Kiev", "Bern" and
+  "Berne") join what they list. Nothing else merges: "George Washington Carver" is not "George
+  Washington", "New York" is not "New" and "Kuwait City" is not "Kuwait". (An earlier version
+  merged word-prefix extensions; the labelled set in ``tests/fixtures/mapb`` showed it joined
+  different things far more often than spellings of one.)
+
+A class's canonical answer is its most frequent surface form; its key is what judges compare
+with the gold answers' keys. Class ids are 0, 1, ... in order of first appearance.
+
+>>> ids, canonical, keys = assign_classes(["Paris", "paris.", "Lyon", "", "Paris, France"], "text")
+>>> ids, canonical
+([0, 0, 1, None, 2], {0: 'Paris', 1: 'Lyon', 2: 'Paris, France'})
+>>> keys
+{0: ['paris'], 1: ['lyon'], 2: ['paris france']}
 """
 
 from __future__ import annotations
@@ -15,74 +28,78 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from .text import last_number, math_key, math_value, normalize_text, number_key, parse_number
+from .text import (
+    last_number,
+    math_key,
+    math_value,
+    normalize_text,
+    number_key,
+    parse_number,
+    word_number,
+)
+
+MAP_VERSION = "rules-v3"  # extract.py + classes.py; bump when their behaviour changes
+
+Groups = tuple[tuple[str, ...], ...]  # alias groups: answers within one group mean the same
 
 
 @lru_cache(maxsize=1 << 17)
-def class_key(answer: str, answer_type: str) -> str | None:
-    """The key that decides class membership; None for an empty (abstaining) answer."""
+def base_key(answer: str, answer_type: str) -> str | None:
+    """The key of one answer on its own; None for an empty (abstaining) answer."""
     if not answer or not answer.strip():
         return None
     if answer_type == "math":
         value = math_value(answer)
-        return "#" + number_key(value) if value is not None else ("$" + math_key(answer)
-                                                                  if math_key(answer) else None)
-    if answer_type == "number":
-        value = parse_number(answer)
+        if value is not None:
+            return "#" + number_key(value)
+        return ("$" + math_key(answer)) if math_key(answer) else None
+    value = parse_number(answer)
+    if value is None and answer_type == "number":
+        value = last_number(answer)
         if value is None:
-            value = last_number(answer)
-        if value is not None:
-            return "#" + number_key(value)
-    else:
-        value = parse_number(answer)
-        if value is not None:
-            return "#" + number_key(value)
-    key = normalize_text(answer)
-    return key or None
+            value = word_number(answer)
+    if value is None and len(answer.split()) == 1:
+        value = word_number(answer) if normalize_text(answer) != "none" else None
+    if value is not None:
+        return "#" + number_key(value)
+    return normalize_text(answer) or None
 
 
-def merge_roots(keys: list[str]) -> dict[str, str]:
-    """Map each text key to its root: the shortest other key that it extends word by word
-    ("sofia capital" -> "sofia", "washington d c" -> "washington"). Number keys stay apart.
-
-    Gold answers play no part, so right and wrong answers merge alike.
-
-    >>> roots = merge_roots(["washington", "washington d c", "new york", "#14"])
-    >>> roots["washington d c"], roots["new york"], roots["#14"]
-    ('washington', 'new york', '#14')
-    """
-    roots: dict[str, str] = {}
-    for key in sorted(set(keys), key=lambda k: (len(k.split()), k)):
-        root = key
-        if not key.startswith("#"):
-            words = key.split()
-            for n in range(1, len(words)):
-                prefix = " ".join(words[:n])
-                if prefix in roots:
-                    root = roots[prefix]
-                    break
-        roots[key] = root
-    return dict(sorted(roots.items()))
+@lru_cache(maxsize=4096)
+def _alias_keys(groups: Groups, answer_type: str) -> dict[str, str]:
+    """Each alias's key → its group's key (the first member's)."""
+    out: dict[str, str] = {}
+    for group in groups:
+        keys = [k for k in (base_key(a, answer_type) for a in group) if k]
+        for k in keys:
+            out.setdefault(k, keys[0])
+    return out
 
 
-def assign_classes(answers: list[str], answer_type: str):
+def class_key(answer: str, answer_type: str, groups: Groups = ()) -> str | None:
+    """The key that decides class membership: the answer's own key, or its alias group's."""
+    key = base_key(answer, answer_type)
+    return _alias_keys(groups, answer_type).get(key, key) if key and groups else key
+
+
+def assign_classes(answers: list[str], answer_type: str, groups: Groups = ()):
     """Class id per answer (None = no answer), canonical form per class (its most frequent
-    surface form), and the keys each class holds (its root first)."""
-    keys = [class_key(a, answer_type) for a in answers]
-    roots = merge_roots([k for k in keys if k is not None])
-    root_to_id: dict[str, int] = {}
+    surface form), and the keys each class holds (the class key first)."""
     ids: list[int | None] = []
+    by_key: dict[str, int] = {}
     forms: dict[int, Counter] = {}
     members: dict[int, list[str]] = {}
-    for answer, key in zip(answers, keys):
+    for answer in answers:
+        key = class_key(answer, answer_type, groups)
         if key is None:
             ids.append(None)
             continue
-        cid = root_to_id.setdefault(roots[key], len(root_to_id))
+        cid = by_key.setdefault(key, len(by_key))
         forms.setdefault(cid, Counter())[answer.strip()] += 1
-        held = members.setdefault(cid, [roots[key]])
-        if key not in held:
-            held.append(key)
+        held = members.setdefault(cid, [key])
+        own = base_key(answer, answer_type)
+        if own not in held:
+            held.append(own)
         ids.append(cid)
     canonical = {cid: c.most_common(1)[0][0] for cid, c in forms.items()}
     return ids, canonical, members

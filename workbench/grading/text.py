@@ -61,6 +61,40 @@ def last_number(text: str) -> float | None:
     return None
 
 
+_UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty "
+                                         "ninety".split()) if w != "_"}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+
+
+def word_number(text: str) -> float | None:
+    """The value of a number written in words, alone or within text ("fourteen", "twenty-one",
+    "one hundred and five apples"); None when there is none.
+
+    >>> word_number("twenty-one"), word_number("He has fourteen apples."), word_number("none")
+    (21.0, 14.0, None)
+    """
+    words = re.findall(r"[a-z]+", text.lower().replace("-", " "))
+    total = current = 0
+    seen = False
+    for w in words:
+        if w in _UNITS or w in _TENS:
+            current += _UNITS.get(w, 0) + _TENS.get(w, 0)
+            seen = True
+        elif w in _SCALES and seen:
+            if _SCALES[w] == 100:
+                current *= 100
+            else:
+                total, current = total + current * _SCALES[w], 0
+        elif w == "and" and seen:
+            continue
+        elif seen:
+            break
+    return float(total + current) if seen else None
+
+
 def number_key(value: float) -> str:
     """A canonical string for a numeric value: 14.0 -> '14', 0.5 -> '0.5'."""
     if value == int(value) and abs(value) < 1e15:

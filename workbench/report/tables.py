@@ -21,6 +21,20 @@ def fmt_estimate(e: Estimate | None) -> str:
     return f"{e.value:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
 
 
+def fmt_floor(e: Estimate | None) -> str:
+    """'0.090 ≤0.130': a calibrated model's mean score here and its 95th percentile."""
+    if e is None or e.floor_mean is None:
+        return "—"
+    return f"{e.floor_mean:.3f} ≤{e.floor_p95:.3f}"
+
+
+def floor_notes(est: dict[str, Estimate]) -> list[str]:
+    """One line per calibration error: the figure beside what a calibrated model scores."""
+    return [f"{METRICS[k].label} {e.value:.3f}; a calibrated model here scores "
+            f"{e.floor_mean:.3f} [≤ {e.floor_p95:.3f}] (mean [95th percentile])"
+            for k, e in est.items() if e.floor_mean is not None and e.value is not None]
+
+
 def fmt_cell(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
@@ -33,9 +47,15 @@ def metrics_table(rows: list[tuple[dict, dict[str, Estimate]]], title: str | Non
         table.add_column(col)
     for m in METRICS.values():
         table.add_column(m.label, justify="right")
+        if m.name == "smece":
+            table.add_column("smECE floor", justify="right")
     for labels, est in rows:
-        table.add_row(*[str(labels[c]) for c in label_cols],
-                      *[fmt_estimate(est.get(m)) for m in METRICS])
+        cells = []
+        for m in METRICS:
+            cells.append(fmt_estimate(est.get(m)))
+            if m == "smece":
+                cells.append(fmt_floor(est.get(m)))
+        table.add_row(*[str(labels[c]) for c in label_cols], *cells)
     return table
 
 

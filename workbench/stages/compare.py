@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +15,9 @@ import numpy as np
 from .. import config
 from ..analysis import diagram
 from ..analysis.agreement import kappa
-from ..analysis.diff import Diff, NoSharedQuestions, Point
+from ..analysis.diff import Diff, NoSharedQuestions, Point, paired_points
 from ..analysis.diff import diff as diff_points
+from ..analysis.floor import distribution, floor
 from ..errors import StageError, UsageError
 from ..store import queries, reader
 from ..tracking import Tracker, experiment_name, probe
@@ -52,16 +53,25 @@ def _paths(db_path: Path | None, mlflow_uri: str | None) -> tuple[Path, str]:
 
 
 def diff(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0, db_path: Path | None = None,
-         mlflow_uri: str | None = None, log: bool = False) -> tuple[dict, dict, Diff]:
+         mlflow_uri: str | None = None, log: bool = False, floor_draws: int = 200
+         ) -> tuple[dict, dict, Diff]:
     """Returns (grading A, grading B, the diff), written to ``diff.json`` under the artifacts;
-    with ``log``, also an MLflow run. Reads the store read-only."""
+    with ``log``, also an MLflow run. Each side's calibration errors come with their noise floor
+    on the shared questions. Reads the store read-only."""
     path, uri = _paths(db_path, mlflow_uri)
     with reader(path) as con:
         ga, gb = resolve_grading(con, a), resolve_grading(con, b)
         da = queries.run_dataset_name(con, ga["run_id"])
         db_ = queries.run_dataset_name(con, gb["run_id"])
         pa, pb = points(con, ga["grading_id"]), points(con, gb["grading_id"])
+        classes = [queries.sample_classes(con, g["grading_id"])[0] for g in (ga, gb)]
+        ms = [queries.one(con, "run", g["run_id"])["samples_per_question"] for g in (ga, gb)]
     result = diff_points(pa, pb, n_bootstrap=n_bootstrap, seed=seed)
+    if floor_draws:
+        shared = [x.question_id for x, _ in paired_points(pa, pb)[0]]
+        result = replace(result, floors=[
+            floor([distribution(np.array(c[q])) for q in shared], m, draws=floor_draws,
+                  seed=seed) for c, m in zip(classes, ms)])
     out = config.artifacts_dir(path) / "diffs" / f"{ga['grading_id']}-{gb['grading_id']}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "diff.json").write_text(json.dumps(diff_record(ga, gb, result), indent=1,
@@ -93,6 +103,8 @@ def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
         "a": ga["grading_id"], "b": gb["grading_id"], "run_a": ga["run_id"],
         "run_b": gb["run_id"], "n_shared": d.n_shared, "n_left_out": d.n_left_out,
         "metrics": [asdict(m) for m in d.metrics],
+        "floors": {side: {k: asdict(v) for k, v in f.items()}
+                   for side, f in zip("ab", d.floors)},
         "class_changed": d.class_changed, "became_correct": d.became_correct,
         "became_wrong": d.became_wrong,
         "confidence_correct": dict(zip("ab", d.confidence_correct)),

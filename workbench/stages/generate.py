@@ -19,7 +19,7 @@ from typing import Callable
 
 from .. import __version__, data, prompts
 from ..backends import config_class
-from ..backends.base import BackendConfig, ModelInfo, Sampler, SamplingParams
+from ..backends.base import KINDS, BackendConfig, ModelInfo, Sampler, SamplingParams
 from ..backends.local import Config as LocalConfig
 from ..data.types import Dataset, Question
 from ..errors import StageError, UsageError
@@ -30,7 +30,10 @@ from .lifecycle import Context, check_writable, open_context, stage
 Progress = Callable[[int, int], None]
 Log = Callable[[str], None]
 
-DEFAULT_MAX_NEW_TOKENS = {"concise": 16, "sentence": 40, "cot": 160}
+# New tokens per sample: CoT needs room to reason (a cut-off chain of thought is no answer), and
+# reasoning models more still.
+DEFAULT_MAX_NEW_TOKENS = {"concise": 16, "sentence": 40, "cot": 512}
+REASONING_MAX_NEW_TOKENS = 2048
 RUN_COLUMNS = ("dtype", "base_url", "endpoint", "api_key_env")  # backend fields runs index
 
 
@@ -47,7 +50,7 @@ class GenerateRequest:
     max_new_tokens: int | None = None
     seed: int = 0
     prompt_format: str | None = None  # completion | chat; inferred from the model
-    kind: str | None = None  # base | sft | rl | reasoning; inferred for bundled models
+    kind: str | None = None  # backends.base.KINDS; known for bundled models, else "unknown"
     skip_bad_rows: bool = False
     chunk_size: int = 8  # questions sampled (and committed) together
     backend: BackendConfig = field(default_factory=LocalConfig)
@@ -78,13 +81,16 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
     ds = data.load(req.dataset, skip_bad_rows=req.skip_bad_rows)
     if req.style not in prompts.STYLES:
         raise UsageError("style", f"{req.style!r} is not one of {', '.join(prompts.STYLES)}")
+    if req.kind is not None and req.kind not in KINDS:
+        raise UsageError("kind", f"{req.kind!r} is not one of {', '.join(KINDS)}")
     req.backend.validate()
     info = req.backend.resolve(req.model, req.kind, req.prompt_format)
     shots = req.shots if req.shots is not None else (5 if info.prompt_format == "completion" else 0)
     plan = prompts.PromptPlan(req.style, info.prompt_format, shots, req.seed)
     params = SamplingParams(
         n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
-        max_new_tokens=req.max_new_tokens or DEFAULT_MAX_NEW_TOKENS[req.style],
+        max_new_tokens=req.max_new_tokens or (REASONING_MAX_NEW_TOKENS if info.kind == "reasoning"
+                                              else DEFAULT_MAX_NEW_TOKENS[req.style]),
         stop=plan.stop, seed=req.seed)
     job = _prepare(req.backend.settle(info), info, ds, ds.questions, plan, params,
                    req.chunk_size, log)

@@ -13,13 +13,11 @@ from pathlib import Path
 
 from ..errors import StageError
 from ..grading import judges
-from ..grading.classes import assign_classes
+from ..grading.classes import MAP_VERSION, assign_classes
 from ..grading.extract import extract_answer
 from ..grading.judges import Judge, JudgeItem
 from ..store import queries, records
 from .lifecycle import Context, check_writable, open_context, stage
-
-EXTRACTOR = "rules-v2"  # grading/extract.py + classes.py; bump when their behaviour changes
 
 
 def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None,
@@ -35,7 +33,8 @@ def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None
                 why = f" ({run['error']})" if run["error"] else ""
                 raise StageError(f"run {run_id} is {run['status']}{why}, not FINISHED; "
                                  f"`workbench resume {run_id}` finishes it")
-            earlier = queries.grading_to_retry(con, run_id, judge.name, judge.version)
+            earlier = queries.grading_to_retry(con, run_id, judge.name, judge.version,
+                                               MAP_VERSION)
             questions = queries.run_questions(con, run)
             texts = queries.sample_texts(con, run_id)
         if earlier:
@@ -49,14 +48,15 @@ def grade_questions(grading_id: str, judge: Judge, style: str, questions: dict, 
     for qid, q in questions.items():
         got = texts.get(qid, [])
         if judge.extracts:
-            extracted, raw, error = judge.extract(q["question"], got)
+            extracted, raw, error = judge.extract(q["question"], [t for t, _ in got])
             if extracted is None:
                 errors.append(dict(grading_id=grading_id, question_id=qid, error=error,
                                    raw_output=raw))
                 continue
         else:
-            extracted = [extract_answer(t, style) for t in got]
-        ids, canonical, keys = assign_classes(extracted, q["answer_type"])
+            extracted = [extract_answer(t, style, q["question"], finish, q["answer_type"])
+                         for t, finish in got]
+        ids, canonical, keys = assign_classes(extracted, q["answer_type"], q["groups"])
         for i, (ans, cid) in enumerate(zip(extracted, ids)):
             sample_rows.append(dict(grading_id=grading_id, question_id=qid, sample_idx=i,
                                     extracted=ans, class_id=cid))
@@ -73,7 +73,8 @@ def judge_rows(judge: Judge, class_rows: list[dict], questions: dict) -> None:
     """Fill in each class row's verdict: one judge call per distinct (question, class)."""
     items = [JudgeItem(questions[r["question_id"]]["question"], r["canonical"],
                        tuple(questions[r["question_id"]]["answers"]),
-                       questions[r["question_id"]]["answer_type"], tuple(r["member_keys"]))
+                       questions[r["question_id"]]["answer_type"], tuple(r["member_keys"]),
+                       questions[r["question_id"]]["groups"])
              for r in class_rows]
     for r, v in zip(class_rows, judge.judge_many(items)):
         r.update(correct=v.correct, judge_output=v.output, judge_error=v.error)
@@ -84,7 +85,7 @@ def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict) 
     with ctx.writer.session() as con:
         records.create_grading(con, dict(
             grading_id=grading_id, run_id=run["run_id"],
-            extractor="llm:" + judge.name if judge.extracts else EXTRACTOR,
+            extractor=f"llm:{judge.name}+{MAP_VERSION}" if judge.extracts else MAP_VERSION,
             judge=judge.name, judge_version=judge.version, judge_config=judge.config()))
     with stage(ctx, "gradings", grading_id):
         sample_rows, class_rows, errors = grade_questions(grading_id, judge, run["style"],

@@ -1,35 +1,61 @@
-"""Stage 3: per-question confidence and correctness → calibration metrics with intervals.
+"""Stage 3: per-question confidence and correctness → calibration metrics with intervals, each
+calibration error beside its noise floor.
 
-Reads the ``question_confidence`` view, so the figures can be reproduced in SQL. Questions whose
-answer class has no verdict (a judge error) are left out and counted.
+With the paper's plurality estimator the per-question figures are the ``question_confidence``
+view's, so they can be reproduced in SQL; the split-sample estimator reads the samples' classes.
+Questions whose answer class has no verdict (a judge error) are left out and counted.
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..analysis import ablation, diagram
+from ..analysis.confidence import ESTIMATORS, estimate
+from ..analysis.floor import distribution, floor
 from ..analysis.resample import Estimate, bootstrap
 from ..errors import StageError, UsageError
 from ..store import queries, records
 from .lifecycle import Context, check_writable, open_context, stage
 
 
+@dataclass(frozen=True)
+class ScoreOptions:
+    n_bootstrap: int = 1000
+    seed: int = 0
+    bins: int = 15
+    ablation_ms: tuple[int, ...] = ()
+    ablation_repeats: int = 20
+    estimator: str = "plurality"  # plurality | split
+    floor_draws: int = 200  # draws of the calibrated-model floor (0: none)
+
+    def check(self) -> None:
+        if self.ablation_ms and self.ablation_repeats < 2:
+            raise UsageError("ablation_repeats", f"must be ≥ 2, got {self.ablation_repeats}")
+        for name in ("n_bootstrap", "floor_draws"):
+            if getattr(self, name) < 0:
+                raise UsageError(name, f"must be ≥ 0, got {getattr(self, name)}")
+        if self.bins <= 0:
+            raise UsageError("bins", f"must be ≥ 1, got {self.bins}")
+        if self.estimator not in ESTIMATORS:
+            raise UsageError("estimator", f"{self.estimator!r} is not one of "
+                                          f"{', '.join(ESTIMATORS)}")
+
+
 def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
           ablation_ms: list[int] | None = None, ablation_repeats: int = 20,
+          estimator: str = "plurality", floor_draws: int = 200,
           db_path: Path | None = None, mlflow_uri: str | None = None) -> str:
-    """Score a finished grading; returns the new score id. With ``ablation_ms``, also the M
-    ablation: the metrics when each question keeps only m of its samples (stored in
-    ``m_ablation``)."""
-    if ablation_ms and ablation_repeats < 2:
-        raise UsageError("ablation_repeats", f"must be ≥ 2, got {ablation_repeats}")
-    if n_bootstrap < 0:
-        raise UsageError("n_bootstrap", f"must be ≥ 0, got {n_bootstrap}")
-    if bins <= 0:
-        raise UsageError("bins", f"must be ≥ 1, got {bins}")
+    """Score a finished grading; returns the new score id. Every calibration error gets its
+    noise floor (``floor_draws`` draws of a calibrated model); with ``ablation_ms``, also the
+    M ablation (stored in ``m_ablation``)."""
+    opts = ScoreOptions(n_bootstrap, seed, bins, tuple(ablation_ms or ()), ablation_repeats,
+                        estimator, floor_draws)
+    opts.check()
     check_writable(db_path, mlflow_uri)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
@@ -39,44 +65,61 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
             table = queries.question_table(con, grading_id)
             run = queries.one(con, "run", grading["run_id"])
             dataset = queries.dataset_name(con, run["dataset_id"])
-            classes = queries.sample_classes(con, grading_id) if ablation_ms else None
-        if classes is not None:
-            most = min(len(c) for c in classes[0].values())
-            too_big = [m for m in ablation_ms if m > most]
-            if too_big:
-                raise UsageError("ablation_ms", f"{','.join(map(str, too_big))}: the run "
-                                                f"stored only {most} samples per question")
-        return _score(ctx, grading, run, dataset, table, n_bootstrap, seed, bins, ablation_ms,
-                      ablation_repeats, classes)
+            classes, verdicts = queries.sample_classes(con, grading_id)
+            truncated = queries.truncated_share(con, grading_id)
+        most = min((len(c) for c in classes.values()), default=0)
+        too_big = [m for m in opts.ablation_ms if m > most]
+        if too_big:
+            raise UsageError("ablation_ms", f"{','.join(map(str, too_big))}: the run stored "
+                                            f"only {most} samples per question")
+        return _score(ctx, opts, grading, run, dataset, table, classes, verdicts, truncated)
 
 
-def _score(ctx: Context, grading, run, dataset, table, n_bootstrap, seed, bins, ablation_ms,
-           ablation_repeats, classes) -> str:
-    kept = [r for r in table if r["correct"] is not None]
-    if not kept:
+def per_question(opts: ScoreOptions, table: list[dict], classes: dict, verdicts: dict):
+    """(confidence, correct) of the scored questions, and their samples' classes."""
+    if opts.estimator == "plurality":  # the view's figures: reproducible in SQL
+        kept = [r for r in table if r["correct"] is not None]
+        f = np.array([r["confidence"] for r in kept], float)
+        y = np.array([r["correct"] for r in kept], float)
+        return f, y, [np.array(classes[r["question_id"]]) for r in kept]
+    asked = [r["question_id"] for r in table if r["question_id"] in classes]
+    cls = [np.array(classes[q]) for q in asked]
+    f, y, kept = estimate(cls, [verdicts.get(q, {}) for q in asked], opts.estimator)
+    return f, y, [c for c, k in zip(cls, kept) if k]
+
+
+def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, classes, verdicts,
+           truncated) -> str:
+    f, y, kept_classes = per_question(opts, table, classes, verdicts)
+    if not len(f):
         raise StageError(f"grading {grading['grading_id']} has no judged questions to score")
-    f = np.array([r["confidence"] for r in kept], float)
-    y = np.array([r["correct"] for r in kept], float)
+    m = run["samples_per_question"]
     score_id = records.new_id("scr")
     out_dir = ctx.artifacts / "scores" / score_id
     with ctx.writer.session() as con:
         records.create_score(con, dict(
-            score_id=score_id, grading_id=grading["grading_id"], n_questions=len(kept),
-            n_excluded=len(table) - len(kept), n_bootstrap=n_bootstrap, ece_bins=bins,
-            seed=seed))
+            score_id=score_id, grading_id=grading["grading_id"], n_questions=len(f),
+            n_excluded=len(table) - len(f), n_bootstrap=opts.n_bootstrap, ece_bins=opts.bins,
+            seed=opts.seed, estimator=opts.estimator, floor_draws=opts.floor_draws,
+            truncated_share=truncated))
     with stage(ctx, "scores", score_id):
-        est = bootstrap(f, y, n_bootstrap=n_bootstrap, seed=seed, bins=bins)
-        png = diagram.draw(diagram.prepare(f, y, seed=seed), out_dir / "reliability.png",
+        est = bootstrap(f, y, n_bootstrap=opts.n_bootstrap, seed=opts.seed, bins=opts.bins)
+        floors = floor([distribution(c) for c in kept_classes], m, estimator=opts.estimator,
+                       draws=opts.floor_draws, seed=opts.seed,
+                       bins=opts.bins) if opts.floor_draws else {}
+        est = {k: Estimate(e.value, e.ci_low, e.ci_high, *((floors[k].mean, floors[k].p95)
+                                                             if k in floors else ()))
+               for k, e in est.items()}
+        png = diagram.draw(diagram.prepare(f, y, seed=opts.seed), out_dir / "reliability.png",
                            f"{run['model']} · {run['style']} · {dataset}\n"
-                           f"smECE {est['smece'].value:.3f}, n={len(kept)}, "
-                           f"M={run['samples_per_question']}")
+                           f"smECE {est['smece'].value:.3f}, n={len(f)}, M={m}")
         _write_table(table, out_dir / "questions.csv")
         rows = []
-        if ablation_ms:
-            per_q_classes, verdicts = classes
-            rows = ablation.ablate([np.array(c) for c in per_q_classes.values()],
-                                   [verdicts.get(q, {}) for q in per_q_classes], ablation_ms,
-                                   repeats=ablation_repeats, seed=seed, bins=bins)
+        if opts.ablation_ms:
+            rows = ablation.ablate([np.array(c) for c in classes.values()],
+                                   [verdicts.get(q, {}) for q in classes],
+                                   list(opts.ablation_ms), repeats=opts.ablation_repeats,
+                                   seed=opts.seed, bins=opts.bins)
         with ctx.writer.transaction() as con:
             records.write_metrics(con, score_id, est, str(png))
             if rows:
@@ -95,5 +138,6 @@ def _write_table(table: list[dict], path: Path) -> Path:
 
 
 def metrics_of(con, score_id: str) -> dict[str, Estimate]:
-    return {r["metric"]: Estimate(r["value"], r["ci_low"], r["ci_high"])
+    return {r["metric"]: Estimate(r["value"], r["ci_low"], r["ci_high"], r["floor_mean"],
+                                  r["floor_p95"])
             for r in queries.score_metrics(con, score_id)}

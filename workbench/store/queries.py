@@ -88,7 +88,7 @@ def stored_dataset(con, run: dict) -> tuple[Dataset, list[Question]]:
     """A run's dataset as stored (questions and few-shot pool), and its questions in order."""
     def question(r):
         return Question(r["question_id"], r["question"], tuple(r["answers"]), r["answer_type"],
-                        r["sentence"], r["rationale"])
+                        r["sentence"], r["rationale"], groups(r))
 
     found = rows(con, "SELECT * FROM questions WHERE dataset_id = ? ORDER BY position",
                  [run["dataset_id"]])
@@ -128,31 +128,46 @@ def judge_record(con, name: str) -> dict | None:
     return found[0] if found else None
 
 
-def grading_to_retry(con, run_id: str, judge: str, version: str) -> str | None:
-    """The newest finished grading of this run by this judge version that met errors."""
+def grading_to_retry(con, run_id: str, judge: str, version: str, map_version: str
+                     ) -> str | None:
+    """The newest finished grading of this run by this judge version, with this version of the
+    map B, that met errors."""
     found = first(con, """
         SELECT g.grading_id FROM gradings g WHERE g.run_id = ? AND g.judge = ?
           AND g.judge_version = ? AND g.status = 'FINISHED'
+          AND g.extractor LIKE '%' || ?
           AND (EXISTS (SELECT 1 FROM class_grades c WHERE c.grading_id = g.grading_id
                        AND c.judge_error IS NOT NULL)
                OR EXISTS (SELECT 1 FROM grading_errors e WHERE e.grading_id = g.grading_id))
-        ORDER BY g.created_at DESC LIMIT 1""", [run_id, judge, version])
+        ORDER BY g.created_at DESC LIMIT 1""", [run_id, judge, version, map_version])
     return found[0] if found else None
 
 
+def groups(row: dict) -> tuple[tuple[str, ...], ...] | None:
+    """A question row's alias groups (None: its gold answers are all aliases of each other)."""
+    found = row.get("answer_groups")
+    return tuple(tuple(g) for g in found) if found else None
+
+
 def run_questions(con, run: dict) -> dict[str, dict]:
-    """The run's questions with their gold answers, in run order."""
-    return {r["question_id"]: r for r in rows(con, """
-        SELECT q.question_id, q.question, q.answers, q.answer_type FROM run_questions rq
+    """The run's questions with their gold answers and alias groups, in run order."""
+    found = rows(con, """
+        SELECT q.question_id, q.question, q.answers, q.answer_type, q.answer_groups
+        FROM run_questions rq
         JOIN questions q ON q.dataset_id = ? AND q.question_id = rq.question_id
-        WHERE rq.run_id = ? ORDER BY rq.position""", [run["dataset_id"], run["run_id"]])}
+        WHERE rq.run_id = ? ORDER BY rq.position""", [run["dataset_id"], run["run_id"]])
+    for r in found:
+        r["groups"] = groups(r) or (tuple(r["answers"]),)
+    return {r["question_id"]: r for r in found}
 
 
-def sample_texts(con, run_id: str) -> dict[str, list[str]]:
-    texts: dict[str, list[str]] = {}
-    for qid, text in con.execute("SELECT question_id, text FROM samples WHERE run_id = ? "
-                                 "ORDER BY question_id, sample_idx", [run_id]).fetchall():
-        texts.setdefault(qid, []).append(text)
+def sample_texts(con, run_id: str) -> dict[str, list[tuple[str, str]]]:
+    """Each question's samples as (text, finish reason), in sample order."""
+    texts: dict[str, list[tuple[str, str]]] = {}
+    for qid, text, finish in con.execute(
+            "SELECT question_id, text, finish_reason FROM samples WHERE run_id = ? "
+            "ORDER BY question_id, sample_idx", [run_id]).fetchall():
+        texts.setdefault(qid, []).append((text, finish))
     return texts
 
 
@@ -188,8 +203,18 @@ def points(con, grading_id: str) -> list[dict]:
 
 
 def score_metrics(con, score_id: str) -> list[dict]:
-    return rows(con, "SELECT metric, value, ci_low, ci_high FROM score_metrics "
-                     "WHERE score_id = ?", [score_id])
+    return rows(con, "SELECT metric, value, ci_low, ci_high, floor_mean, floor_p95 "
+                     "FROM score_metrics WHERE score_id = ?", [score_id])
+
+
+def truncated_share(con, grading_id: str) -> float:
+    """Share of the run's samples that hit their token budget without giving an answer."""
+    return first(con, """
+        SELECT coalesce(avg((s.finish_reason = 'length' AND c.class_id IS NULL)::INT), 0)
+        FROM gradings g JOIN samples s ON s.run_id = g.run_id
+        LEFT JOIN sample_classes c ON c.grading_id = g.grading_id
+             AND c.question_id = s.question_id AND c.sample_idx = s.sample_idx
+        WHERE g.grading_id = ?""", [grading_id])[0]
 
 
 def sample_classes(con, grading_id: str) -> tuple[dict[str, list[int]], dict[str, dict]]:

@@ -99,7 +99,8 @@ def ensure_dataset(con, ds) -> str:
             rows.append(dict(dataset_id=ds_id, question_id=q.id, position=pos, split=split,
                              question=q.question, answers=list(q.answers),
                              answer_type=q.answer_type, sentence=q.sentence,
-                             rationale=q.rationale))
+                             rationale=q.rationale,
+                             answer_groups=[list(g) for g in q.groups] if q.groups else None))
     insert_rows(con, "questions", rows)
     return ds_id
 
@@ -178,7 +179,8 @@ def create_score(con, score: dict) -> None:
 def write_metrics(con, score_id: str, estimates: dict, diagram_path: str) -> None:
     insert_rows(con, "score_metrics", [
         dict(score_id=score_id, metric=k, value=sql_float(e.value), ci_low=sql_float(e.ci_low),
-             ci_high=sql_float(e.ci_high)) for k, e in estimates.items()])
+             ci_high=sql_float(e.ci_high), floor_mean=sql_float(e.floor_mean),
+             floor_p95=sql_float(e.floor_p95)) for k, e in estimates.items()])
     con.execute("UPDATE scores SET diagram_path = ? WHERE score_id = ?", [diagram_path, score_id])
 
 

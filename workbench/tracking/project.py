@@ -87,12 +87,17 @@ def project(record: dict) -> Projection:
                   run_id=run["run_id"], model=run["model"], model_kind=run["model_kind"],
                   style=run["style"], dataset=dataset, samples=run["samples_per_question"],
                   temperature=run["temperature"], seed=score["seed"], judge=grading["judge"],
-                  n_bootstrap=score["n_bootstrap"], ece_bins=score["ece_bins"])
+                  n_bootstrap=score["n_bootstrap"], ece_bins=score["ece_bins"],
+                  estimator=score.get("estimator") or "plurality",
+                  floor_draws=score.get("floor_draws"))
     metrics = {}
     for m in record["metrics"]:
         metrics.update({m["metric"]: m["value"], f"{m['metric']}_ci_low": m["ci_low"],
-                        f"{m['metric']}_ci_high": m["ci_high"]})
-    metrics.update(n_questions=score["n_questions"], n_excluded=score["n_excluded"])
+                        f"{m['metric']}_ci_high": m["ci_high"],
+                        f"{m['metric']}_floor_mean": m.get("floor_mean"),
+                        f"{m['metric']}_floor_p95": m.get("floor_p95")})
+    metrics.update(n_questions=score["n_questions"], n_excluded=score["n_excluded"],
+                   truncated_share=score.get("truncated_share"))
     history: dict[str, list[tuple[int, float]]] = {}
     for a in record["ablation"]:
         history.setdefault(f"ablation_{a['metric']}", []).append((a["m"], a["mean"]))

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import smooth
 from .base import Metric
 
 
 def smece(f: np.ndarray, y: np.ndarray, bins: int) -> np.ndarray:
-    """Smooth ECE (Błasiok & Nakkiran) through relplot, bandwidth chosen automatically, row by
-    row over any leading axes."""
-    # relplot imports scikit-learn (about 2 s): only when a calibration figure is computed.
-    import relplot
-
+    """Smooth ECE (Błasiok & Nakkiran), bandwidth chosen as relplot chooses it, over any
+    leading axes at once (``smooth.py``: relplot's algorithm, batched)."""
     flat_f, flat_y = f.reshape(-1, f.shape[-1]), y.reshape(-1, y.shape[-1])
-    out = np.array([relplot.smECE(a.astype(float), b.astype(float))
-                    for a, b in zip(flat_f, flat_y)])
-    return out.reshape(f.shape[:-1])
+    return smooth.smece(flat_f, flat_y).reshape(f.shape[:-1])
 
 
 def ece_binned(f: np.ndarray, y: np.ndarray, bins: int) -> np.ndarray:
@@ -39,7 +35,7 @@ def ece_binned(f: np.ndarray, y: np.ndarray, bins: int) -> np.ndarray:
 
 
 SMECE = Metric("smece", "smECE", smece, "lower",
-               "smooth expected calibration error (relplot)")
+               "smooth expected calibration error (relplot's definition)")
 ECE = Metric("ece", "ECE", ece_binned, "lower", "binned expected calibration error")
 BRIER = Metric("brier", "Brier", lambda f, y, bins: ((f - y) ** 2).mean(-1), "lower",
                "mean squared error of confidence against correctness")

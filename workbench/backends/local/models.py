@@ -26,7 +26,7 @@ from ..base import ModelInfo, looks_chat
 @dataclass(frozen=True)
 class BundledModel:
     name: str
-    kind: str  # base | sft | rl | reasoning
+    kind: str  # backends.base.KINDS
     prompt_format: str  # completion | chat
     family: str
     description: str
@@ -66,7 +66,7 @@ BUNDLED: dict[str, BundledModel] = {
         "gemma-3-270m", "base", "completion", "Gemma 3", "Gemma 3 270M base (GGUF Q4_K_M)"
     ),
     "smollm2-135m-instruct": BundledModel(
-        "smollm2-135m-instruct", "sft", "chat", "SmolLM2",
+        "smollm2-135m-instruct", "dpo", "chat", "SmolLM2",
         "SmolLM2-135M-Instruct (GGUF Q4_1; SFT+DPO)",
     ),
 }
@@ -89,9 +89,7 @@ def resolve(name: str, kind: str | None = None, prompt_format: str | None = None
     source = str(path.resolve()) if looks_local else name
     if prompt_format is None:
         prompt_format = "chat" if looks_chat(name) else "completion"
-    if kind is None:
-        kind = "sft" if prompt_format == "chat" else "base"
-    return ModelInfo(name, source, kind, prompt_format)
+    return ModelInfo(name, source, kind or "unknown", prompt_format)
 
 
 def check_hub(name: str, timeout: float = 5.0) -> None:

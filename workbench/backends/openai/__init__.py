@@ -51,8 +51,7 @@ class Config(BackendConfig):
         name."""
         fmt = prompt_format or ("chat" if self.endpoint == "chat" or looks_chat(model)
                                 else "completion")
-        return ModelInfo(model, self.base_url or "", kind or ("sft" if fmt == "chat" else "base"),
-                         fmt)
+        return ModelInfo(model, self.base_url or "", kind or "unknown", fmt)
 
     def open(self, info: ModelInfo, log: Log) -> Sampler:
         # The openai client takes about a second to import: only when a run uses it.

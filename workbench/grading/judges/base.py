@@ -16,7 +16,8 @@ class JudgeItem:
     answer: str  # the class's canonical answer (its most frequent surface form)
     gold: tuple[str, ...]
     answer_type: str  # text | number | math
-    keys: tuple[str, ...] = ()  # the class's member keys, root first
+    keys: tuple[str, ...] = ()  # the class's key first, then its members' own keys
+    groups: tuple[tuple[str, ...], ...] = ()  # the question's alias groups (the map B's)
 
 
 @dataclass(frozen=True)

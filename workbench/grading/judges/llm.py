@@ -83,6 +83,13 @@ def parse_answers(text: str, n: int) -> list[str] | None:
     return ["" if a is None else str(a).strip() for a in answers]
 
 
+def _tail(text: str, keep: int = 600) -> str:
+    """A response as the extractor sees it: whole when short, else its end, where reasoning
+    states its answer."""
+    text = " ".join(text.split())
+    return text if len(text) <= keep else "… " + text[-keep:]
+
+
 def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -174,7 +181,7 @@ class LLMJudge(Judge):
     def extract(self, question: str, texts: list[str]) -> tuple[list[str] | None, str, str]:
         """(answer per text or None, raw output, error)."""
         distinct = list(dict.fromkeys(texts))
-        listing = "\n".join(f"{i + 1}. {t.strip()[:600]}" for i, t in enumerate(distinct))
+        listing = "\n".join(f"{i + 1}. {_tail(t)}" for i, t in enumerate(distinct))
         prompt = self.record.extractor_prompt.format(question=question, responses=listing)
         try:
             raw = self._ask(prompt, 32 * len(distinct) + 64)

@@ -1,8 +1,8 @@
 """Deterministic judges built on the map B.
 
-- ``exact``: the paper's definition: the gold answers go through the same map B, and a class is
-  correct when one of its keys equals a gold answer's key (normalised alias match for text,
-  numeric equality for numbers).
+- ``exact``: the paper's definition: the gold answers go through the same map B (alias groups
+  included), and a class is correct when its key equals a gold answer's key (normalised form
+  for text, value for numbers). The class is judged by its key, never by "any member matches".
 - ``contains``: more lenient for text: also correct when a gold alias appears as whole words
   inside the class's canonical answer ("in Paris" for "Paris"); numbers as in ``exact``.
 """
@@ -18,12 +18,13 @@ from .base import Judge, JudgeItem, Verdict
 
 class ExactJudge(Judge):
     name = "exact"
-    version = "2"  # 2: any member key of the class may match
+    version = "3"  # 3: the class's key only, gold through the same alias groups
 
     def judge(self, item: JudgeItem) -> Verdict:
-        held = set(item.keys) or {class_key(item.answer, item.answer_type)} - {None}
+        key = item.keys[0] if item.keys else class_key(item.answer, item.answer_type,
+                                                        item.groups)
         for g in item.gold:
-            if class_key(g, item.answer_type) in held:
+            if key is not None and class_key(g, item.answer_type, item.groups) == key:
                 return Verdict(True, f"matches gold {g!r}")
         return Verdict(False, "no gold answer matches")
 

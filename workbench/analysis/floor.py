@@ -1,0 +1,73 @@
+"""The noise floor of a calibration figure: what a model calibrated by construction scores with
+the same questions, the same M, and each question's observed class distribution.
+
+A calibration error measured on N questions with M samples each is not zero even for a perfectly
+calibrated model: the confidence is estimated from M samples (the plurality share overshoots at
+small M) and the error from N questions. To say how large a figure must be to mean anything,
+each draw of a seeded parametric bootstrap takes each question's observed class distribution
+(the no-answer share included) as the model's true one, draws M samples from it, takes the
+answer and confidence with the same estimator as the score, and lets the answer be right with
+its class's true probability (which is what calibrated means); the same metric code then scores
+the draw. The floor is the mean and the 95th percentile of the draws.
+
+>>> dists = [np.array([0.7, 0.2, 0.1])] * 40  # two classes, 10% no answer
+>>> f = floor(dists, 10, draws=50, seed=0, which=["ece"])["ece"]
+>>> 0 < f.mean < f.p95 < 0.5
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .confidence import ESTIMATORS  # the floor draws with the score's estimator
+from .metrics import compute
+
+FLOORED = ("smece", "ece")  # the calibration errors that get a floor
+
+
+@dataclass(frozen=True)
+class Floor:
+    mean: float
+    p95: float
+    draws: int
+
+
+def distribution(classes: np.ndarray) -> np.ndarray:
+    """Observed probabilities of each class (ids 0..K-1), then of no answer, from M samples."""
+    classes = np.asarray(classes)
+    k = int(classes.max()) + 1 if (classes >= 0).any() else 0
+    counts = np.bincount(np.where(classes >= 0, classes, k), minlength=k + 1)
+    return counts / len(classes)
+
+
+def _counts(samples: np.ndarray, k: int) -> np.ndarray:
+    """Per row of class draws: how many of each class."""
+    rows = len(samples)
+    flat = (np.arange(rows)[:, None] * k + samples).ravel()
+    return np.bincount(flat, minlength=rows * k).reshape(rows, k)
+
+
+def floor(dists: list[np.ndarray], m: int, *, estimator: str = "plurality", draws: int = 200,
+          seed: int = 0, bins: int = 15, which=FLOORED) -> dict[str, Floor]:
+    """The floor of each metric in ``which``; ``dists``: one ``distribution`` per question."""
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}")
+    rng = np.random.default_rng(seed)
+    conf = np.zeros((draws, len(dists)))
+    right = np.zeros((draws, len(dists)))
+    for q, p in enumerate(dists):
+        samples = rng.choice(len(p), size=(draws, m), p=p)  # the last class: no answer
+        luck = rng.random(draws)
+        choose, measure = ((samples, samples) if estimator == "plurality" else
+                           (samples[:, :m // 2], samples[:, m // 2:]))
+        counts = _counts(choose, len(p))[:, :-1]
+        top = counts.argmax(1)  # ties: the first class, as the estimators break them
+        answered = counts.max(1) > 0
+        conf[:, q] = np.where(answered, (measure == top[:, None]).mean(1), 0.0)
+        right[:, q] = answered & (luck < p[top])
+    values = compute(conf, right, bins=bins, which=list(which))
+    return {k: Floor(float(np.mean(v)), float(np.quantile(v, 0.95)), draws)
+            for k, v in values.items()}

@@ -1,0 +1,64 @@
+"""How well the map B does on labelled data: extraction accuracy and pairwise merge precision
+and recall. Pure; ``tests/test_map_b.py`` runs it on ``tests/fixtures/mapb`` and
+``benchmarks/map_b.py`` prints the figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .classes import base_key, class_key
+from .extract import extract_answer
+
+
+@dataclass
+class MapScores:
+    extracted: int
+    responses: int
+    merged_right: int  # pairs the map joins that mean the same
+    merged_wrong: int  # pairs it joins that do not
+    missed: int  # pairs that mean the same, kept apart
+    extraction_misses: list[tuple[str, str, str]] = field(default_factory=list)  # got, expected
+    merge_misses: list[tuple[str, str, bool]] = field(default_factory=list)
+
+    @property
+    def extraction_accuracy(self) -> float:
+        return self.extracted / self.responses
+
+    @property
+    def precision(self) -> float:
+        return self.merged_right / (self.merged_right + self.merged_wrong)
+
+    @property
+    def recall(self) -> float:
+        return self.merged_right / (self.merged_right + self.missed)
+
+
+def same_answer(a: str, b: str, answer_type: str) -> bool:
+    """Two extracted answers agree: both none, or equal keys (by value, or normalised form)."""
+    if not a.strip() or not b.strip():
+        return not a.strip() and not b.strip()
+    return base_key(a, answer_type) == base_key(b, answer_type)
+
+
+def score(responses: list[dict], pairs: list[dict]) -> MapScores:
+    s = MapScores(0, len(responses), 0, 0, 0)
+    for r in responses:
+        got = extract_answer(r["response"], r["style"], r["question"], r["finish_reason"],
+                             r["answer_type"])
+        if same_answer(got, r["expected"], r["answer_type"]):
+            s.extracted += 1
+        else:
+            s.extraction_misses.append((r["response"][:80], got, r["expected"]))
+    for p in pairs:
+        groups = tuple(tuple(g) for g in p.get("groups", ()))
+        joined = (class_key(p["a"], p["answer_type"], groups)
+                  == class_key(p["b"], p["answer_type"], groups))
+        if joined and p["same"]:
+            s.merged_right += 1
+        elif joined:
+            s.merged_wrong += 1
+            s.merge_misses.append((p["a"], p["b"], False))
+        elif p["same"]:
+            s.missed += 1
+            s.merge_misses.append((p["a"], p["b"], True))
+    return s
