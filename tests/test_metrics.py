@@ -123,10 +123,11 @@ def test_intervals_agree_with_scipy_on_a_mean():
 
 
 def test_registry_carries_labels_and_directions_in_table_order():
-    assert NAMES == ("accuracy", "confidence", "smece", "ece", "brier", "auroc")
+    assert NAMES == ("accuracy", "confidence", "overconfidence", "smece", "ece", "brier",
+                     "auroc")
     assert {n: m.better for n, m in METRICS.items()} == {
-        "accuracy": "higher", "confidence": None, "smece": "lower", "ece": "lower",
-        "brier": "lower", "auroc": "higher"}
+        "accuracy": "higher", "confidence": None, "overconfidence": None, "smece": "lower",
+        "ece": "lower", "brier": "lower", "auroc": "higher"}
     assert METRICS["smece"].label == "smECE" and all(m.label for m in METRICS.values())
 
 
@@ -159,3 +160,18 @@ def test_resamples_are_drawn_as_one_vector_each():
     rng = np.random.default_rng(5)
     expected = np.array([rng.integers(0, 37, 37) for _ in range(10)])
     assert (resample_indices(37, 10, seed=5) == expected).all()
+
+
+def test_overconfidence_is_signed_and_its_interval_is_not_clipped_at_zero():
+    """Confidence minus accuracy: positive when over-confident, negative when under-confident;
+    its bootstrap interval may lie below 0 (the metric's bounds are [-1, 1])."""
+    from workbench.analysis.metrics import compute
+    from workbench.analysis.resample import bootstrap
+
+    assert compute(np.array([1.0, 0.5]), np.array([1, 0]), which=["overconfidence"]) == {
+        "overconfidence": 0.25}
+    rng = np.random.default_rng(3)
+    f = rng.uniform(0.2, 0.5, 200)
+    y = (rng.uniform(size=200) < 0.8).astype(float)  # right 80% of the time at ~35% confidence
+    est = bootstrap(f, y, n_bootstrap=200, which=["overconfidence"])["overconfidence"]
+    assert est.value < -0.3 and est.ci_low < est.value < est.ci_high < 0

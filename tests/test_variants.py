@@ -149,7 +149,7 @@ def test_m_ablation_matches_the_hypergeometric_expectation(tmp_path, mlflow_uri)
         assert rows[(20, metric)]["sd"] == 0
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT count(*) FROM m_ablation_by_variant WHERE score_id = ?",
-                       [score_id]).fetchall() == [(18,)]
+                       [score_id]).fetchall() == [(21,)]  # 3 m × 7 metrics
     con.close()
     with pytest.raises(UsageError, match="ablation_ms: 30"):
         api.score(grading, ablation_ms=[30], db_path=path, mlflow_uri=mlflow_uri)

@@ -6,6 +6,9 @@ Every default can be overridden by an environment variable (and, in the CLI, a f
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 DEFAULT_DB = Path("runs") / "workbench.duckdb"
@@ -43,3 +46,19 @@ def cache_root() -> Path:
 
 def model_cache_dir() -> Path:
     return cache_root() / "models"
+
+
+@contextmanager
+def atomic_folder(target: Path):
+    """A temporary folder beside ``target`` to fill; on a clean exit it replaces ``target``
+    (written whole or not at all), on an error it is removed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

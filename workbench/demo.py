@@ -1,7 +1,13 @@
-"""The embedded demo: base vs instruct, concise vs CoT, on both bundled datasets, offline.
+"""The embedded demo: one model family, base vs SFT vs RL, offline.
 
-Sizes are chosen to finish in minutes on 2 CPU cores; they are printed, and the intervals in the
-table show what they cost in precision.
+The bundled base model (Gemma 3 270M) is tuned twice on ``bundled:capitals:train`` with LoRA:
+by SFT on the gold answers (the control) and by on-policy RL on a correctness reward (the exact
+judge's verdict). The three variants then answer ``bundled:capitals:test`` (disjoint from the
+training half) M times per question, are graded and scored, and the tuned ones are diffed against
+the base with paired intervals. The tunings are cached in the model cache like the model's
+conversion, so a second demo only samples. Sizes are printed, each calibration figure comes with
+the floor a calibrated model would score at this N and M, and the conclusion says only what the
+paired intervals support.
 """
 
 from __future__ import annotations
@@ -12,61 +18,81 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from . import api
+from .analysis.metrics import METRICS
 from .backends.local.models import BUNDLED
-from .report.tables import metrics_table
+from .report.tables import diff_conclusion, metrics_table
 from .stages.generate import GenerateRequest
+from .tuning.request import TuneRequest
 
-DATASETS = ("bundled:capitals", "bundled:arithmetic")
-MODELS = ("gemma-3-270m", "smollm2-135m-instruct")
-STYLES = ("concise", "cot")
+PARENT = "gemma-3-270m"
+TRAIN, TEST = "bundled:capitals:train", "bundled:capitals:test"
 
 
 @dataclass(frozen=True)
 class DemoPlan:
-    questions: int = 40
-    samples: int = 10
-    cot_tokens: int = 64
+    questions: int | None = None  # of the test half (96); None: all
+    samples: int = 20
+    rl_steps: int = 8
+    sft_steps: int = 8
     n_bootstrap: int = 500
     seed: int = 0
 
 
 def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | None = None,
-             console: Console | None = None) -> list[tuple[dict, dict]]:
+             console: Console | None = None) -> dict:
     console = console or Console()
     start = time.perf_counter()
-    console.print(f"[bold]workbench demo[/]: {plan.questions} questions per dataset, "
-                  f"M = {plan.samples} samples per question at temperature 1, CoT budget "
-                  f"{plan.cot_tokens} new tokens, {plan.n_bootstrap} bootstrap resamples.")
-    for name in MODELS:
-        b = BUNDLED[name]
-        console.print(f"  {name}: {b.description}; {b.kind} model, {b.prompt_format} prompts")
-    console.print("[yellow]Note:[/] the bundled base and instruct models come from different "
-                  "families (Gemma 3 vs SmolLM2), so differences mix tuning with family and "
-                  "size. With hub access, compare matched pairs (e.g. Qwen2.5-0.5B vs "
-                  "Qwen2.5-0.5B-Instruct).")
-    results = []
+    test = TEST if plan.questions is None else f"{TEST}@{plan.questions}"
+    console.print(f"[bold]workbench demo[/]: {BUNDLED[PARENT].description} and two variants "
+                  f"tuned here with LoRA on {TRAIN}: SFT on gold answers ({plan.sft_steps} "
+                  f"steps) and RL on a correctness reward ({plan.rl_steps} steps). Each answers "
+                  f"{test} (disjoint from the training half) M = {plan.samples} times per "
+                  f"question at temperature 1; {plan.n_bootstrap} bootstrap resamples.")
+    log = lambda s: console.print(f"  {s}", markup=False, highlight=False)  # noqa: E731
+    models = {"base": PARENT}
+    for method, steps in (("sft", plan.sft_steps), ("rl", plan.rl_steps)):
+        res = api.tune(TuneRequest(PARENT, method, TRAIN, steps=steps, seed=plan.seed),
+                       db_path=db_path, mlflow_uri=mlflow_uri, log=log)
+        models[method] = res.name
+    results, runs = [], {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as bar:
-        for dataset in DATASETS:
-            for model in MODELS:
-                for style in STYLES:
-                    label = f"{model} · {style} · {dataset.split(':')[1]}"
-                    task = bar.add_task(label, total=plan.questions)
-                    req = GenerateRequest(
-                        model, f"{dataset}@{plan.questions}", style=style, samples=plan.samples,
-                        max_new_tokens=plan.cot_tokens if style == "cot" else None,
-                        seed=plan.seed)
-                    res = api.run_all(req, n_bootstrap=plan.n_bootstrap, db_path=db_path,
-                                      mlflow_uri=mlflow_uri,
-                                      progress=lambda d, t, task=task: bar.update(task,
-                                                                                  completed=d))
-                    est = api.metrics(res.score_id, db_path=db_path)
-                    results.append(({"dataset": dataset.split(":")[1], "model": model,
-                                     "kind": BUNDLED[model].kind, "style": style,
-                                     "run": res.run_id}, est))
-    console.print(metrics_table(results, title="Semantic calibration, 95% bootstrap intervals"))
+        for kind, model in models.items():
+            task = bar.add_task(f"{model} · concise · capitals:test", total=None)
+            req = GenerateRequest(model, test, samples=plan.samples, seed=plan.seed)
+            res = api.run_all(req, n_bootstrap=plan.n_bootstrap, db_path=db_path,
+                              mlflow_uri=mlflow_uri,
+                              progress=lambda d, t, task=task: bar.update(task, completed=d,
+                                                                          total=t))
+            runs[kind] = res
+            results.append(({"model": model, "run": res.run_id},
+                            api.metrics(res.score_id, db_path=db_path)))
+    console.print(metrics_table(results, title="Semantic calibration on capitals:test, 95% "
+                                               "bootstrap intervals; smECE floor: a calibrated "
+                                               "model's mean ≤ 95th percentile here",
+                                which=("accuracy", "confidence", "overconfidence", "smece")))
+    table = Table(title="Tuned minus base, same questions (95% paired bootstrap)")
+    shown = ("accuracy", "confidence", "overconfidence", "smece")
+    for col in ("variant", *(METRICS[k].label for k in shown)):
+        table.add_column(col, justify="right")
+    conclusions, diffs = [], {}
+    for kind in ("sft", "rl"):
+        _, _, d = api.diff(runs["base"].grading_id, runs[kind].grading_id,
+                           n_bootstrap=plan.n_bootstrap, seed=plan.seed, db_path=db_path,
+                           mlflow_uri=mlflow_uri)
+        diffs[kind] = d
+        by = {m.metric: m for m in d.metrics}
+        table.add_row(models[kind], *(f"{by[k].delta:+.3f} [{by[k].ci_low:+.3f}, "
+                                      f"{by[k].ci_high:+.3f}]" for k in shown))
+        sides = (results[0][1], results[list(models).index(kind)][1])
+        conclusions.append(diff_conclusion(models["base"], models[kind], d, sides))
+    console.print(table)
+    for line in conclusions:
+        console.print(line, highlight=False)
     console.print(f"Demo wall time: {time.perf_counter() - start:.0f} s. "
-                  "Explore: `workbench runs`, `workbench show RUN`, `workbench ui`.")
-    return results
+                  "Explore: `workbench runs`, `workbench tunings`, `workbench show RUN`, "
+                  "`workbench ui`.")
+    return {"results": results, "runs": runs, "diffs": diffs, "models": models}

@@ -12,7 +12,7 @@ from statistics import NormalDist
 import numpy as np
 
 from ..errors import UsageError
-from .metrics import NAMES, compute
+from .metrics import METRICS, NAMES, compute
 
 METHODS = ("normal", "percentile")
 
@@ -42,11 +42,12 @@ def bootstrap(f, y, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
     """Every metric with a bootstrap interval from resampling questions with replacement.
 
     ``method="normal"`` (default): estimate ± z·SE, with SE the standard deviation of the
-    resampled values, clipped to [0, 1]. Calibration errors are biased upward under resampling
-    (duplicated questions look more miscalibrated), so a plain percentile interval can lie wholly
-    above the estimate; the normal interval keeps the estimate at its centre and reports the
-    spread, as relplot's own "smECE ± ..." does. ``"percentile"``: plain percentiles. Resamples
-    in which a metric is undefined (AUROC with one class) are left out of its interval.
+    resampled values, clipped to the metric's bounds ([0, 1] for most). Calibration errors are
+    biased upward under resampling (duplicated questions look more miscalibrated), so a plain
+    percentile interval can lie wholly above the estimate; the normal interval keeps the estimate
+    at its centre and reports the spread, as relplot's own "smECE ± ..." does.
+    ``"percentile"``: plain percentiles. Resamples in which a metric is undefined (AUROC with one
+    class) are left out of its interval.
     """
     f, y = np.asarray(f, float), np.asarray(y, float)
     if len(f) == 0:
@@ -67,7 +68,8 @@ def bootstrap(f, y, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
             out[k] = Estimate(point[k], float("nan"), float("nan"))
         elif method == "normal":
             se = float(np.std(d, ddof=1))
-            out[k] = Estimate(point[k], max(0.0, point[k] - z * se), min(1.0, point[k] + z * se))
+            lo, hi = METRICS[k].bounds
+            out[k] = Estimate(point[k], max(lo, point[k] - z * se), min(hi, point[k] + z * se))
         else:
             lo, hi = np.quantile(d, [alpha, 1 - alpha])
             out[k] = Estimate(point[k], float(lo), float(hi))

@@ -22,7 +22,9 @@ from .common import DbOpt, MlflowOpt, err, friendly, out
 @friendly
 def serve(model: str = typer.Option(..., "--model", help="bundled name, local folder or hub id"),
           port: int = typer.Option(8000, "--port"),
-          dtype: str = typer.Option("float32", "--dtype"),
+          dtype: str = typer.Option("auto", "--dtype", help="auto | float32 | bfloat16 | "
+                                    "float16"),
+          device: str = typer.Option("auto", "--device", help="auto | cpu | cuda[:N] | mps"),
           max_body: int = typer.Option(1 << 20, "--max-body", help="bytes in a request body"),
           max_context: Optional[int] = typer.Option(None, "--max-context", help="prompt + "
                                                     "max_tokens [default: the model's context]"),
@@ -42,7 +44,7 @@ def serve(model: str = typer.Option(..., "--model", help="bundled name, local fo
                         ("max_context", max_context or 1)):
         if value <= 0:
             raise UsageError(name, f"must be > 0, got {value}")
-    server.serve(model, port=port, dtype=dtype, log=lambda s: err.print(s),
+    server.serve(model, port=port, dtype=dtype, device=device, log=lambda s: err.print(s),
                  limits=server.Limits(max_body, max_context, token_budget, queue,
                                       request_timeout))
 
@@ -62,13 +64,16 @@ def ui(port: int = typer.Option(5000, "--port"), db: Optional[Path] = DbOpt,
 
 @app.command()
 @friendly
-def demo(questions: int = typer.Option(40, "--questions", help="questions per dataset"),
-         samples: int = typer.Option(10, "--samples", "-m"),
-         cot_tokens: int = typer.Option(64, "--cot-tokens", help="CoT token budget"),
-         bootstrap: int = typer.Option(500, "--bootstrap"),
+def demo(questions: Optional[int] = typer.Option(None, "--questions",
+                                                 help="questions of capitals:test [default: "
+                                                      "all 96]"),
+         samples: int = typer.Option(DemoPlan.samples, "--samples", "-m"),
+         rl_steps: int = typer.Option(DemoPlan.rl_steps, "--rl-steps"),
+         sft_steps: int = typer.Option(DemoPlan.sft_steps, "--sft-steps"),
+         bootstrap: int = typer.Option(DemoPlan.n_bootstrap, "--bootstrap"),
          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
-    """The offline demo: bundled base vs instruct model, concise vs CoT, both bundled sets."""
-    run_demo(DemoPlan(questions, samples, cot_tokens, bootstrap), db_path=db,
+    """The offline demo: Gemma 3 270M base vs SFT vs RL variants tuned here, on capitals."""
+    run_demo(DemoPlan(questions, samples, rl_steps, sft_steps, bootstrap), db_path=db,
              mlflow_uri=mlflow_uri, console=out)
 
 

@@ -2,7 +2,8 @@
 
 Sources, each in its own module:
 
-- ``bundled:NAME`` — the sets shipped with the package (``bundled.py``, registry ``BUNDLED``);
+- ``bundled:NAME[:train|test]`` — the sets shipped with the package (``bundled.py``, registry
+  ``BUNDLED``), whole or one of two disjoint halves;
 - ``gsm8k|triviaqa|…[:split]`` — the paper's datasets through the hub (``hub.py``, one module
   per format under ``formats/``), or ``NAME[:split]=FILE`` for a local copy in the hub's format;
 - a path to a ``.jsonl``/``.csv``/``.parquet`` file (``files.py``).
@@ -17,6 +18,7 @@ from pathlib import Path
 from ..errors import DatasetError
 from . import hub
 from .bundled import BUNDLED
+from .bundled import split as bundled_split
 from .files import load_file
 from .formats import FORMATS
 from .types import ANSWER_TYPES, Dataset, Question
@@ -25,8 +27,9 @@ __all__ = ["load", "Dataset", "Question", "ANSWER_TYPES", "BUNDLED", "FORMATS", 
 
 
 def load(spec: str, *, skip_bad_rows: bool = False) -> Dataset:
-    """``bundled:NAME[@N]``, a hub dataset ``NAME[:split][@N]`` (or ``NAME[:split]=FILE`` for a
-    local file in that dataset's hub format), or a path to a .jsonl/.csv/.parquet file."""
+    """``bundled:NAME[:train|test][@N]``, a hub dataset ``NAME[:split][@N]`` (or
+    ``NAME[:split]=FILE`` for a local file in that dataset's hub format), or a path to a
+    .jsonl/.csv/.parquet file."""
     base, n = split_count(spec)
     named, eq, path = base.partition("=")
     if eq and hub.is_hub_name(named):  # gsm8k[:split]=FILE: a local file in the hub's format
@@ -36,10 +39,12 @@ def load(spec: str, *, skip_bad_rows: bool = False) -> Dataset:
     elif hub.is_hub_name(base):
         ds = hub.load(base)
     elif base.startswith("bundled:"):
-        name = base.split(":", 1)[1]
+        name, _, part = base.split(":", 1)[1].partition(":")
         if name not in BUNDLED:
             raise DatasetError(f"unknown bundled dataset {name!r}; known: {', '.join(BUNDLED)}")
         ds = BUNDLED[name]()
+        if part:
+            ds = bundled_split(ds, part)
     else:
         ds = load_file(Path(base), skip_bad_rows=skip_bad_rows)
     return ds.head(n)

@@ -1,15 +1,20 @@
 """The bundled datasets: 197 capitals written by the team, and seeded arithmetic word problems.
 
 ``BUNDLED`` is the registry: a new bundled set is a loader here (or a file beside it) and one
-line in it.
+line in it. Each set also has two disjoint halves, ``bundled:NAME:train`` and
+``bundled:NAME:test`` (``SPLITS``), cut by a hash of each question's id, so a question's side
+never changes when questions are added; tuning (``workbench tune``) trains on one and the demo
+asks the other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from importlib.resources import files
 
+from ..errors import DatasetError
 from .files import records_to_dataset
 from .types import Dataset, Question
 
@@ -71,6 +76,20 @@ def _word_problem(rng: random.Random, i: int) -> Question:
     rationale = " ".join(f"{s}." for s in steps)
     return Question(f"arith-{i:05d}", text, (str(answer),), "number",
                     f"{name} has {answer} {item}.", rationale)
+
+
+SPLITS = ("train", "test")
+
+
+def split(ds: Dataset, part: str) -> Dataset:
+    """One half of a bundled set: a question is in ``train`` when the first byte of the SHA-256
+    of its id is below 128, else in ``test``. The few-shot pool is shared (it is neither)."""
+    if part not in SPLITS:
+        raise DatasetError(f"dataset {ds.name}: unknown split {part!r}; bundled sets have "
+                           f"{' and '.join(SPLITS)}")
+    keep = tuple(q for q in ds.questions
+                 if (hashlib.sha256(q.id.encode()).digest()[0] < 128) == (part == "train"))
+    return Dataset(f"{ds.name}:{part}", ds.source, keep, ds.fewshot)
 
 
 BUNDLED = {

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..analysis.metrics import METRICS
 from ..analysis.resample import Estimate
+from ..errors import UsageError
 
 
 def fmt_estimate(e: Estimate | None) -> str:
@@ -39,19 +40,22 @@ def fmt_cell(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def metrics_table(rows: list[tuple[dict, dict[str, Estimate]]], title: str | None = None) -> Table:
-    """One row per variant: its label columns, then every metric with its interval."""
+def metrics_table(rows: list[tuple[dict, dict[str, Estimate]]], title: str | None = None,
+                  which: tuple[str, ...] | None = None) -> Table:
+    """One row per variant: its label columns, then each metric (``which``; default all) with
+    its interval."""
+    which = which or tuple(METRICS)
     table = Table(title=title, show_lines=False)
     label_cols = list(rows[0][0]) if rows else ["variant"]
     for col in label_cols:
-        table.add_column(col)
-    for m in METRICS.values():
-        table.add_column(m.label, justify="right")
-        if m.name == "smece":
+        table.add_column(col, no_wrap=True)
+    for m in which:
+        table.add_column(METRICS[m].label, justify="right")
+        if m == "smece":
             table.add_column("smECE floor", justify="right")
     for labels, est in rows:
         cells = []
-        for m in METRICS:
+        for m in which:
             cells.append(fmt_estimate(est.get(m)))
             if m == "smece":
                 cells.append(fmt_floor(est.get(m)))
@@ -60,7 +64,10 @@ def metrics_table(rows: list[tuple[dict, dict[str, Estimate]]], title: str | Non
 
 
 def write_rows(console, cols: list[str], rows: list, fmt: str = "table") -> None:
-    """Rows as a rich table, CSV (plain lines, usable in ``$(...)``) or JSON objects."""
+    """Rows as a rich table, CSV (plain lines, usable in ``$(...)``) or JSON objects (numbers
+    as numbers)."""
+    if fmt not in ("table", "csv", "json"):
+        raise UsageError("format", f"{fmt!r} is not one of table, csv, json")
     if fmt == "json":
         console.print_json(json.dumps([dict(zip(cols, r)) for r in rows], default=str))
     elif fmt == "csv":
@@ -74,3 +81,53 @@ def write_rows(console, cols: list[str], rows: list, fmt: str = "table") -> None
         for r in rows:
             table.add_row(*[fmt_cell(v) for v in r])
         console.print(table)
+
+
+def _direction(m) -> str:
+    """How a paired difference reads: its sign when its interval excludes 0."""
+    span = f"{m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]"
+    if m.ci_low > 0:
+        return f"rises by {span}"
+    if m.ci_high < 0:
+        return f"falls by {span}"
+    return f"does not change distinguishably from 0 ({span})"
+
+
+def diff_conclusion(a: str, b: str, d, sides: tuple[dict, dict] | None = None) -> str:
+    """What the paired intervals of a diff (``analysis.diff.Diff``, B − A) support, in words;
+    it says so when they support nothing. ``sides``: each side's own estimates (metric ->
+    ``Estimate``), to say whether each is over- or under-confident beyond its interval.
+
+    >>> from types import SimpleNamespace as M
+    >>> d = M(n_shared=50, metrics=[M(metric="accuracy", a=.7, b=.7, delta=0, ci_low=-.1,
+    ...       ci_high=.1), M(metric="overconfidence", a=-.1, b=.2, delta=.3, ci_low=.2,
+    ...       ci_high=.4)])
+    >>> print(diff_conclusion("base", "rl", d))  # doctest: +NORMALIZE_WHITESPACE
+    rl vs base on 50 shared questions: accuracy does not change distinguishably from 0 (+0.000
+    [-0.100, +0.100]); conf − acc rises by +0.300 [+0.200, +0.400]. Confidence minus accuracy
+    goes from -0.100 to +0.200: base is under-confident, rl over-confident.
+    """
+    by = {m.metric: m for m in d.metrics}
+    keys = [k for k in ("accuracy", "confidence", "overconfidence", "smece") if k in by]
+    text = (f"{b} vs {a} on {d.n_shared} shared questions: "
+            + "; ".join(f"{METRICS[k].label} {_direction(by[k])}" for k in keys) + ".")
+    over, cal = by.get("overconfidence"), by.get("smece")
+    said = False
+    if over and (over.ci_low > 0 or over.ci_high < 0):
+        def lean(x: float, side: int) -> str:
+            est = sides[side].get("overconfidence") if sides else None
+            if est is not None and est.ci_low <= 0 <= est.ci_high:
+                return "level within its interval"
+            return "over-confident" if x > 0 else "under-confident"
+        text += (f" Confidence minus accuracy goes from {over.a:+.3f} to {over.b:+.3f}: "
+                 f"{a} is {lean(over.a, 0)}, {b} {lean(over.b, 1)}.")
+        said = True
+    if cal and cal.ci_low > 0:
+        text += f" {b}'s calibration error is higher than {a}'s."
+        said = True
+    elif cal and cal.ci_high < 0:
+        text += f" {b} is better calibrated than {a}."
+        said = True
+    if not said and all(by[k].ci_low <= 0 <= by[k].ci_high for k in keys):
+        text += " No effect is visible at this size."
+    return text

@@ -22,10 +22,12 @@ from ..backends import config_class
 from ..backends.base import KINDS, BackendConfig, ModelInfo, Sampler, SamplingParams
 from ..backends.local import Config as LocalConfig
 from ..data.types import Dataset, Question
-from ..errors import StageError, UsageError
+from ..errors import StageError, UsageError, WorkbenchError
 from ..store import queries, records
 from ..tracking import git_sha
+from ..tuning import variants
 from .lifecycle import Context, check_writable, open_context, stage
+from .tune import record_lineage
 
 Progress = Callable[[int, int], None]
 Log = Callable[[str], None]
@@ -34,7 +36,8 @@ Log = Callable[[str], None]
 # reasoning models more still.
 DEFAULT_MAX_NEW_TOKENS = {"concise": 16, "sentence": 40, "cot": 512}
 REASONING_MAX_NEW_TOKENS = 2048
-RUN_COLUMNS = ("dtype", "base_url", "endpoint", "api_key_env")  # backend fields runs index
+# Backend fields the runs table indexes.
+RUN_COLUMNS = ("dtype", "device", "base_url", "endpoint", "api_key_env")
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
         raise UsageError("kind", f"{req.kind!r} is not one of {', '.join(KINDS)}")
     req.backend.validate()
     info = req.backend.resolve(req.model, req.kind, req.prompt_format)
+    _warn_trained_on(info, ds, log)
     shots = req.shots if req.shots is not None else (5 if info.prompt_format == "completion" else 0)
     plan = prompts.PromptPlan(req.style, info.prompt_format, shots, req.seed)
     params = SamplingParams(
@@ -121,6 +125,12 @@ def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None =
                          run["prompt_format"])
         if run["backend"] == "transformers":  # a bundled model's cache folder may have moved
             info = backend.resolve(run["model"], run["model_kind"], run["prompt_format"])
+            now = (variants.lineage(info.source) or {}).get("tuning_id")
+            if now != run.get("tuning_id"):
+                raise StageError(f"run {run_id}: model {run['model']!r} is now tuning {now}, "
+                                 f"not the {run.get('tuning_id')} the run sampled (re-tuned "
+                                 "with other settings), so resuming would mix two models; "
+                                 "start a new run")
         plan = prompts.PromptPlan(run["style"], run["prompt_format"], run["shots"], run["seed"])
         params = SamplingParams(
             n=run["samples_per_question"], temperature=run["temperature"], top_p=run["top_p"],
@@ -165,11 +175,36 @@ def _run_row(job: Job, dataset_id: str) -> dict:
         samples_per_question=p.n, temperature=p.temperature, top_p=p.top_p, top_k=p.top_k,
         max_new_tokens=p.max_new_tokens, stop=list(p.stop), seed=p.seed,
         chunk_size=job.chunk_size, backend_config=json.dumps(record, sort_keys=True),
-        **{k: record.get(k) for k in RUN_COLUMNS}, **job.sampler.provenance(p))
+        **{k: record.get(k) for k in RUN_COLUMNS}, **job.sampler.provenance(p),
+        tuning_id=(_lineage(job) or {}).get("tuning_id"))
+
+
+def _warn_trained_on(info: ModelInfo, ds: Dataset, log: Log) -> None:
+    """A tuned variant asked questions it was trained on measures memory, not calibration:
+    say so (the run goes on; it may be what the user wants)."""
+    lin = variants.lineage(info.source)
+    if not lin:
+        return
+    try:
+        trained = {q.question for q in data.load(lin["dataset"]).questions}
+    except WorkbenchError:
+        return
+    seen = sum(q.question in trained for q in ds.questions)
+    if seen:
+        log(f"warning: {seen} of the {len(ds.questions)} questions were in the training data "
+            f"of {info.name} ({lin['dataset']})")
+
+
+def _lineage(job: Job) -> dict | None:
+    """The lineage of a tuned variant sampled locally (``workbench tune``), else None."""
+    return variants.lineage(job.info.source) if job.backend.name == "transformers" else None
 
 
 def _new_run(ctx: Context, ds: Dataset, job: Job, progress) -> str:
     run_id = records.new_id("run")
+    lineage = _lineage(job)
+    if lineage:  # the variant's lineage in this store, before a run points at it
+        record_lineage(ctx, lineage, Path(job.info.source))
     with ctx.writer.transaction() as con:
         ds_id = records.ensure_dataset(con, ds)
         row = {"run_id": run_id, **_run_row(job, ds_id), "package_version": __version__,

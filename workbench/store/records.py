@@ -16,7 +16,8 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 
-STAGE_KEYS = {"runs": "run_id", "gradings": "grading_id", "scores": "score_id"}
+STAGE_KEYS = {"runs": "run_id", "gradings": "grading_id", "scores": "score_id",
+              "tunings": "tuning_id"}
 
 
 def new_id(prefix: str) -> str:
@@ -64,7 +65,8 @@ def sql_float(x: float | None) -> float | None:
 # --- stages: status and their MLflow mirror -------------------------------------------------
 
 def set_status(con, table: str, item_id: str, status: str, error: str | None = None):
-    stamp = ", finished_at = current_timestamp" if table in ("runs", "gradings") else ""
+    stamp = ", finished_at = current_timestamp" if table in ("runs", "gradings", "tunings") \
+        else ""
     con.execute(f"UPDATE {table} SET status = ?, error = ?{stamp} WHERE {STAGE_KEYS[table]} = ?",
                 [status, error, item_id])
 
@@ -152,9 +154,11 @@ def clear_grading_errors(con, grading_id: str, question_ids: list[str]) -> None:
 
 def update_verdicts(con, grading_id: str, rows: list[dict]) -> None:
     for r in rows:
-        con.execute("UPDATE class_grades SET correct = ?, judge_output = ?, judge_error = ? "
+        con.execute("UPDATE class_grades SET correct = ?, judge_output = ?, judge_error = ?, "
+                    "p_yes = ?, verdict_mass = ?, verdict_method = ? "
                     "WHERE grading_id = ? AND question_id = ? AND class_id = ?",
-                    [r["correct"], r["judge_output"], r["judge_error"], grading_id,
+                    [r["correct"], r["judge_output"], r["judge_error"], r.get("p_yes"),
+                     r.get("verdict_mass"), r.get("verdict_method"), grading_id,
                      r["question_id"], r["class_id"]])
 
 
@@ -200,3 +204,23 @@ def add_judge(con, row: dict) -> bool:
         return False
     insert_rows(con, "judges", [row])
     return True
+
+
+# --- tunings --------------------------------------------------------------------------------
+
+def create_tuning(con, row: dict) -> None:
+    """A RUNNING tuning (its lineage minus the adapter); an earlier failed try of the same
+    tuning (same id) and its steps are replaced."""
+    row = {**row, "status": "RUNNING", "error": None, "finished_at": None, **process()}
+    con.execute("DELETE FROM tuning_steps WHERE tuning_id = ?", [row["tuning_id"]])
+    con.execute("DELETE FROM tunings WHERE tuning_id = ?", [row["tuning_id"]])
+    insert_rows(con, "tunings", [row])
+
+
+def add_tuning_steps(con, tuning_id: str, steps: list[dict]) -> None:
+    insert_rows(con, "tuning_steps", [{"tuning_id": tuning_id, **s} for s in steps])
+
+
+def set_adapter(con, tuning_id: str, path: str, sha256: str, cached: bool) -> None:
+    con.execute("UPDATE tunings SET adapter_path = ?, adapter_sha256 = ?, cached = ? "
+                "WHERE tuning_id = ?", [path, sha256, cached, tuning_id])

@@ -50,10 +50,17 @@ def _common(row: dict) -> dict:
 
 
 def project(record: dict) -> Projection:
-    """``record``: ``store.queries.stage_record`` of a run, grading or score."""
+    """``record``: ``store.queries.stage_record`` of a run, grading, score or tuning."""
+    if record["table"] == "tunings":
+        return project_tuning(record)
     table, run, dataset = record["table"], record["run"], record["dataset"]
     tags = {"workbench.version": __version__, "workbench.run_id": run["run_id"],
             **variant_tags(run, dataset)}
+    tuning = record.get("tuning")
+    if tuning:  # a tuned variant: link its training run
+        tags["workbench.tuning_id"] = tuning["tuning_id"]
+        if tuning.get("mlflow_run_id"):
+            tags["workbench.training_run"] = tuning["mlflow_run_id"]
     if table == "runs":
         backend = json.loads(run.get("backend_config") or "{}")
         params = dict(stage="generate", run_id=run["run_id"], model=run["model"],
@@ -113,6 +120,28 @@ def project(record: dict) -> Projection:
                       {k: float(v) for k, v in metrics.items() if v is not None},
                       {k: [(s, v) for s, v in h if v is not None] for k, h in history.items()},
                       artifacts, status=score["status"], error=score.get("error"))
+
+
+def project_tuning(record: dict) -> Projection:
+    """A tuning as an MLflow training run: its lineage as params, loss and reward per step."""
+    t, dataset = record["tuning"], record["dataset"]
+    settings = json.loads(t["settings"])
+    params = dict(stage="tune", tuning_id=t["tuning_id"], model=t["name"],
+                  parent_model=t["parent_model"], method=t["method"], dataset=dataset,
+                  dataset_id=t["dataset_id"], steps=t["steps"], learning_rate=t["learning_rate"],
+                  seed=t["seed"], adapter_sha256=t.get("adapter_sha256"), cached=t["cached"],
+                  **{f"tune_{k}": v for k, v in settings.items()})
+    history = {"loss": [(s["step"], s["loss"]) for s in record["steps"]],
+               "reward": [(s["step"], s["reward"]) for s in record["steps"]
+                          if s["reward"] is not None]}
+    tags = {"workbench.version": __version__, "workbench.stage": "tune",
+            "workbench.tuning_id": t["tuning_id"], "workbench.model": t["name"],
+            "workbench.model_kind": t["method"], "workbench.parent_model": t["parent_model"],
+            "workbench.dataset": dataset}
+    return Projection(experiment_name(dataset), f"tune {t['name']} ({t['method']})",
+                      _strings({**params, **_common(t)}), tags, _stats(t),
+                      {k: v for k, v in history.items() if v}, status=t["status"],
+                      error=t.get("error"))
 
 
 def _strings(params: dict) -> dict[str, str]:

@@ -20,6 +20,7 @@ from .base import Metric
 _REGISTRY = (  # "module:NAME" in this package, in table order
     "basic:ACCURACY",
     "basic:CONFIDENCE",
+    "basic:OVERCONFIDENCE",
     "calibration:SMECE",
     "calibration:ECE",
     "calibration:BRIER",

@@ -22,3 +22,4 @@ class Metric:
     fn: MetricFn
     better: str | None  # "higher", "lower", or None (neither: a description, not a score)
     about: str = ""
+    bounds: tuple[float, float] = (0.0, 1.0)  # where its values lie (intervals are clipped)

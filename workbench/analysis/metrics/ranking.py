@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 from .base import Metric
 
@@ -18,6 +17,9 @@ def auroc(f: np.ndarray, y: np.ndarray, bins: int) -> np.ndarray:
     half), from average ranks along the last axis; NaN when all answers are right or all wrong.
     Written with ranks, not ``sklearn.metrics.roc_auc_score``, because it scores a thousand
     bootstrap resamples in one call; a test checks it against scikit-learn."""
+    # scipy takes ~1 s to import: only where a figure is computed, not for every CLI command.
+    from scipy.stats import rankdata
+
     pos = y.astype(bool)
     n_pos = pos.sum(-1)
     n_neg = y.shape[-1] - n_pos

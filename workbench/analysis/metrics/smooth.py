@@ -14,7 +14,6 @@ random inputs, and it is some twenty times faster on a thousand bootstrap resamp
 from __future__ import annotations
 
 import numpy as np
-from scipy.fft import next_fast_len
 
 SMECE_MESH = 200  # relplot.config.smECE_mesh_pts
 DENSITY_EPS = 1e-4  # relplot's BaseKernelMixin.smooth
@@ -45,6 +44,9 @@ def _deposit(f: np.ndarray, w: np.ndarray, size: int) -> np.ndarray:
 def _fft_size(size: int) -> int:
     """A circular convolution this long equals the linear one on the outputs read: those start
     at ``size - 1 + size // 2``, and wrap-around reaches up to index ``4 * size - 4 - n``."""
+    # scipy takes ~1 s to import: only where a figure is computed, not for every CLI command.
+    from scipy.fft import next_fast_len
+
     return next_fast_len(4 * size - 3 - (size - 1 + size // 2) + 1)
 
 

@@ -9,18 +9,17 @@ folder or a Hugging Face hub id, passed to ``from_pretrained`` as it is.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...config import model_cache_dir
+from ...config import atomic_folder, model_cache_dir
 from ...errors import ModelError, UsageError
+from ...tuning import variants
 from ..base import ModelInfo, looks_chat
+from .device import DTYPE_BYTES
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,14 @@ _GGUF_LOCATORS = {"gemma-3-270m": _gemma_gguf, "smollm2-135m-instruct": _smollm2
 
 
 def resolve(name: str, kind: str | None = None, prompt_format: str | None = None) -> ModelInfo:
-    """Map a user-facing model name to where it loads from, converting bundled GGUFs once."""
+    """Map a user-facing model name to where it loads from, converting bundled GGUFs once. A
+    tuned variant (``workbench tune``) resolves to its adapter folder, with its method as kind
+    and its parent's prompt format."""
+    tuned = variants.find(name)
+    if tuned is not None:
+        lin = variants.lineage(tuned)
+        return ModelInfo(name, str(tuned), kind or lin["method"],
+                         prompt_format or lin["prompt_format"])
     if name in BUNDLED:
         b = BUNDLED[name]
         return ModelInfo(name, str(_converted_folder(b)), kind or b.kind,
@@ -139,9 +145,7 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
 
     hf_logging.enable_progress_bar()
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    try:
+    with atomic_folder(target) as tmp:
         tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         state = {k: v.contiguous() for k, v in model.state_dict().items()}
@@ -153,17 +157,9 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
         model.generation_config.save_pretrained(str(tmp))
         tok.save_pretrained(str(tmp))
         (tmp / "SOURCE").write_text(f"converted from {gguf}\n")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-DTYPE_BYTES = {"float32": 4, "bfloat16": 2}
-DTYPES = tuple(DTYPE_BYTES)
 
 
 def load_config(info: ModelInfo):
@@ -171,6 +167,9 @@ def load_config(info: ModelInfo):
     # transformers takes a second or two to import: only where a model is used.
     from transformers import AutoConfig
 
+    lin = variants.lineage(info.source)
+    if lin is not None:  # a tuned variant: its parent's architecture
+        return load_config(resolve(lin["parent_model"]))
     try:
         return AutoConfig.from_pretrained(info.source)
     except Exception as exc:  # noqa: BLE001 - re-raised with the model named
@@ -178,10 +177,11 @@ def load_config(info: ModelInfo):
                          f"{str(exc).splitlines()[0][:300]}") from exc
 
 
-def load(info: ModelInfo, dtype: str = "float32"):
-    """Load (model, tokenizer) for sampling; errors name the model."""
-    if dtype not in DTYPES:
-        raise UsageError("dtype", f"{dtype!r} is not one of {', '.join(DTYPES)}")
+def load(info: ModelInfo, dtype: str = "float32", device: str = "cpu"):
+    """Load (model, tokenizer) for sampling on ``device`` (resolved: ``device.py``); errors name
+    the model."""
+    if dtype not in DTYPE_BYTES:
+        raise UsageError("dtype", f"{dtype!r} is not one of {', '.join(DTYPE_BYTES)}")
     # torch and transformers take seconds to import: only where a model is loaded.
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -190,9 +190,14 @@ def load(info: ModelInfo, dtype: str = "float32"):
     hf_logging.disable_progress_bar()  # a second's load needs no bar; conversion keeps its own
     hf_logging.set_verbosity_error()
 
+    lin = variants.lineage(info.source)
+    if lin is not None:
+        return _load_tuned(info, lin, dtype, device)
     try:
         tok = AutoTokenizer.from_pretrained(info.source)
         model = AutoModelForCausalLM.from_pretrained(info.source, dtype=getattr(torch, dtype))
+        if device != "cpu":
+            model = model.to(device)
     except Exception as exc:  # noqa: BLE001 - re-raised with the model named
         if info.source == info.name:  # neither bundled nor a local folder: a hub id
             raise ModelError(
@@ -200,5 +205,24 @@ def load(info: ModelInfo, dtype: str = "float32"):
                 f"folder, and loading it as a Hugging Face hub id failed: "
                 f"{str(exc).splitlines()[0][:300]}") from exc
         raise ModelError(f"model {info.name!r} failed to load from {info.source}: {exc}") from exc
+    model.eval()
+    return model, tok
+
+
+def _load_tuned(info: ModelInfo, lin: dict, dtype: str, device: str):
+    """A tuned variant: its parent with the LoRA adapter merged in (sampling then costs what the
+    parent's does)."""
+    # peft imports torch and transformers: only when a tuned variant loads.
+    from peft import PeftModel
+
+    model, tok = load(resolve(lin["parent_model"]), dtype, device)
+    if variants.sha256(Path(info.source) / variants.ADAPTER) != lin["adapter_sha256"]:
+        raise ModelError(f"model {info.name!r}: the adapter in {info.source} is not the one its "
+                         "lineage records (changed on disk); tune it again with --overwrite")
+    try:
+        model = PeftModel.from_pretrained(model, info.source).merge_and_unload()
+    except Exception as exc:  # noqa: BLE001 - re-raised with the model named
+        raise ModelError(f"model {info.name!r}: cannot apply its adapter from {info.source}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
     model.eval()
     return model, tok
