@@ -75,7 +75,8 @@ def judged(tmp_path, mlflow_uri, monkeypatch):
         for name, extract in (("llm", False), ("llm-b", True)):
             res = CliRunner().invoke(app, ["judges", "add", name, "--model", "judge",
                                            "--base-url", srv.url, "--api-key-env", "JUDGE_KEY",
-                                           "--max-retries", "1", *(["--extract"] * extract),
+                                           "--max-retries", "1", "--verdict", "text",
+                                           *(["--extract"] * extract),
                                            "--db", str(path)])
             assert res.exit_code == 0, res.output
         yield path, run_id, script, srv
@@ -143,3 +144,147 @@ def test_judges_compare(judged, mlflow_uri):
     assert json.loads(res.output)["n_shared"] == 4
     listed = CliRunner().invoke(app, ["judges", "list", "--db", str(path)]).output
     assert "llm-b" in listed
+
+
+def chat_tops(tops: dict[str, float]) -> bytes:
+    """A one-token chat reply whose top_logprobs are ``tops`` (token -> probability)."""
+    import math
+    first = max(tops, key=tops.get) if tops else "x"
+    content = [{"token": first, "logprob": math.log(tops.get(first, 0.5)), "bytes": None,
+                "top_logprobs": [{"token": t, "logprob": math.log(p), "bytes": None}
+                                 for t, p in tops.items()]}]
+    return json.dumps({"id": "j", "object": "chat.completion", "created": 0, "model": "judge",
+                       "choices": [{"index": 0, "finish_reason": "length",
+                                    "logprobs": {"content": content},
+                                    "message": {"role": "assistant", "content": first}}],
+                       "usage": {"prompt_tokens": 80, "completion_tokens": 1,
+                                 "total_tokens": 81}}).encode()
+
+
+# Chosen next-token distributions per candidate answer (the rest get a clear yes or no).
+TOPS = {"Paris": {" Yes": 0.6, "yes": 0.1, " No": 0.1, "The": 0.2},  # P(yes) = 0.875
+        "Sydney": {"No": 0.7, " yes": 0.1, "I": 0.2},  # P(yes) = 0.125
+        "Lyon": {"The": 0.5, "I": 0.3, "Well": 0.1}}  # no yes or no at all: no verdict
+
+
+def test_verdicts_by_token_probability(tmp_path, mlflow_uri, monkeypatch):
+    """P(yes) read from the verdict token's top_logprobs, stored beside the verdict; a reply
+    with neither option in its top list is no verdict, with the reason; one token per class,
+    one call per class; `judges compare` reports the probability agreement with `exact`."""
+    monkeypatch.setenv("JUDGE_KEY", "k")
+
+    def script(req):
+        assert req["max_tokens"] == 1 and req["logprobs"] and req["top_logprobs"] == 20
+        assert [m["role"] for m in req["messages"]][:2] == ["user", "assistant"]  # examples
+        answer = req["messages"][-1]["content"].split("Candidate answer: ")[1].split("\n")[0]
+        right = answer.strip(" .").lower() in ("paris", "canberra", "washington", "4", "4.0")
+        return 200, {}, chat_tops(TOPS.get(answer, {"yes": 0.9, "no": 0.05} if right
+                                           else {"no": 0.9, "yes": 0.05}))
+
+    with FakeServer(default=script) as srv:
+        path = tmp_path / "wb.duckdb"
+        run_id = make_run(path, CAPS, TEXTS)
+        res = CliRunner().invoke(app, ["judges", "add", "lp", "--model", "judge", "--base-url",
+                                       srv.url, "--api-key-env", "JUDGE_KEY", "--db", str(path)])
+        assert res.exit_code == 0, res.output
+        grading = api.grade(run_id, "lp", db_path=path, mlflow_uri=mlflow_uri)
+        n_classes = _rows(path, "SELECT count(*) FROM class_grades WHERE grading_id = ?",
+                          [grading])[0][0]
+        assert len(srv.requests) == n_classes
+    got = {c: (ok, p, m, how, err) for c, ok, p, m, how, err in _rows(
+        path, "SELECT canonical, correct, p_yes, verdict_mass, verdict_method, judge_error "
+              "FROM class_grades WHERE grading_id = ? AND question_id IN ('fr', 'au')",
+        [grading])}
+    assert got["Paris"][:2] == (True, pytest.approx(0.875))
+    assert got["Paris"][2:4] == (pytest.approx(0.8), "logprob")
+    assert got["Sydney"][:2] == (False, pytest.approx(0.125))
+    assert got["Lyon"][0] is None and got["Lyon"][2] == 0 and "no verdict" in got["Lyon"][4]
+    exact = api.grade(run_id, "exact", db_path=path, mlflow_uri=mlflow_uri)
+    r = api.compare_judges(exact, grading, n_bootstrap=20, db_path=path)
+    c = r["classes"]
+    assert c["n_classes"] == n_classes - 1  # Lyon has no verdict
+    assert c["p_yes_vs_rule"]["side"] == "b" and 0 < c["p_yes_vs_rule"]["brier"] < 0.1
+    done = CliRunner().invoke(app, ["judges", "compare", exact, grading, "--db", str(path)])
+    assert "P(yes) of judge lp against the rule judge's verdicts" in done.output
+
+
+def test_a_server_without_logprobs_gets_a_constrained_or_plain_word(tmp_path, mlflow_uri,
+                                                                    monkeypatch):
+    """No top_logprobs in the reply: the judge asks for a word from then on, constrained to
+    yes/no where the server family offers it (vLLM's guided_choice here)."""
+    monkeypatch.setenv("JUDGE_KEY", "k")
+
+    def script(req):
+        if req.get("max_tokens") == 1:
+            return 200, {}, chat("x")  # logprobs: None
+        assert req["guided_choice"] == ["yes", "no"]
+        answer = req["messages"][-1]["content"].split("Candidate answer: ")[1].split("\n")[0]
+        return 200, {}, chat("yes" if answer.strip().lower() == "paris" else "no")
+
+    with FakeServer(default=script) as srv:
+        path = tmp_path / "wb.duckdb"
+        run_id = make_run(path, CAPS, TEXTS)
+        api.add_judge("g", "judge", srv.url, api_key_env="JUDGE_KEY", server="vllm",
+                      concurrency=1, db_path=path)
+        grading = api.grade(run_id, "g", db_path=path, mlflow_uri=mlflow_uri)
+        n_classes = _rows(path, "SELECT count(*) FROM class_grades WHERE grading_id = ?",
+                          [grading])[0][0]
+        assert len(srv.requests) == n_classes + 1  # one logprob try, then words
+    rows = _rows(path, "SELECT canonical, correct, verdict_method FROM class_grades "
+                       "WHERE grading_id = ? AND question_id = 'fr'", [grading])
+    assert ("Paris", True, "choice") in rows and ("Lyon", False, "choice") in rows
+
+
+@pytest.mark.slow
+def test_a_bundled_model_judges_every_class_through_serve(tmp_path, mlflow_uri, monkeypatch):
+    """SmolLM2 behind a real `workbench serve`: its chat top_logprobs are the model's own
+    softmax for the first token, and a re-grade with it as a logprob judge gives a verdict (and
+    P(yes)) for every class: no parse failures."""
+    import math
+    import os
+    import subprocess
+
+    import openai
+    import torch
+
+    from tests.helpers import WORKBENCH, free_port, wait_http
+    from workbench.backends.local.models import load, resolve
+
+    monkeypatch.setenv("JUDGE_KEY", "k")
+    port = free_port()
+    proc = subprocess.Popen([WORKBENCH, "serve", "--model", "smollm2-135m-instruct", "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        assert wait_http(url + "/models", 120), proc.stderr.read().decode()[-2000:]
+        messages = [{"role": "user", "content": "Is Paris the capital of France? Answer yes "
+                                                "or no."}]
+        r = openai.OpenAI(base_url=url, api_key="x", max_retries=0).chat.completions.create(
+            model="smollm2-135m-instruct", messages=messages, max_tokens=1, temperature=0,
+            logprobs=True, top_logprobs=5)
+        top = {t.token: t.logprob for t in r.choices[0].logprobs.content[0].top_logprobs}
+        model, tok = load(resolve("smollm2-135m-instruct"))
+        ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                      return_dict=True)["input_ids"]
+        with torch.no_grad():
+            probs = model(input_ids=ids).logits[0, -1].double().softmax(-1)
+        want = {}
+        for p, t in zip(*probs.topk(5)):
+            want[tok.decode([int(t)])] = want.get(tok.decode([int(t)]), 0.0) + float(p)
+        assert sum(math.exp(v) for v in top.values()) <= 1 + 1e-6
+        assert {t: round(math.exp(v), 3) for t, v in top.items()} == {
+            t: round(v, 3) for t, v in want.items()}
+
+        path = tmp_path / "wb.duckdb"
+        run_id = make_run(path, CAPS, TEXTS)
+        api.add_judge("smol", "smollm2-135m-instruct", url, api_key_env="JUDGE_KEY",
+                      server="workbench", db_path=path)
+        grading = api.grade(run_id, "smol", db_path=path, mlflow_uri=mlflow_uri)
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+    classes, verdicts, with_p, errors = _rows(
+        path, "SELECT count(*), count(correct), count(p_yes), count(judge_error) "
+              "FROM class_grades WHERE grading_id = ?", [grading])[0]
+    assert classes > 10 and verdicts == with_p == classes and errors == 0

@@ -18,22 +18,34 @@ from pathlib import Path
 
 from . import config
 from .analysis.resample import Estimate
-from .errors import StageError, UsageError
+from .backends.openai.servers import FAMILIES
+from .errors import NotFound, StageError, UsageError
 from .grading.judges import RULES, JudgeRecord
-from .grading.judges.llm import EXTRACTOR_PROMPT, GRADER_PROMPT
+from .grading.judges.llm import (
+    ENDPOINTS,
+    EXAMPLES_VERSION,
+    EXTRACTOR_PROMPT,
+    GRADER_PROMPT,
+    VERDICT_MODES,
+    VERDICT_PROMPT,
+)
 from .stages.compare import compare, compare_judges, diff
 from .stages.generate import GenerateRequest, generate, resume
 from .stages.grade import grade
 from .stages.lifecycle import open_context
+from .stages.resolve import expand, grading_for
 from .stages.score import metrics_of, score
+from .stages.tune import TuneResult, tune
 from .store import Writer, queries, reader, records, sandbox
 from .store.doctor import Finding, check
 from .store.locks import writer_active
+from .tuning.request import TuneRequest
 
 __all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
-           "list_runs", "show", "metrics", "query", "questions", "doctor", "diff", "compare",
-           "ablation", "list_datasets", "add_judge", "list_judges", "compare_judges",
-           "mirror", "check_server", "Estimate", "Finding"]
+           "list_runs", "show", "metrics", "query", "questions", "samples", "doctor", "diff",
+           "compare", "ablation", "list_datasets", "add_judge", "list_judges", "compare_judges",
+           "mirror", "check_server", "Estimate", "Finding", "TuneRequest", "TuneResult", "tune",
+           "list_tunings"]
 
 
 @dataclass(frozen=True)
@@ -58,15 +70,21 @@ def _read(db_path: Path | None, **kw):
     return reader(config.db_path(db_path), **kw)
 
 
-def list_runs(db_path: Path | None = None) -> list[dict]:
-    """Every run with its newest score's headline figures."""
+def list_runs(db_path: Path | None = None, judge: str | None = None) -> list[dict]:
+    """Every run, once per finished grading (only ``judge``'s, with one), with that grading's
+    newest score's headline figures."""
     with _read(db_path) as con:
-        return queries.list_runs(con)
+        return queries.list_runs(con, judge)
 
 
 def show(item_id: str, db_path: Path | None = None) -> dict:
-    """A run, grading or score by id, with what hangs off it."""
+    """A run, grading, score or tuning by id (or an unambiguous prefix), with what hangs off
+    it."""
     with _read(db_path) as con:
+        table, item_id = expand(con, item_id, ("runs", "gradings", "scores", "tunings"))
+        if table == "tunings":
+            return {"tuning": queries.one(con, "tuning", item_id),
+                    "steps": queries.tuning_steps(con, item_id)}
         if item_id.startswith("grd_"):
             return {"grading": queries.one(con, "grading", item_id),
                     "scores": queries.grading_scores(con, item_id)}
@@ -84,9 +102,39 @@ def metrics(score_id: str, db_path: Path | None = None) -> dict[str, Estimate]:
         return metrics_of(con, score_id)
 
 
-def questions(grading_id: str, db_path: Path | None = None) -> list[dict]:
+def questions(item_id: str, judge: str | None = None, *, wrong: bool = False,
+              sort: str = "question", limit: int | None = None,
+              db_path: Path | None = None) -> list[dict]:
+    """Per question of a grading (or a run's grading by ``judge``, or a score's): the answer,
+    its confidence and verdict; ``wrong``: only wrong answers; ``sort``: question, confidence or
+    classes."""
+    if sort not in queries.QUESTION_ORDER:
+        raise UsageError("sort", f"{sort!r} is not one of {', '.join(queries.QUESTION_ORDER)}")
+    if limit is not None and limit < 1:
+        raise UsageError("limit", f"must be ≥ 1, got {limit}")
     with _read(db_path) as con:
-        return queries.question_table(con, grading_id)
+        grading = grading_for(con, item_id, judge)
+        return queries.question_table(con, grading["grading_id"], wrong=wrong, sort=sort,
+                                      limit=limit)
+
+
+def samples(item_id: str, question_id: str, judge: str | None = None, *,
+            db_path: Path | None = None) -> dict:
+    """One question's samples in a grading (or a run's grading by ``judge``): each text, the
+    answer the map B extracted, its class and the class's verdict (the ``sample_grades`` view)."""
+    with _read(db_path) as con:
+        grading = grading_for(con, item_id, judge)
+        found = queries.sample_grades(con, grading["grading_id"], question_id)
+        if not found:
+            raise NotFound(f"question {question_id!r} is not in run {grading['run_id']}")
+        return {"grading_id": grading["grading_id"], "run_id": grading["run_id"],
+                "judge": grading["judge"], "question_id": question_id, "samples": found}
+
+
+def list_tunings(db_path: Path | None = None) -> list[dict]:
+    """Tuned variants recorded in the store (``workbench tune``), oldest first."""
+    with _read(db_path) as con:
+        return queries.list_tunings(con)
 
 
 def list_datasets(db_path: Path | None = None) -> list[dict]:
@@ -98,17 +146,35 @@ def list_datasets(db_path: Path | None = None) -> list[dict]:
 def add_judge(name: str, model: str, base_url: str, *, api_key_env: str = "OPENAI_API_KEY",
               extract: bool = False, grader_prompt: str | None = None,
               extractor_prompt: str | None = None, max_tokens: int = 64, concurrency: int = 4,
-              timeout: float = 60.0, max_retries: int = 3,
-              db_path: Path | None = None) -> JudgeRecord:
+              timeout: float = 60.0, max_retries: int = 3, verdict: str = "logprob",
+              endpoint: str = "chat", threshold: float = 0.5, min_mass: float = 0.2,
+              server: str = "unknown", db_path: Path | None = None) -> JudgeRecord:
     """Record an LLM judge (a new version when its model, prompts or parameters change).
-    ``extract`` (or an ``extractor_prompt``) makes it extract and class answers too."""
+    ``extract`` (or an ``extractor_prompt``) makes it extract and class answers too.
+    ``verdict``: ``logprob`` (P(yes) from the verdict token's log-probabilities, with
+    constrained or free-text answers where a server gives none) or ``text`` (a JSON verdict);
+    ``endpoint``: ``chat``, or ``completions`` for base models (a few-shot prompt)."""
     if name in RULES:
         raise UsageError("name", f"{name!r} is a rule judge; pick another name")
+    if verdict not in VERDICT_MODES:
+        raise UsageError("verdict", f"{verdict!r} is not one of {', '.join(VERDICT_MODES)}")
+    if endpoint not in ENDPOINTS:
+        raise UsageError("endpoint", f"{endpoint!r} is not one of {', '.join(ENDPOINTS)}")
+    if not 0 < threshold < 1 or not 0 <= min_mass < 1:
+        raise UsageError("threshold" if not 0 < threshold < 1 else "min_mass",
+                         "must be in (0, 1)")
+    if server not in FAMILIES:
+        raise UsageError("server", f"{server!r} is not one of {', '.join(FAMILIES)}")
+    params = {"temperature": 0.0, "max_tokens": max_tokens, "concurrency": concurrency,
+              "timeout": timeout, "max_retries": max_retries}
+    if verdict == "logprob":
+        params.update(verdict=verdict, endpoint=endpoint, threshold=threshold,
+                      min_mass=min_mass, server=server, examples=EXAMPLES_VERSION)
     record = JudgeRecord(
-        name, model, base_url, api_key_env, grader_prompt or GRADER_PROMPT,
+        name, model, base_url, api_key_env,
+        grader_prompt or (VERDICT_PROMPT if verdict == "logprob" else GRADER_PROMPT),
         (extractor_prompt or EXTRACTOR_PROMPT) if extract or extractor_prompt else None,
-        {"temperature": 0.0, "max_tokens": max_tokens, "concurrency": concurrency,
-         "timeout": timeout, "max_retries": max_retries})
+        params)
     with Writer(config.db_path(db_path)) as writer, writer.transaction() as con:
         records.add_judge(con, record.row())
     return record

@@ -1,24 +1,33 @@
--- One row per run: its variant (model, kind, style, backend, sampling) and its newest finished
--- score's headline figures. `workbench compare` groups these rows.
+-- One row per run and finished grading (a run not graded yet: one row with no judge): the run's
+-- variant (model, kind, style, backend, sampling), the grading's judge, and that grading's newest
+-- finished score with its headline figures and their 95% intervals. A run graded by two judges is
+-- two rows, so grouping or filtering by judge never hides one. `workbench compare` groups these
+-- rows. Deprecated aliases, kept for one version: `kind` (= model_kind), `m`
+-- (= samples_per_question), `confidence` (= mean_confidence).
 CREATE OR REPLACE VIEW variants AS
-WITH newest AS (
-    SELECT g.run_id, s.score_id, g.grading_id, g.judge,
-           row_number() OVER (PARTITION BY g.run_id ORDER BY s.created_at DESC) AS k
-    FROM scores s JOIN gradings g USING (grading_id)
-    WHERE s.status = 'FINISHED'
+WITH graded AS (
+    SELECT run_id, grading_id, judge, created_at AS graded_at
+    FROM gradings WHERE status = 'FINISHED'
+), newest AS (
+    SELECT grading_id, score_id,
+           row_number() OVER (PARTITION BY grading_id ORDER BY created_at DESC) AS k
+    FROM scores WHERE status = 'FINISHED'
 )
 SELECT r.run_id, r.created_at, r.status, d.name AS dataset,
        split_part(d.name, '@', 1) AS dataset_family, r.dataset_id,
-       r.model, r.model_kind AS kind, r.style, r.backend, r.prompt_format, r.shots,
-       r.samples_per_question AS m, r.temperature, r.top_p, r.top_k, r.max_new_tokens, r.seed,
-       r.dtype, n.grading_id, n.judge, n.score_id,
-       (SELECT value FROM score_metrics x WHERE x.score_id = n.score_id
-        AND x.metric = 'smece') AS smece,
-       (SELECT floor_p95 FROM score_metrics x WHERE x.score_id = n.score_id
-        AND x.metric = 'smece') AS smece_floor_p95,
-       (SELECT value FROM score_metrics x WHERE x.score_id = n.score_id
-        AND x.metric = 'accuracy') AS accuracy,
-       (SELECT value FROM score_metrics x WHERE x.score_id = n.score_id
-        AND x.metric = 'confidence') AS confidence
+       r.model, r.model_kind, r.model_kind AS kind, r.tuning_id, r.style, r.backend,
+       r.prompt_format, r.shots, r.samples_per_question, r.samples_per_question AS m,
+       r.temperature, r.top_p, r.top_k, r.max_new_tokens, r.seed, r.dtype, r.device,
+       g.grading_id, g.judge, g.graded_at, n.score_id,
+       round(sm.value, 3) AS smece, round(sm.ci_low, 3) AS smece_ci_low,
+       round(sm.ci_high, 3) AS smece_ci_high, round(sm.floor_p95, 3) AS smece_floor_p95,
+       round(acc.value, 3) AS accuracy, round(acc.ci_low, 3) AS accuracy_ci_low,
+       round(acc.ci_high, 3) AS accuracy_ci_high,
+       round(conf.value, 3) AS mean_confidence, round(conf.ci_low, 3) AS mean_confidence_ci_low,
+       round(conf.ci_high, 3) AS mean_confidence_ci_high, round(conf.value, 3) AS confidence
 FROM runs r JOIN datasets d USING (dataset_id)
-LEFT JOIN newest n ON n.run_id = r.run_id AND n.k = 1;
+LEFT JOIN graded g ON g.run_id = r.run_id
+LEFT JOIN newest n ON n.grading_id = g.grading_id AND n.k = 1
+LEFT JOIN score_metrics sm ON sm.score_id = n.score_id AND sm.metric = 'smece'
+LEFT JOIN score_metrics acc ON acc.score_id = n.score_id AND acc.metric = 'accuracy'
+LEFT JOIN score_metrics conf ON conf.score_id = n.score_id AND conf.metric = 'confidence';

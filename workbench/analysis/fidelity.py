@@ -18,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 MIN_EXPECTED = 5.0
 OTHER = "<other>"
@@ -79,6 +78,9 @@ def fit(reference: dict[str, float], draws: list[str]) -> FitTest:
     expected = n * _binned(reference, bins)
     chi2 = float(((observed - expected) ** 2 / expected).sum())
     df = len(bins) - 1
+    # scipy takes ~1 s to import: only when a server is checked, not for every CLI command.
+    from scipy import stats
+
     return FitTest(n, bins, observed.astype(int).tolist(), expected.tolist(), chi2, df,
                    float(stats.chi2.sf(chi2, df)))
 
@@ -91,6 +93,9 @@ def power(reference: dict[str, float], alternative: dict[str, float], n: int,
     p, q = _binned(reference, bins), _binned(alternative, bins)
     noncentrality = float(n * ((q - p) ** 2 / p).sum())
     df = len(bins) - 1
+    # scipy: see fit()
+    from scipy import stats
+
     return float(stats.ncx2.sf(stats.chi2.isf(alpha, df), df, noncentrality))
 
 

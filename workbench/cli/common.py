@@ -32,7 +32,8 @@ LogOpt = typer.Option(False, "--log", help="also record this analysis as an MLfl
 # API parameter -> the flag that sets it, where the two differ by more than "_" -> "-".
 FLAGS = {"samples": "--samples/-m", "chunk_size": "--batch-questions",
          "n_bootstrap": "--bootstrap", "ablation_ms": "--m", "ablation_repeats": "--repeats",
-         "api_key_env": "--api-key-env", "timeout": "--timeout", "name": "NAME"}
+         "api_key_env": "--api-key-env", "timeout": "--timeout", "name": "NAME",
+         "parent": "--from", "variant": "--name", "learning_rate": "--lr", "id": "ID"}
 
 
 def flag(param: str) -> str:
@@ -59,8 +60,8 @@ def _fail(message: str):
 
 # --- the generation options, declared once --------------------------------------------------
 
-_BACKEND_FLAGS = ("dtype", "base_url", "api_key_env", "endpoint", "concurrency", "timeout",
-                  "max_retries", "server")  # each belongs to one backend's Config
+_BACKEND_FLAGS = ("dtype", "device", "base_url", "api_key_env", "endpoint", "concurrency",
+                  "timeout", "max_retries", "server")  # each belongs to one backend's Config
 
 _GENERATION = [  # (name, type, option); the order --help shows
     ("model", str, typer.Option(..., "--model", help="bundled name (gemma-3-270m, "
@@ -94,8 +95,12 @@ _GENERATION = [  # (name, type, option); the order --help shows
     ("backend", str, typer.Option("transformers", "--backend", help="transformers (local) | "
                                   "openai (any OpenAI-compatible server: vLLM, llama.cpp, "
                                   "workbench serve)")),
-    ("dtype", Optional[str], typer.Option(None, "--dtype", help="transformers: float32 (the "
-                                          "checkpoint as converted; default) | bfloat16")),
+    ("dtype", Optional[str], typer.Option(None, "--dtype", help="transformers: auto | float32 "
+                                          "| bfloat16 | float16 [default: auto: float32 on "
+                                          "CPU, bfloat16 (or float16) on GPUs]")),
+    ("device", Optional[str], typer.Option(None, "--device", help="transformers: auto | cpu | "
+                                           "cuda[:N] | mps [default: auto: the first CUDA "
+                                           "device, else MPS, else CPU]")),
     ("base_url", Optional[str], typer.Option(None, "--base-url",
                                              help="openai: the server's /v1 address")),
     ("api_key_env", Optional[str], typer.Option(
@@ -149,3 +154,7 @@ def generation_options(fn):
     wrapper.__signature__ = inspect.Signature(params)
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
     return wrapper
+
+RunJudgeOpt = typer.Option(None, "--judge", help="which grading a run id means: the run's grading "
+                        "by this judge [default: its only judge; refused when it has several]")
+FormatOpt = typer.Option("table", "--format", help="table | csv | json")

@@ -16,20 +16,26 @@ from ..analysis.metrics import METRICS
 from ..report.tables import fmt_estimate, fmt_floor
 from ..stages.compare import diff_record
 from .app import app
-from .common import DbOpt, LogOpt, MlflowOpt, SeedOpt, friendly, out
+from .common import DbOpt, LogOpt, MlflowOpt, RunJudgeOpt, SeedOpt, err, friendly, out
 
 
 @app.command("diff")
 @friendly
-def diff_cmd(a: str = typer.Argument(..., help="run or grading id (a run: its newest grading)"),
+def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a prefix (a run: "
+                                          "its grading by --judge)"),
              b: str = typer.Argument(...),
+             judge: Optional[str] = RunJudgeOpt,
              fmt: str = typer.Option("table", "--format", help="table | json | csv"),
              bootstrap: int = typer.Option(1000, "--bootstrap"), seed: int = SeedOpt,
              log: bool = LogOpt, db: Optional[Path] = DbOpt,
              mlflow_uri: Optional[str] = MlflowOpt):
     """Two runs or gradings side by side over their shared questions: B - A."""
-    ga, gb, d = api.diff(a, b, n_bootstrap=bootstrap, seed=seed, db_path=db,
+    ga, gb, d = api.diff(a, b, judge=judge, n_bootstrap=bootstrap, seed=seed, db_path=db,
                          mlflow_uri=mlflow_uri, log=log)
+    if ga["judge"] != gb["judge"]:
+        err.print(f"[yellow]warning:[/] A was graded by judge {ga['judge']!r} and B by "
+                  f"{gb['judge']!r}: the differences mix the judges with the variants",
+                  soft_wrap=True, highlight=False)
     record = diff_record(ga, gb, d)
     if fmt == "json":
         out.print_json(json.dumps(record, default=str))
@@ -40,8 +46,8 @@ def diff_cmd(a: str = typer.Argument(..., help="run or grading id (a run: its ne
         for m in d.metrics:
             w.writerow([m.metric, m.a, m.b, m.delta, m.ci_low, m.ci_high])
         return
-    table = Table(title=f"A = {ga['grading_id']} (run {ga['run_id']})  vs  "
-                        f"B = {gb['grading_id']} (run {gb['run_id']}); "
+    table = Table(title=f"A = {ga['grading_id']} (run {ga['run_id']}, judge {ga['judge']})  vs  "
+                        f"B = {gb['grading_id']} (run {gb['run_id']}, judge {gb['judge']}); "
                         f"{d.n_shared} shared questions")
     for col in ("metric", "A", "B", "B − A [95% paired bootstrap]", "floor A", "floor B"):
         table.add_column(col, justify="right")
@@ -75,12 +81,17 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
             group_by: str = typer.Option("model,kind,style", "--group-by",
                                          help="variant fields: model, kind, style, backend, "
                                               "prompt_format, shots, m, temperature, dtype, judge"),
+            judge: str = typer.Option("exact", "--judge", help="whose gradings count (ignored "
+                                      "when grouping by judge)"),
             log: bool = LogOpt, db: Optional[Path] = DbOpt,
             mlflow_uri: Optional[str] = MlflowOpt):
     """Every variant of a dataset side by side, and one PNG overlaying their reliability."""
     fields = [g.strip() for g in group_by.split(",") if g.strip()]
-    rows, png = api.compare(dataset, fields, db_path=db, mlflow_uri=mlflow_uri, log=log)
-    table = Table(title=f"{dataset}: semantic calibration by variant (newest scored run each)")
+    rows, png = api.compare(dataset, fields, judge=judge, db_path=db, mlflow_uri=mlflow_uri,
+                            log=log)
+    graded = "each judge" if "judge" in fields else f"judge {judge}"
+    table = Table(title=f"{dataset}: semantic calibration by variant (newest scored run each, "
+                        f"{graded})")
     for f in fields:
         table.add_column(f)
     for col in ("runs", "smECE", "smECE floor", "accuracy", "mean conf", "newest run"):

@@ -13,16 +13,49 @@ from ..errors import UsageError
 from ..report.tables import fmt_estimate, fmt_floor, write_rows
 from ..store import views
 from .app import app
-from .common import DbOpt, MlflowOpt, friendly, out
+from .common import DbOpt, FormatOpt, MlflowOpt, RunJudgeOpt, err, friendly, out
 
 
 @app.command()
 @friendly
-def runs(db: Optional[Path] = DbOpt):
-    """List stored runs with their newest scores."""
-    cols = ["run_id", "status", "model", "model_kind", "style", "dataset", "n_questions", "m",
-            "stored_samples", "accuracy", "smece"]
-    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_runs(db_path=db)])
+def runs(judge: Optional[str] = typer.Option(None, "--judge", help="only this judge's gradings "
+                                             "(and runs not graded yet)"),
+         fmt: str = FormatOpt, db: Optional[Path] = DbOpt):
+    """List stored runs, once per judge that graded them, with that grading's newest score."""
+    cols = ["run_id", "status", "model", "model_kind", "style", "dataset", "n_questions",
+            "samples_per_question", "stored_samples", "judge", "accuracy", "smece"]
+    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_runs(db_path=db, judge=judge)],
+               fmt)
+
+
+@app.command()
+@friendly
+def questions(item: str = typer.Argument(..., help="grading, score or run id, or a prefix"),
+              judge: Optional[str] = RunJudgeOpt,
+              wrong: bool = typer.Option(False, "--wrong", help="only questions answered wrong"),
+              sort: str = typer.Option("question", "--sort",
+                                       help="question | confidence | classes"),
+              limit: Optional[int] = typer.Option(None, "--limit"),
+              fmt: str = FormatOpt, db: Optional[Path] = DbOpt):
+    """One grading's questions: the answer (plurality class), its confidence and verdict."""
+    cols = ["question_id", "question", "answer", "confidence", "n_classes", "correct"]
+    found = api.questions(item, judge, wrong=wrong, sort=sort, limit=limit, db_path=db)
+    write_rows(out, cols, [[r[c] for c in cols] for r in found], fmt)
+
+
+@app.command()
+@friendly
+def samples(item: str = typer.Argument(..., help="grading, score or run id, or a prefix"),
+            question: str = typer.Argument(..., help="question id"),
+            judge: Optional[str] = RunJudgeOpt, fmt: str = FormatOpt,
+            db: Optional[Path] = DbOpt):
+    """One question's raw samples with the answer extracted, its class and the verdict."""
+    found = api.samples(item, question, judge, db_path=db)
+    if fmt == "table":
+        err.print(f"grading {found['grading_id']} (run {found['run_id']}, judge "
+                  f"{found['judge']}), question {question}", highlight=False)
+    cols = ["sample_idx", "answer", "class_id", "canonical", "correct", "finish_reason", "text"]
+    write_rows(out, cols, [[r[c] for c in cols] for r in found["samples"]], fmt)
 
 
 @app.command("datasets")

@@ -32,6 +32,15 @@ def judges_add(name: str = typer.Argument(..., help="the judge's name, used with
                concurrency: int = typer.Option(4, "--concurrency", help="requests in flight"),
                timeout: float = typer.Option(60.0, "--timeout", help="seconds per request"),
                max_retries: int = typer.Option(3, "--max-retries"),
+               verdict: str = typer.Option("logprob", "--verdict", help="logprob: P(yes) from "
+                                           "the verdict token | text: a JSON verdict"),
+               endpoint: str = typer.Option("chat", "--endpoint", help="chat | completions "
+                                            "(a few-shot prompt, for base models)"),
+               threshold: float = typer.Option(0.5, "--threshold", help="P(yes) for 'correct'"),
+               min_mass: float = typer.Option(0.2, "--min-mass", help="less on yes+no is no "
+                                              "verdict"),
+               server: str = typer.Option("unknown", "--server", help="the server family, for "
+                                          "constrained yes/no where it gives no logprobs"),
                db: Optional[Path] = DbOpt):
     """Record an LLM judge (name + version = hash of model, prompts and parameters)."""
     record = api.add_judge(
@@ -39,7 +48,8 @@ def judges_add(name: str = typer.Argument(..., help="the judge's name, used with
         grader_prompt=grader_prompt.read_text() if grader_prompt else None,
         extractor_prompt=extractor_prompt.read_text() if extractor_prompt else None,
         max_tokens=max_tokens, concurrency=concurrency, timeout=timeout,
-        max_retries=max_retries, db_path=db)
+        max_retries=max_retries, verdict=verdict, endpoint=endpoint, threshold=threshold,
+        min_mass=min_mass, server=server, db_path=db)
     out.print(f"{record.name} {record.version}")
 
 
@@ -70,6 +80,17 @@ def judges_compare(a: str, b: str,
         return
     out.print(f"{r['n_shared']} questions judged by both: agreement {r['agreement']:.3f}, "
               f"Cohen's kappa {r['kappa']:.3f}")
+    c = r["classes"]
+    if c["n_classes"]:
+        out.print(f"{c['n_classes']} answer classes judged by both: agreement "
+                  f"{c['class_agreement']:.3f}" + (
+                      f"; mean |P(yes) A − P(yes) B| {c['mean_abs_p_yes_diff']:.3f}"
+                      if c["mean_abs_p_yes_diff"] is not None else ""))
+    if "p_yes_vs_rule" in c:
+        v = c["p_yes_vs_rule"]
+        out.print(f"P(yes) of judge {r['judge_' + v['side']]} against the rule judge's "
+                  f"verdicts on {v['n']} classes: Brier {v['brier']:.3f}, "
+                  f"smECE {v['smece']:.3f}, AUROC {v['auroc']:.3f}")
     for name, m in r["metrics"].items():
         out.print(f"{name}: {m['a']:.3f} → {m['b']:.3f} ({m['delta']:+.3f} "
                   f"[{m['ci_low']:+.3f}, {m['ci_high']:+.3f}])")

@@ -14,32 +14,18 @@ import numpy as np
 
 from .. import config
 from ..analysis import diagram
-from ..analysis.agreement import kappa
+from ..analysis.agreement import kappa, probability_agreement
 from ..analysis.diff import Diff, NoSharedQuestions, Point, paired_points
 from ..analysis.diff import diff as diff_points
 from ..analysis.floor import distribution, floor
 from ..errors import StageError, UsageError
 from ..store import queries, reader
 from ..tracking import Tracker, experiment_name, probe
+from .resolve import grading_for
 from .score import metrics_of
 
 GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
                 "temperature", "dtype", "judge")
-
-
-def resolve_grading(con, item_id: str) -> dict:
-    """A grading by its id, or a run's newest finished grading."""
-    if item_id.startswith("grd_"):
-        grading = queries.one(con, "grading", item_id)
-    else:
-        queries.one(con, "run", item_id)
-        grading = queries.newest_grading(con, item_id)
-        if grading is None:
-            raise StageError(f"run {item_id} has no finished grading; "
-                             f"`workbench grade {item_id}` makes one")
-    if grading["status"] != "FINISHED":
-        raise StageError(f"grading {grading['grading_id']} is {grading['status']}")
-    return grading
 
 
 def points(con, grading_id: str) -> list[Point]:
@@ -52,15 +38,16 @@ def _paths(db_path: Path | None, mlflow_uri: str | None) -> tuple[Path, str]:
     return path, config.mlflow_uri(path, mlflow_uri)
 
 
-def diff(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0, db_path: Path | None = None,
-         mlflow_uri: str | None = None, log: bool = False, floor_draws: int = 200
-         ) -> tuple[dict, dict, Diff]:
+def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, seed: int = 0,
+         db_path: Path | None = None, mlflow_uri: str | None = None, log: bool = False,
+         floor_draws: int = 200) -> tuple[dict, dict, Diff]:
     """Returns (grading A, grading B, the diff), written to ``diff.json`` under the artifacts;
-    with ``log``, also an MLflow run. Each side's calibration errors come with their noise floor
-    on the shared questions. Reads the store read-only."""
+    with ``log``, also an MLflow run. ``a`` and ``b``: grading, score or run ids (or prefixes);
+    a run means its grading by ``judge`` (``resolve.grading_for``). Each side's calibration
+    errors come with their noise floor on the shared questions. Reads the store read-only."""
     path, uri = _paths(db_path, mlflow_uri)
     with reader(path) as con:
-        ga, gb = resolve_grading(con, a), resolve_grading(con, b)
+        ga, gb = grading_for(con, a, judge), grading_for(con, b, judge)
         da = queries.run_dataset_name(con, ga["run_id"])
         db_ = queries.run_dataset_name(con, gb["run_id"])
         pa, pb = points(con, ga["grading_id"]), points(con, gb["grading_id"])
@@ -116,19 +103,26 @@ def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
     }
 
 
-def compare(dataset: str, group_by: list[str], *, db_path: Path | None = None,
-            mlflow_uri: str | None = None, seed: int = 0, log: bool = False
-            ) -> tuple[list[dict], Path]:
+def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
+            db_path: Path | None = None, mlflow_uri: str | None = None, seed: int = 0,
+            log: bool = False) -> tuple[list[dict], Path]:
     """One row per variant of a dataset (its newest scored run), and one PNG overlaying their
-    reliability diagrams (with ``log``, also an MLflow run)."""
+    reliability diagrams (with ``log``, also an MLflow run). Only ``judge``'s gradings count
+    (a judge is always explicit), unless the variants are grouped by judge."""
     bad = [g for g in group_by if g not in GROUP_FIELDS]
     if bad:
         raise UsageError("group_by", f"{','.join(bad)}: not among {', '.join(GROUP_FIELDS)}")
     path, uri = _paths(db_path, mlflow_uri)
     family = dataset.split("@")[0]
+    by_judge = None if "judge" in group_by else judge
     with reader(path) as con:
-        runs = queries.scored_variants(con, dataset)
+        runs = queries.scored_variants(con, dataset, by_judge)
         if not runs:
+            others = sorted({r["judge"] for r in queries.scored_variants(con, dataset)})
+            if others:
+                raise StageError(f"no runs on dataset {dataset!r} scored with judge "
+                                 f"{by_judge!r} (scored with: {', '.join(others)}); name one "
+                                 "with --judge, or group by judge")
             raise StageError(f"no scored runs on dataset {dataset!r}; `workbench runs` lists "
                              "what is stored")
         groups: dict[tuple, list[dict]] = {}
@@ -175,9 +169,13 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
     except NoSharedQuestions:
         metrics = {}
     with reader(path) as con:
-        ga, gb = resolve_grading(con, a), resolve_grading(con, b)
+        ga, gb = grading_for(con, a), grading_for(con, b)
         pa = {p.question_id: p for p in points(con, ga["grading_id"])}
         pb = {p.question_id: p for p in points(con, gb["grading_id"])}
+        ca = queries.class_verdicts(con, ga["grading_id"])
+        cb = queries.class_verdicts(con, gb["grading_id"])
+    keys = sorted(ca.keys() & cb.keys())
+    classes = probability_agreement([ca[k] for k in keys], [cb[k] for k in keys])
     shared = sorted(q for q in pa.keys() & pb.keys()
                     if pa[q].correct is not None and pb[q].correct is not None)
     ya, yb = [pa[q].correct for q in shared], [pb[q].correct for q in shared]
@@ -188,6 +186,7 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
         "agreement": sum(x == y for x, y in zip(ya, yb)) / len(shared) if shared else None,
         "kappa": kappa(ya, yb) if shared else None,
         "metrics": metrics,
+        "classes": classes,
         "disagreements": [{"question_id": q, "question": pa[q].question,
                            "answer_a": pa[q].answer, "correct_a": pa[q].correct,
                            "answer_b": pb[q].answer, "correct_b": pb[q].correct}

@@ -18,6 +18,7 @@ from ..grading.extract import extract_answer
 from ..grading.judges import Judge, JudgeItem
 from ..store import queries, records
 from .lifecycle import Context, check_writable, open_context, stage
+from .resolve import expand
 
 
 def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None,
@@ -28,6 +29,7 @@ def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
             judge = judges.get(judge_name, queries.judge_record(con, judge_name))
+            _, run_id = expand(con, run_id, ("runs",))
             run = queries.one(con, "run", run_id)
             if run["status"] != "FINISHED":
                 why = f" ({run['error']})" if run["error"] else ""
@@ -77,7 +79,8 @@ def judge_rows(judge: Judge, class_rows: list[dict], questions: dict) -> None:
                        questions[r["question_id"]]["groups"])
              for r in class_rows]
     for r, v in zip(class_rows, judge.judge_many(items)):
-        r.update(correct=v.correct, judge_output=v.output, judge_error=v.error)
+        r.update(correct=v.correct, judge_output=v.output, judge_error=v.error, p_yes=v.p_yes,
+                 verdict_mass=v.mass, verdict_method=v.method)
 
 
 def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict) -> str:

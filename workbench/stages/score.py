@@ -21,6 +21,7 @@ from ..analysis.resample import Estimate, bootstrap
 from ..errors import StageError, UsageError
 from ..store import queries, records
 from .lifecycle import Context, check_writable, open_context, stage
+from .resolve import expand
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
     check_writable(db_path, mlflow_uri)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
+            _, grading_id = expand(con, grading_id, ("gradings",))
             grading = queries.one(con, "grading", grading_id)
             if grading["status"] != "FINISHED":
                 raise StageError(f"grading {grading_id} is {grading['status']}, not FINISHED")

@@ -20,7 +20,7 @@ def first(con, sql: str, params: list | None = None):
 
 
 _ONE = {"run": ("runs", "run_id"), "grading": ("gradings", "grading_id"),
-        "score": ("scores", "score_id")}
+        "score": ("scores", "score_id"), "tuning": ("tunings", "tuning_id")}
 
 
 def one(con, what: str, item_id: str) -> dict:
@@ -43,19 +43,25 @@ def run_dataset_name(con, run_id: str) -> str:
 
 # --- the MLflow mirror ----------------------------------------------------------------------
 
-STAGES = {"runs": "run", "gradings": "grading", "scores": "score"}
+STAGES = {"runs": "run", "gradings": "grading", "scores": "score", "tunings": "tuning"}
 
 
 def stage_record(con, table: str, item_id: str) -> dict:
     """A stage's row and what its MLflow run shows beside it: the run and grading it belongs
     to, the dataset's name, and for a score its metrics and M ablation."""
     out = {"table": table, STAGES[table]: one(con, STAGES[table], item_id)}
+    if table == "tunings":
+        out["steps"] = tuning_steps(con, item_id)
+        out["dataset"] = dataset_name(con, out["tuning"]["dataset_id"])
+        return out
     if table == "scores":
         out["grading"] = one(con, "grading", out["score"]["grading_id"])
         out["metrics"] = score_metrics(con, item_id)
         out["ablation"] = ablation(con, item_id)
     if table in ("gradings", "scores"):
         out["run"] = one(con, "run", out["grading"]["run_id"])
+    tuning = out["run"].get("tuning_id")
+    out["tuning"] = one(con, "tuning", tuning) if tuning else None
     out["dataset"] = dataset_name(con, out["run"]["dataset_id"])
     return out
 
@@ -110,12 +116,14 @@ def unfinished_twin(con, run: dict) -> str | None:
           AND shots = ? AND dataset_id = ? AND n_questions = ? AND samples_per_question = ?
           AND temperature = ? AND top_p = ? AND top_k = ? AND max_new_tokens = ? AND seed = ?
           AND coalesce(chunk_size, 8) = ? AND coalesce(dtype, '') = coalesce(?, '')
+          AND coalesce(device, '') = coalesce(?, '')
           AND backend = ? AND coalesce(base_url, '') = coalesce(?, '')
+          AND coalesce(tuning_id, '') = coalesce(?, '')
         ORDER BY created_at DESC LIMIT 1""",
-        [run[k] for k in ("model", "prompt_format", "style", "shots", "dataset_id",
-                          "n_questions", "samples_per_question", "temperature", "top_p",
-                          "top_k", "max_new_tokens", "seed", "chunk_size", "dtype", "backend",
-                          "base_url")])
+        [run.get(k) for k in ("model", "prompt_format", "style", "shots", "dataset_id",
+                              "n_questions", "samples_per_question", "temperature", "top_p",
+                              "top_k", "max_new_tokens", "seed", "chunk_size", "dtype",
+                              "device", "backend", "base_url", "tuning_id")])
     return found[0] if found else None
 
 
@@ -176,25 +184,63 @@ def failed_extractions(con, grading_id: str) -> list[str]:
                                       "WHERE grading_id = ?", [grading_id]).fetchall()]
 
 
+def class_verdicts(con, grading_id: str) -> dict[tuple[str, str], dict]:
+    """Per (question, class key) of a grading: its verdict, P(yes) and how it was reached."""
+    return {(r["question_id"], r["class_key"]): r for r in rows(
+        con, "SELECT question_id, class_key, correct, p_yes, verdict_method FROM class_grades "
+             "WHERE grading_id = ?", [grading_id])}
+
+
 def failed_verdicts(con, grading_id: str) -> list[dict]:
     return rows(con, "SELECT * FROM class_grades WHERE grading_id = ? AND "
                      "judge_error IS NOT NULL", [grading_id])
 
 
-def newest_grading(con, run_id: str) -> dict | None:
-    found = rows(con, "SELECT * FROM gradings WHERE run_id = ? AND status = 'FINISHED' "
-                      "ORDER BY created_at DESC LIMIT 1", [run_id])
-    return found[0] if found else None
+def finished_gradings(con, run_id: str) -> list[dict]:
+    """A run's finished gradings, newest first."""
+    return rows(con, "SELECT * FROM gradings WHERE run_id = ? AND status = 'FINISHED' "
+                     "ORDER BY created_at DESC", [run_id])
+
+
+ID_KEYS = {"runs": "run_id", "gradings": "grading_id", "scores": "score_id",
+           "tunings": "tuning_id"}
+
+
+def ids_like(con, prefix: str) -> list[tuple[str, str]]:
+    """(table, id) of every run, grading, score or tuning whose id starts with ``prefix`` (at
+    most 10 per table)."""
+    found = []
+    for table, key in ID_KEYS.items():
+        found += [(table, r[0]) for r in con.execute(
+            f"SELECT {key} FROM {table} WHERE starts_with({key}, ?) ORDER BY {key} LIMIT 10",
+            [prefix]).fetchall()]
+    return found
 
 
 # --- scoring --------------------------------------------------------------------------------
 
-def question_table(con, grading_id: str) -> list[dict]:
-    """Per question of a grading: its plurality answer, confidence and verdict (the view)."""
-    return rows(con, """SELECT question_id, question, answers, answer, answer_count, m,
-                               n_classes, confidence, correct
-                        FROM question_confidence WHERE grading_id = ?
-                        ORDER BY question_id""", [grading_id])
+QUESTION_ORDER = {"question": "question_id", "confidence": "confidence DESC, question_id",
+                  "classes": "n_classes DESC, question_id"}
+
+
+def question_table(con, grading_id: str, *, wrong: bool = False, sort: str = "question",
+                   limit: int | None = None) -> list[dict]:
+    """Per question of a grading: its plurality answer, confidence and verdict (the view);
+    ``wrong``: only questions answered wrong; ``sort``: a key of ``QUESTION_ORDER``."""
+    return rows(con, f"""SELECT question_id, question, answers, answer, answer_count, m,
+                                n_classes, confidence, correct
+                         FROM question_confidence WHERE grading_id = ?
+                         {"AND correct = false" if wrong else ""}
+                         ORDER BY {QUESTION_ORDER[sort]} LIMIT ?""",
+                [grading_id, limit if limit is not None else 1 << 62])
+
+
+def sample_grades(con, grading_id: str, question_id: str) -> list[dict]:
+    """One question's samples in a grading: text, extracted answer, class, verdict (the view)."""
+    return rows(con, """SELECT sample_idx, answer, class_id, canonical, correct, finish_reason,
+                               text
+                        FROM sample_grades WHERE grading_id = ? AND question_id = ?
+                        ORDER BY sample_idx""", [grading_id, question_id])
 
 
 def points(con, grading_id: str) -> list[dict]:
@@ -238,23 +284,29 @@ def ablation(con, score_id: str) -> list[dict]:
 
 # --- variants and listings ------------------------------------------------------------------
 
-def scored_variants(con, dataset: str) -> list[dict]:
-    """The scored runs of a dataset (a name with ``@N``: that subset; without: every subset),
-    newest first."""
+def scored_variants(con, dataset: str, judge: str | None = None) -> list[dict]:
+    """The scored (run, grading) pairs of a dataset (a name with ``@N``: that subset; without:
+    every subset), newest first; with ``judge``, that judge's gradings only."""
     family = dataset.split("@")[0]
     return rows(con, """SELECT * FROM variants
                         WHERE score_id IS NOT NULL AND (dataset = ? OR
                               (? = dataset_family AND ? NOT LIKE '%@%'))
-                        ORDER BY created_at DESC""", [dataset, family, dataset])
+                          AND (? IS NULL OR judge = ?)
+                        ORDER BY created_at DESC, graded_at DESC""",
+                [dataset, family, dataset, judge, judge])
 
 
-def list_runs(con) -> list[dict]:
-    """Every run with its newest score's headline figures (the ``variants`` view)."""
-    return rows(con, """SELECT v.run_id, v.created_at, v.status, v.model, v.kind AS model_kind,
-                               v.style, v.dataset, r.n_questions, v.m, p.stored_samples,
-                               v.accuracy, v.smece
+def list_runs(con, judge: str | None = None) -> list[dict]:
+    """Every run, once per finished grading, with that grading's newest score's headline
+    figures (the ``variants`` view); with ``judge``, that judge's gradings (and runs not
+    graded yet)."""
+    return rows(con, """SELECT v.run_id, v.created_at, v.status, v.model, v.model_kind,
+                               v.style, v.dataset, r.n_questions, v.samples_per_question,
+                               p.stored_samples, v.judge, v.grading_id, v.accuracy, v.smece
                         FROM variants v JOIN runs r USING (run_id)
-                        JOIN run_progress p USING (run_id) ORDER BY v.created_at""")
+                        JOIN run_progress p USING (run_id)
+                        WHERE ? IS NULL OR v.judge = ? OR v.judge IS NULL
+                        ORDER BY v.created_at, v.graded_at""", [judge, judge])
 
 
 def run_gradings(con, run_id: str) -> list[dict]:
@@ -282,3 +334,21 @@ def list_datasets(con) -> list[dict]:
 def list_judges(con) -> list[dict]:
     return rows(con, "SELECT name, version, model, base_url, grader_prompt_hash, "
                      "extractor_prompt_hash, created_at FROM judges ORDER BY name, created_at")
+
+
+# --- tunings --------------------------------------------------------------------------------
+
+def tuning_steps(con, tuning_id: str) -> list[dict]:
+    return rows(con, "SELECT step, loss, reward, seconds FROM tuning_steps WHERE tuning_id = ? "
+                     "ORDER BY step", [tuning_id])
+
+
+def has_tuning(con, tuning_id: str) -> bool:
+    return first(con, "SELECT 1 FROM tunings WHERE tuning_id = ? AND status = 'FINISHED'",
+                 [tuning_id]) is not None
+
+
+def list_tunings(con) -> list[dict]:
+    return rows(con, "SELECT t.tuning_id, t.name, t.parent_model, t.method, d.name AS dataset, "
+                     "t.steps, t.learning_rate, t.seed, t.status, t.cached, t.created_at "
+                     "FROM tunings t JOIN datasets d USING (dataset_id) ORDER BY t.created_at")

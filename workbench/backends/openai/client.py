@@ -1,7 +1,11 @@
 """One OpenAI-compatible endpoint (chat or completions): requests, retries, usage accounting.
 
 Retries use exponential backoff with jitter and honour Retry-After on 429 and 5xx; timeouts,
-dropped connections and malformed bodies are retried too, other 4xx never. Prompt and completion
+dropped connections and malformed bodies are retried too, other 4xx never. The loop is ours, and
+the ``openai`` client's own retries are off (``max_retries=0``), for what that client does not
+do: count each retry for the run's accounting, retry a garbled or choice-less body, honour a
+Retry-After of up to ``RetryPolicy.max_retry_after`` (its own cap is 60 s), and ask again
+without logprobs when a server refuses them. Prompt and completion
 tokens are counted from the servers' usage reports. Used by the sampler (``sampler.py``) and by
 LLM judges.
 """
@@ -94,16 +98,22 @@ class OpenAIClient:
             for k, v in kw.items():
                 self.stats[k] += v
 
+    @property
+    def constrains(self) -> bool:
+        """Whether this server family can constrain a reply to given strings."""
+        return family(self.cfg.family).choice is not None
+
     def complete(self, prompt, params: SamplingParams, n: int, seed: int,
-                 top_logprobs: int = 0) -> list[Completion]:
+                 top_logprobs: int = 0, choice: tuple[str, ...] = ()) -> list[Completion]:
         """``n`` completions of one prompt (text for completions, messages for chat), retried as
         the policy says; raises ``RemoteError`` when it fails for good. ``top_logprobs`` asks
-        for the likeliest tokens' log p at each position too."""
+        for the likeliest tokens' log p at each position too; ``choice`` constrains the reply
+        to one of these strings where the server family offers it."""
         attempt = 0
         while True:
             start = time.perf_counter()
             try:
-                response = self._create(prompt, params, n, seed, top_logprobs)
+                response = self._create(prompt, params, n, seed, top_logprobs, choice)
                 completions = [self._completion(c, time.perf_counter() - start)
                                for c in _choices(response)]
                 usage = getattr(response, "usage", None)
@@ -138,8 +148,12 @@ class OpenAIClient:
             fields["stop"] = list(params.stop)[:4]
         return {**fields, **family(self.cfg.family).fields(params)}
 
-    def _create(self, prompt, params: SamplingParams, n: int, seed: int, top_logprobs: int):
+    def _create(self, prompt, params: SamplingParams, n: int, seed: int, top_logprobs: int,
+                choice: tuple[str, ...] = ()):
         fields = self.body(params)
+        constrain = family(self.cfg.family).choice
+        if choice and constrain:
+            fields.update(constrain(choice))
         common = {k: fields.pop(k) for k in ("temperature", "top_p", "max_tokens", "stop")
                   if k in fields}
         common.update(model=self.model, n=n, seed=seed, extra_body=fields or None)

@@ -36,6 +36,16 @@ class ServerFamily:
     note: str  # what it does by default, or what cannot be set
     owned_by: tuple[str, ...] = ()  # what its /v1/models says
     probe: str | None = None  # a path (from the server's root) that only this family serves
+    choice: Callable[[tuple[str, ...]], dict] | None = None  # body fields that constrain the
+    # reply to one of some strings (constrained decoding), where the family offers it
+
+
+def _guided(options: tuple[str, ...]) -> dict:
+    return {"guided_choice": list(options)}
+
+
+def _grammar(options: tuple[str, ...]) -> dict:
+    return {"grammar": "root ::= " + " | ".join(f'"{o}"' for o in options)}
 
 
 def _vllm_like(p: SamplingParams) -> dict:
@@ -51,11 +61,11 @@ def _llamacpp(p: SamplingParams) -> dict:
 
 FAMILIES = {f.name: f for f in [
     ServerFamily("vllm", _vllm_like, True, "applies the model's generation_config.json to "
-                 "fields a request leaves out", ("vllm",), "/version"),
+                 "fields a request leaves out", ("vllm",), "/version", _guided),
     ServerFamily("sglang", _vllm_like, True, "applies the model's generation_config.json to "
-                 "fields a request leaves out", ("sglang",), "/get_model_info"),
+                 "fields a request leaves out", ("sglang",), "/get_model_info", _guided),
     ServerFamily("llamacpp", _llamacpp, True, "defaults to top-k 40, min-p 0.05, repeat "
-                 "penalty 1.1", ("llamacpp", "me"), "/props"),
+                 "penalty 1.1", ("llamacpp", "me"), "/props", _grammar),
     ServerFamily("tgi", lambda p: ({"top_k": p.top_k} if p.top_k else {}) | NEUTRAL_PENALTIES,
                  True, "samples untruncated unless asked", ("tgi",), "/info"),
     ServerFamily("workbench", lambda p: {"top_k": p.top_k, "min_p": p.min_p,

@@ -25,6 +25,9 @@ class Verdict:
     correct: bool | None  # None: no verdict (an error), never counted as wrong
     output: str
     error: str | None = None
+    p_yes: float | None = None  # an LLM judge's P(yes) over yes and no (logprob verdicts)
+    mass: float | None = None  # the probability yes and no received together
+    method: str = "rule"  # rule | logprob | choice | text
 
 
 class Judge:

@@ -4,7 +4,16 @@
    response into a short canonical answer, worded identically for answers that mean the same
    thing; the classes are then the deterministic keys of those canonical answers;
 2. *grader*: one call per distinct (question, class): is the class's answer correct given the
-   gold answers? Temperature 0, a JSON verdict, the raw output kept.
+   gold answers? How the verdict is read (``params["verdict"]``):
+
+   - ``logprob`` (the default for new judges): one token is asked for, after a prompt that ends
+     where the verdict goes (chat: the instruction and worked examples as turns; completion
+     models: a few-shot completion prompt), and P(yes) is read from its ``top_logprobs``
+     (``verdict.py``). Nothing to parse, one token per class, and P(yes) is stored.
+   - where the server returns no log-probabilities, the same prompt with the answer constrained
+     to yes or no where the server family offers that (vLLM/SGLang ``guided_choice``, llama.cpp
+     ``grammar``), else free text whose first word is read;
+   - ``text`` (judges recorded before): a JSON verdict parsed from free text.
 
 A failed call or an output that does not parse is an error (verdict NULL), never "incorrect".
 A judge is a named record whose version hashes its model, prompts and parameters.
@@ -22,6 +31,7 @@ from dataclasses import dataclass, field
 from ...backends.base import SamplingParams
 from ...errors import JudgeError, RemoteError
 from .base import Judge, JudgeItem, Verdict
+from .verdict import from_top_logprobs
 
 GRADER_PROMPT = """You grade answers to questions. Decide whether the candidate answer means \
 the same as one of the gold answers (ignore case, punctuation and extra words that do not \
@@ -45,7 +55,29 @@ Responses:
 
 Reply with JSON only: {{"answers": ["answer to response 1", "answer to response 2", ...]}}"""
 
+VERDICT_PROMPT = """Decide whether the candidate answer means the same as one of the gold \
+answers (ignore case, punctuation and extra words that do not change the meaning). Answer yes \
+or no.
+
+Question: {question}
+Gold answers: {gold}
+Candidate answer: {answer}
+Correct:"""
+
+# Worked examples, as chat turns or as completion blocks before the item: (question, gold,
+# candidate, verdict). Their text is part of the judge's version (``EXAMPLES_VERSION``).
+EXAMPLES = (
+    ("What is the capital of France?", "Paris", "paris, France", "yes"),
+    ("What is the capital of Australia?", "Canberra", "Sydney", "no"),
+    ("How many legs does a spider have?", "8", "eight", "yes"),
+    ("Who wrote Hamlet?", "William Shakespeare | Shakespeare", "Christopher Marlowe", "no"),
+)
+EXAMPLES_VERSION = hashlib.sha256(repr(EXAMPLES).encode()).hexdigest()[:8]
+VERDICT_MODES = ("logprob", "text")
+ENDPOINTS = ("chat", "completions")
+
 _JSON = re.compile(r"\{.*\}", re.DOTALL)
+_WORD = re.compile(r"[A-Za-z]+")
 _PATTERN = re.compile(r"^\s*verdict\s*:\s*(correct|incorrect)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -67,6 +99,21 @@ def parse_verdict(text: str) -> bool | None:
             pass
     m = _PATTERN.search(text or "")
     return m.group(1).lower() == "correct" if m else None
+
+
+def first_word_verdict(text: str) -> bool | None:
+    """yes/no (or correct/incorrect) as the first word of a short reply; else a JSON verdict.
+
+    >>> first_word_verdict(" Yes."), first_word_verdict("no, it is Canberra")
+    (True, False)
+    """
+    m = _WORD.search(text or "")
+    word = m.group(0).lower() if m else ""
+    if word in ("yes", "correct", "true"):
+        return True
+    if word in ("no", "incorrect", "false"):
+        return False
+    return parse_verdict(text)
 
 
 def parse_answers(text: str, n: int) -> list[str] | None:
@@ -140,10 +187,13 @@ class LLMJudge(Judge):
         from ...backends.openai.client import ClientConfig, OpenAIClient, RetryPolicy
 
         p = record.params
+        self.without_logprobs = False
+        self.mode = p.get("verdict", "text")  # judges recorded before verdicts by logprob: text
+        self.endpoint = p.get("endpoint", "chat")
         self.client = OpenAIClient(ClientConfig(
-            record.base_url, key, "chat", float(p.get("timeout", 60.0)),
-            RetryPolicy(max_retries=int(p.get("max_retries", 3))), logprobs=False),
-            record.model)
+            record.base_url, key, self.endpoint, float(p.get("timeout", 60.0)),
+            RetryPolicy(max_retries=int(p.get("max_retries", 3))),
+            logprobs=self.mode == "logprob", family=p.get("server", "unknown")), record.model)
 
     @property
     def extracts(self) -> bool:
@@ -162,7 +212,62 @@ class LLMJudge(Judge):
         self.calls += 1
         return self.client.complete([{"role": "user", "content": prompt}], params, 1, 0)[0].text
 
+    def _verdict_prompt(self, item: JudgeItem):
+        """Chat messages (examples as turns) or a few-shot completion prompt, ending where the
+        verdict token goes."""
+        def block(question, gold, answer):
+            return self.record.grader_prompt.format(question=question, gold=gold, answer=answer)
+
+        if self.endpoint == "chat":
+            messages = []
+            for q, gold, answer, verdict in EXAMPLES:
+                messages += [{"role": "user", "content": block(q, gold, answer)},
+                             {"role": "assistant", "content": verdict}]
+            return messages + [{"role": "user", "content": block(
+                item.question, " | ".join(item.gold), item.answer)}]
+        shots = "".join(f"{block(q, gold, answer)} {verdict}\n\n"
+                        for q, gold, answer, verdict in EXAMPLES)
+        return shots + block(item.question, " | ".join(item.gold), item.answer)
+
+    def _by_token(self, item: JudgeItem) -> Verdict:
+        p = self.record.params
+        prompt = self._verdict_prompt(item)
+        self.calls += 1
+        if not self.without_logprobs:
+            params = SamplingParams(n=1, temperature=0.0, max_new_tokens=1, seed=0)
+            try:
+                done = self.client.complete(prompt, params, 1, 0, top_logprobs=20)[0]
+            except RemoteError as exc:
+                return Verdict(None, "", f"judge call failed: {exc}")
+            verdict = self._read(done, p)
+            if verdict is not None:
+                return verdict
+        # No log-probabilities from this server: a short answer, constrained where it can be.
+        params = SamplingParams(n=1, temperature=0.0, max_new_tokens=3, seed=0)
+        try:
+            raw = self.client.complete(prompt, params, 1, 0, choice=("yes", "no"))[0].text
+        except RemoteError as exc:
+            return Verdict(None, "", f"judge call failed: {exc}")
+        verdict = first_word_verdict(raw)
+        method = "choice" if self.client.constrains else "text"
+        if verdict is None:
+            return Verdict(None, raw, f"unparseable verdict: {raw[:200]!r}", method=method)
+        return Verdict(verdict, raw, method=method)
+
+    def _read(self, done, p: dict) -> Verdict | None:
+        """The verdict from the token's top log-probabilities; None when there are none."""
+        if not done.top_logprobs:
+            self.without_logprobs = True  # this server gives none: ask for a word from now on
+        else:
+            v = from_top_logprobs(done.top_logprobs[0], float(p.get("threshold", 0.5)),
+                                  float(p.get("min_mass", 0.2)))
+            shown = json.dumps({k: round(x, 4) for k, x in done.top_logprobs[0].items()})
+            return Verdict(v.correct, shown[:2000], v.error, v.p_yes, v.mass, "logprob")
+        return None
+
     def judge(self, item: JudgeItem) -> Verdict:
+        if self.mode == "logprob":
+            return self._by_token(item)
         prompt = self.record.grader_prompt.format(question=item.question,
                                                   gold=" | ".join(item.gold), answer=item.answer)
         try:
@@ -171,8 +276,8 @@ class LLMJudge(Judge):
             return Verdict(None, "", f"judge call failed: {exc}")
         verdict = parse_verdict(raw)
         if verdict is None:
-            return Verdict(None, raw, f"unparseable verdict: {raw[:200]!r}")
-        return Verdict(verdict, raw)
+            return Verdict(None, raw, f"unparseable verdict: {raw[:200]!r}", method="text")
+        return Verdict(verdict, raw, method="text")
 
     def judge_many(self, items: list[JudgeItem]) -> list[Verdict]:
         with ThreadPoolExecutor(max(1, int(self.record.params.get("concurrency", 4)))) as pool:

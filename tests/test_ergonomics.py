@@ -1,0 +1,115 @@
+"""A judge is always explicit; questions and samples one command away; ids by prefix; listings
+as table, CSV or JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.helpers import CAPS, TEXTS, make_run, query
+from workbench import api
+from workbench.cli import app
+from workbench.errors import NotFound, StageError, UsageError
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, mlflow_uri):
+    """Run A graded by `exact` and `contains`; run B graded by `exact` only."""
+    path = tmp_path_factory.mktemp("ergonomics") / "wb.duckdb"
+    a = make_run(path, CAPS, TEXTS, model="m-a")
+    b = make_run(path, CAPS, {q: list(reversed(t)) for q, t in TEXTS.items()}, model="m-b")
+    g = {("a", "exact"): api.grade(a, "exact", db_path=path, mlflow_uri=mlflow_uri),
+         ("a", "contains"): api.grade(a, "contains", db_path=path, mlflow_uri=mlflow_uri),
+         ("b", "exact"): api.grade(b, "exact", db_path=path, mlflow_uri=mlflow_uri)}
+    for grading in g.values():
+        api.score(grading, n_bootstrap=20, floor_draws=20, db_path=path, mlflow_uri=mlflow_uri)
+    return path, {"a": a, "b": b}, g
+
+
+def cli(path, *args):
+    return CliRunner().invoke(app, [*args, "--db", str(path)])
+
+
+def test_a_run_with_two_judges_is_never_resolved_silently(store):
+    path, runs, g = store
+    with pytest.raises(UsageError, match=r"2 judges \(contains, exact\); name one") as e:
+        api.diff(runs["a"], runs["b"], n_bootstrap=20, db_path=path)
+    assert e.value.param == "judge"
+    ga, gb, _ = api.diff(runs["a"], runs["b"], judge="exact", n_bootstrap=20, db_path=path)
+    assert (ga["grading_id"], gb["grading_id"]) == (g["a", "exact"], g["b", "exact"])
+    with pytest.raises(StageError, match="no finished grading by judge 'contains'"):
+        api.diff(runs["b"], runs["a"], judge="contains", db_path=path)
+    with pytest.raises(UsageError, match="made by judge 'contains', not 'exact'"):
+        api.questions(g["a", "contains"], "exact", db_path=path)
+    done = cli(path, "diff", runs["a"], runs["b"])
+    assert done.exit_code == 1 and "--judge: run" in done.output
+
+
+def test_diff_header_names_each_judge_and_warns_when_they_differ(store):
+    path, _, g = store
+    done = cli(path, "diff", g["a", "contains"], g["b", "exact"], "--bootstrap", "20")
+    assert done.exit_code == 0, done.output
+    assert "judge contains" in done.output and "judge exact" in done.output
+    assert "warning: A was graded by judge 'contains' and B by 'exact'" in done.output
+    same = cli(path, "diff", g["a", "exact"], g["b", "exact"], "--bootstrap", "20")
+    assert "warning" not in same.output
+
+
+def test_variants_has_one_row_per_grading_and_compare_groups_by_judge(store):
+    path, runs, _ = store
+    judges = query(path, "SELECT judge FROM variants WHERE run_id = ? ORDER BY judge",
+                   [runs["a"]])
+    assert judges == [("contains",), ("exact",)]
+    cols = {r[0] for r in query(path, "SELECT column_name FROM (DESCRIBE variants)")}
+    assert {"model_kind", "samples_per_question", "mean_confidence", "smece_ci_low",
+            "accuracy_ci_high", "kind", "m", "confidence"} <= cols
+    rows, _ = api.compare("caps", ["model", "judge"], db_path=path)
+    assert sorted((r["variant"]["model"], r["variant"]["judge"]) for r in rows) == [
+        ("m-a", "contains"), ("m-a", "exact"), ("m-b", "exact")]
+    rows, _ = api.compare("caps", ["model"], db_path=path)  # judge exact by default
+    assert {r["grading_id"] for r in rows} == {g for (_, j), g in store[2].items()
+                                               if j == "exact"}
+    listed = api.list_runs(db_path=path, judge="contains")
+    assert [(r["run_id"], r["judge"]) for r in listed] == [(runs["a"], "contains")]
+
+
+def test_questions_and_samples_one_command_away(store):
+    path, runs, g = store
+    wrong = api.questions(runs["b"], wrong=True, db_path=path)
+    assert wrong and all(r["correct"] is False for r in wrong)
+    by_conf = api.questions(g["a", "exact"], sort="confidence", limit=2, db_path=path)
+    assert len(by_conf) == 2 and by_conf[0]["confidence"] >= by_conf[1]["confidence"]
+    done = cli(path, "questions", g["a", "exact"], "--format", "json")
+    assert done.exit_code == 0, done.output
+    rows = json.loads(done.output)
+    assert {r["question_id"] for r in rows} == set(TEXTS)
+    assert isinstance(rows[0]["confidence"], float)
+
+    s = api.samples(g["a", "exact"], "au", db_path=path)
+    assert [x["answer"] for x in s["samples"]] == ["Sydney", "Sydney", "Canberra", "Sydney",
+                                                   "Melbourne"]
+    assert [x["correct"] for x in s["samples"]] == [False, False, True, False, False]
+    assert s["judge"] == "exact"
+    done = cli(path, "samples", g["a", "exact"], "au", "--format", "csv")
+    assert done.exit_code == 0 and done.output.count("Sydney") >= 3
+    with pytest.raises(NotFound, match="question 'zz'"):
+        api.samples(g["a", "exact"], "zz", db_path=path)
+
+
+def test_ids_by_unambiguous_prefix_and_the_wrong_kind_refused(store):
+    path, runs, g = store
+    grading = g["b", "exact"]
+    assert api.show(grading[:9], db_path=path)["grading"]["grading_id"] == grading
+    assert api.questions(runs["b"][:10], db_path=path)
+    with pytest.raises(UsageError, match="ambiguous"):
+        api.show("run_", db_path=path)
+    with pytest.raises(NotFound):
+        api.show("run_zzzz", db_path=path)
+    score_id = query(path, "SELECT score_id FROM scores LIMIT 1")[0][0]
+    with pytest.raises(UsageError, match="is a score id; this takes a grading id"):
+        api.score(score_id, db_path=path)
+    done = cli(path, "show", "grd_")
+    assert done.exit_code == 1 and "ID: 'grd_' is ambiguous" in done.output
+    assert cli(path, "runs", "--format", "xml").exit_code == 1

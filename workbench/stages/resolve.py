@@ -1,0 +1,59 @@
+"""Ids as people type them: a full id or an unambiguous prefix of one (as git takes commit ids),
+and a run resolved to one of its gradings by the judge rule: a judge is always explicit.
+
+The rule: a grading (or a score, through its grading) is itself; a run means its newest finished
+grading by the judge named, and when none is named, the newest grading of its only judge. A run
+graded by several judges and no judge named is refused, so two judges are never mixed unseen.
+"""
+
+from __future__ import annotations
+
+from ..errors import NotFound, StageError, UsageError
+from ..store import queries
+
+KINDS = {"runs": "run", "gradings": "grading", "scores": "score", "tunings": "tuning"}
+
+
+def expand(con, text: str, want: tuple[str, ...]) -> tuple[str, str]:
+    """(table, full id) of the item ``text`` names; ``want``: the tables that make sense here."""
+    found = queries.ids_like(con, text)
+    exact = [f for f in found if f[1] == text]
+    found = exact or found
+    names = " or ".join(KINDS[t] for t in want)
+    if not found:
+        raise NotFound(f"no {names} id starts with {text!r} in the store")
+    if len(found) > 1:
+        listed = ", ".join(i for _, i in found[:6]) + (", ..." if len(found) > 6 else "")
+        raise UsageError("id", f"{text!r} is ambiguous: {listed}; give more of it")
+    table, full = found[0]
+    if table not in want:
+        raise UsageError("id", f"{full} is a {KINDS[table]} id; this takes a {names} id")
+    return table, full
+
+
+def grading_for(con, text: str, judge: str | None = None) -> dict:
+    """The finished grading a run, grading or score id (or prefix) means, by the judge rule."""
+    table, full = expand(con, text, ("runs", "gradings", "scores"))
+    if table == "scores":
+        full = queries.one(con, "score", full)["grading_id"]
+    if table in ("scores", "gradings"):
+        grading = queries.one(con, "grading", full)
+        if judge is not None and grading["judge"] != judge:
+            raise UsageError("judge", f"grading {full} was made by judge {grading['judge']!r}, "
+                                      f"not {judge!r}")
+        if grading["status"] != "FINISHED":
+            raise StageError(f"grading {full} is {grading['status']}")
+        return grading
+    gradings = queries.finished_gradings(con, full)
+    judges = sorted({g["judge"] for g in gradings})
+    if judge is not None:
+        gradings = [g for g in gradings if g["judge"] == judge]
+    if not gradings:
+        by = f" by judge {judge!r}" if judge else ""
+        has = f" (it has: {', '.join(judges)})" if judges else ""
+        raise StageError(f"run {full} has no finished grading{by}{has}; "
+                         f"`workbench grade {full} --judge {judge or 'exact'}` makes one")
+    if judge is None and len(judges) > 1:
+        raise UsageError("judge", f"run {full} has gradings by {len(judges)} judges "
+                                  f"({', '.join(judges)}); name one")
+    return gradings[0]
