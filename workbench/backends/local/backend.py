@@ -7,8 +7,9 @@ import json
 
 from ... import prompts
 from ..base import ModelInfo, SamplingParams
+from .device import DTYPE_BYTES
 from .memory import default_budget, plan_batches, shape_of
-from .models import DTYPE_BYTES, load
+from .models import load
 from .sampler import LocalSampler
 
 
@@ -20,9 +21,11 @@ class LocalBackend:
         self.stats = {"prompt_tokens": 0, "completion_tokens": 0, "batches": 0}
 
     @classmethod
-    def load(cls, info: ModelInfo, dtype: str, budget: int | None = None) -> "LocalBackend":
-        model, tokenizer = load(info, dtype)
-        return cls(info, LocalSampler(model, tokenizer), dtype, budget or default_budget())
+    def load(cls, info: ModelInfo, dtype: str, device: str = "cpu",
+             budget: int | None = None) -> "LocalBackend":
+        model, tokenizer = load(info, dtype, device)
+        return cls(info, LocalSampler(model, tokenizer), dtype,
+                   budget or default_budget(device, weights_loaded=True))
 
     def request(self, plan, dataset, question) -> tuple[str, str]:
         text = prompts.build_prompt(plan, dataset, question, self.sampler.tokenizer)

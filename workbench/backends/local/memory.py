@@ -62,11 +62,20 @@ def available_bytes() -> int:
     return 4 << 30
 
 
-def default_budget() -> int:
-    """Half of what is available: the model's weights and everything else need the rest.
-    ``WORKBENCH_MEMORY_BUDGET`` (bytes) overrides it."""
+def default_budget(device: str = "cpu", weights_loaded: bool = False) -> int:
+    """What the sampler's rows may use on ``device``. The CPU (and MPS, which shares host
+    memory): half of what the OS says is available, the rest for the weights and everything
+    else. A CUDA device: half its free memory before the weights load (a check), 80% of it once
+    they are in. ``WORKBENCH_MEMORY_BUDGET`` (bytes) overrides it."""
     env = os.environ.get("WORKBENCH_MEMORY_BUDGET")
-    return int(env) if env else available_bytes() // 2
+    if env:
+        return int(env)
+    if device.startswith("cuda"):
+        import torch  # seconds to import: only for a CUDA device
+
+        free = torch.cuda.mem_get_info(torch.device(device))[0]
+        return int(free * (0.8 if weights_loaded else 0.5))
+    return available_bytes() // 2
 
 
 def _gb(n: float) -> str:

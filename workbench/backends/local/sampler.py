@@ -53,6 +53,8 @@ def draw(logits: torch.Tensor, params: SamplingParams, gens: list[torch.Generato
     inside that block picks the token. Logprobs are under the model's own distribution
     (temperature 1, untruncated).
     """
+    if logits.device.type == "mps":  # MPS has no float64: the draw runs on the CPU, exactly
+        logits = logits.cpu()
     logits = logits.float()
     peak = logits.amax(-1, keepdim=True)
     if params.temperature == 0:
@@ -76,10 +78,12 @@ def _inverse_cdf(weights: torch.Tensor, gens, groups) -> torch.Tensor:
     pad = (-vocab) % BLOCK
     blocks = torch.nn.functional.pad(weights, (0, pad)).view(rows, -1, BLOCK)
     block_cdf = blocks.sum(-1, dtype=torch.float64).cumsum_(-1)
+    # The uniforms come from CPU generators on every device, so a seed draws the same numbers
+    # wherever the model runs.
     u = torch.empty(rows, 1, dtype=torch.float64)
     for r, g in enumerate(groups):
         u[r, 0] = torch.rand(1, generator=gens[g], dtype=torch.float64)
-    u.mul_(block_cdf[:, -1:])
+    u = u.to(weights.device).mul_(block_cdf[:, -1:])
     b = torch.searchsorted(block_cdf, u, right=True).clamp_(max=block_cdf.shape[-1] - 1)
     before = torch.where(b > 0, block_cdf.gather(-1, (b - 1).clamp_(min=0)), 0.0)
     inner = blocks.gather(1, b[:, :, None].expand(-1, -1, BLOCK))[:, 0].double().cumsum_(-1)
@@ -102,6 +106,7 @@ class LocalSampler:
         self.model = model
         self.tokenizer = tokenizer
         self.eos_ids = _eos_ids(model, tokenizer)
+        self.device = next(model.parameters()).device
         pad = tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else min(self.eos_ids, default=0)
 
@@ -131,6 +136,7 @@ class LocalSampler:
         for i, (_, p) in enumerate(items):
             ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
             mask[i, width - len(p):] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
         pos = (mask.cumsum(-1) - 1).clamp_(min=0)
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
                          logits_to_keep=1)
@@ -150,13 +156,14 @@ class LocalSampler:
             if should_stop and should_stop():
                 raise Cancelled(f"stopped after {step} decode steps")
             next_tok, lp = draw(logits, params, gens, [r // n for r in live])
+            next_tok, lps_now = next_tok.to(self.device), lp.tolist()
             if top_logprobs:
                 for r, top in zip(live, self._tops(logits, top_logprobs)):
                     tops[r].append(top)
             keep = []
             for b, (r, tok) in enumerate(zip(live, next_tok.tolist())):
-                logprob[r] += float(lp[b])
-                lps[r].append(float(lp[b]))
+                logprob[r] += lps_now[b]
+                lps[r].append(lps_now[b])
                 if tok in self.eos_ids:
                     text, _ = self._text(tokens[r], params.stop)
                     done[r] = Completion(text, len(tokens[r]) + 1, logprob[r], "stop",
@@ -174,7 +181,7 @@ class LocalSampler:
             if not keep:
                 break
             if len(keep) < len(live):
-                idx = torch.tensor(keep)
+                idx = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(idx)
                 next_tok, mask, next_pos = next_tok[idx], mask[idx], next_pos[idx]
                 live = [live[b] for b in keep]

@@ -2,7 +2,8 @@
 
 - ``exact``: the paper's definition: the gold answers go through the same map B (alias groups
   included), and a class is correct when its key equals a gold answer's key (normalised form
-  for text, value for numbers). The class is judged by its key, never by "any member matches".
+  for text, value for numbers; math answers also when math-verify finds them equivalent). The
+  class is judged by its key, never by "any member matches".
 - ``contains``: more lenient for text: also correct when a gold alias appears as whole words
   inside the class's canonical answer ("in Paris" for "Paris"); numbers as in ``exact``.
 """
@@ -12,13 +13,16 @@ from __future__ import annotations
 import re
 
 from ..classes import class_key
+from ..equivalence import equivalent
 from ..text import normalize_text
 from .base import Judge, JudgeItem, Verdict
 
 
 class ExactJudge(Judge):
     name = "exact"
-    version = "3"  # 3: the class's key only, gold through the same alias groups
+    # 3: the class's key only, gold through the same alias groups; 4: math answers also by
+    # math-verify equivalence with the gold (the map B's own check)
+    version = "4"
 
     def judge(self, item: JudgeItem) -> Verdict:
         key = item.keys[0] if item.keys else class_key(item.answer, item.answer_type,
@@ -26,6 +30,10 @@ class ExactJudge(Judge):
         for g in item.gold:
             if key is not None and class_key(g, item.answer_type, item.groups) == key:
                 return Verdict(True, f"matches gold {g!r}")
+        if item.answer_type == "math" and key is not None:
+            for g in item.gold:
+                if equivalent(g, item.answer):
+                    return Verdict(True, f"equivalent to gold {g!r} (math-verify)")
         return Verdict(False, "no gold answer matches")
 
 
