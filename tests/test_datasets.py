@@ -124,3 +124,24 @@ def test_bad_plan_values():
     ds = datasets.load("bundled:capitals")
     with pytest.raises(UsageError, match="few-shot exemplars"):
         prompts.exemplars(ds, ds.questions[0], 500, 0)
+
+
+def test_a_file_without_fewshot_rows_holds_out_a_seeded_pool(tmp_path):
+    """As hub sets do: a fifth of the questions (at most 20), seeded, never asked; said in a
+    note. A file too small for that keeps every question and the shots check says why."""
+    from tests.helpers import write_jsonl
+
+    data = datasets
+    rows = [{"id": f"q{i}", "question": f"What is {i} plus 1?", "answer": str(i + 1)}
+            for i in range(30)]
+    ds = data.load(str(write_jsonl(tmp_path / "plain.jsonl", rows)))
+    assert (len(ds.questions), len(ds.fewshot)) == (24, 6)
+    assert not {q.id for q in ds.questions} & {q.id for q in ds.fewshot}
+    assert "6 seeded questions are held out as the few-shot pool" in ds.note
+    prompts.check_pool(ds, 5)
+    again = data.load(str(tmp_path / "plain.jsonl"))
+    assert [q.id for q in again.fewshot] == [q.id for q in ds.fewshot]
+    small = data.load(str(write_jsonl(tmp_path / "small.jsonl", rows[:5])))
+    assert (len(small.questions), len(small.fewshot), small.note) == (5, 0, "")
+    with pytest.raises(UsageError, match="shots"):
+        prompts.check_pool(small, 5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -55,9 +56,18 @@ def test_ui_serves_the_mlflow_store(env, tmp_path):
         if not wait_http(f"http://127.0.0.1:{port}/health", 90):
             pytest.fail("the MLflow UI did not answer within 90 s")
         assert (tmp_path / "runs" / "mlflow.db").exists()
-    finally:
-        os.killpg(proc.pid, 15)
+        # SIGTERM to the workbench process alone stops the MLflow server it started too.
+        proc.send_signal(15)
         proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while wait_http(f"http://127.0.0.1:{port}/health", 1) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not wait_http(f"http://127.0.0.1:{port}/health", 1), "the MLflow server lives on"
+    finally:
+        try:
+            os.killpg(proc.pid, 9)
+        except ProcessLookupError:
+            pass
 
 
 def test_openai_path_with_a_bundled_model_server(env, tmp_path):

@@ -33,6 +33,7 @@ from .stages.compare import compare, compare_judges, diff
 from .stages.generate import GenerateRequest, generate, resume
 from .stages.grade import grade
 from .stages.lifecycle import open_context
+from .stages.report import report
 from .stages.resolve import expand, grading_for
 from .stages.score import metrics_of, score
 from .stages.tune import TuneResult, tune
@@ -45,7 +46,7 @@ __all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all",
            "list_runs", "show", "metrics", "query", "questions", "samples", "doctor", "diff",
            "compare", "ablation", "list_datasets", "add_judge", "list_judges", "compare_judges",
            "mirror", "check_server", "Estimate", "Finding", "TuneRequest", "TuneResult", "tune",
-           "list_tunings"]
+           "list_tunings", "report"]
 
 
 @dataclass(frozen=True)

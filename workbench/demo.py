@@ -68,6 +68,9 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
                               progress=lambda d, t, task=task: bar.update(task, completed=d,
                                                                           total=t))
             runs[kind] = res
+            if not console.is_terminal:  # no live bar in a log: a line per finished variant
+                console.print(f"  {model}: sampled, graded and scored (run {res.run_id})",
+                              highlight=False)
             results.append(({"model": model, "run": res.run_id},
                             api.metrics(res.score_id, db_path=db_path)))
     console.print(metrics_table(results, title="Semantic calibration on capitals:test, 95% "
@@ -92,7 +95,10 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
     console.print(table)
     for line in conclusions:
         console.print(line, highlight=False)
+    page = api.report(test, ["model"], n_bootstrap=plan.n_bootstrap, db_path=db_path,
+                      mlflow_uri=mlflow_uri, seed=plan.seed)
+    console.print(f"Report (one HTML file): {page}")
     console.print(f"Demo wall time: {time.perf_counter() - start:.0f} s. "
-                  "Explore: `workbench runs`, `workbench tunings`, `workbench show RUN`, "
+                  "Explore: `workbench runs`, `workbench tunings`, `workbench questions RUN`, "
                   "`workbench ui`.")
     return {"results": results, "runs": runs, "diffs": diffs, "models": models}

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from .. import api
 from ..analysis.metrics import METRICS
+from ..errors import UsageError
 from ..report.tables import fmt_estimate, fmt_floor
 from ..stages.compare import diff_record
 from .app import app
@@ -104,3 +105,26 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
                       r["run_id"])
     out.print(table)
     out.print(f"overlaid reliability diagrams: {png}")
+
+
+@app.command()
+@friendly
+def report(dataset: str = typer.Option(..., "--dataset", help="dataset name as stored"),
+           group_by: str = typer.Option("model,kind,style", "--group-by"),
+           judge: str = typer.Option("exact", "--judge"),
+           diff_pairs: list[str] = typer.Option([], "--diff", help="A,B: ids to diff "
+                                                "[default: the first variant vs each other]"),
+           out_file: Optional[Path] = typer.Option(None, "--out", help="the HTML file "
+                                                    "[default: under runs/artifacts/reports]"),
+           log: bool = LogOpt, db: Optional[Path] = DbOpt,
+           mlflow_uri: Optional[str] = MlflowOpt):
+    """One self-contained HTML report of a dataset's variants; prints its path."""
+    pairs = []
+    for p in diff_pairs:
+        a, _, b = p.partition(",")
+        if not b:
+            raise UsageError("diff", f"{p!r}: give two ids as A,B")
+        pairs.append((a.strip(), b.strip()))
+    fields = [g.strip() for g in group_by.split(",") if g.strip()]
+    out.print(str(api.report(dataset, fields, judge=judge, pairs=pairs, out=out_file, db_path=db,
+                             mlflow_uri=mlflow_uri, log=log)))

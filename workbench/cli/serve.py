@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -59,7 +60,19 @@ def ui(port: int = typer.Option(5000, "--port"), db: Optional[Path] = DbOpt,
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(port)]
     err.print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    raise typer.Exit(subprocess.call(cmd, env={**os.environ}))
+    # Its own process group: `mlflow ui` starts server workers of its own, and stopping the
+    # workbench (Ctrl-C, SIGTERM) stops the whole group, not only the mlflow command.
+    proc = subprocess.Popen(cmd, env={**os.environ}, start_new_session=True)
+    try:
+        code = proc.wait()
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from ..errors import DatasetError
 from ..grading.text import parse_number
-from .types import ANSWER_TYPES, Dataset, Question
+from .types import ANSWER_TYPES, Dataset, Question, hold_out_pool
 
 
 def load_file(path: Path, *, skip_bad_rows: bool = False) -> Dataset:
@@ -72,7 +72,12 @@ def records_to_dataset(name: str, source: str, rows: list, where: str, *,
                            "Fix them or pass --skip-bad-rows to run the rest.")
     if not test:
         raise DatasetError(f"{where}: no questions to ask (empty dataset)")
-    return Dataset(name, source, tuple(test), tuple(pool))
+    note = ""
+    if not pool and len(test) >= 10:  # no `split: fewshot` rows: hold some out, as hub sets do
+        test, pool = hold_out_pool(test)
+        note = (f"{where}: no rows with split 'fewshot', so {len(pool)} seeded questions are "
+                "held out as the few-shot pool (never asked)")
+    return Dataset(name, source, tuple(test), tuple(pool), note)
 
 
 def _parse_row(row, i: int) -> tuple[Question, str]:

@@ -22,9 +22,7 @@ from ..config import cache_root
 from ..errors import DatasetError
 from . import formats
 from .formats import FORMATS, HubSpec
-from .types import Dataset, Question
-
-POOL = 20  # few-shot exemplars kept per dataset
+from .types import POOL, Dataset, Question, hold_out_pool
 
 
 def cache_dir() -> Path:
@@ -45,9 +43,7 @@ def load(base: str, *, files: dict[str, str] | None = None, use_cache: bool = Tr
         pool = _mapped(hub, hub.fewshot_split, files, use_cache)
         pool = random.Random(0).sample(pool, min(POOL, len(pool)))
     else:  # no training split: hold out a seeded pool from the asked one
-        held = set(random.Random(0).sample(range(len(asked)), min(POOL, len(asked) // 5)))
-        pool = [q for i, q in enumerate(asked) if i in held]
-        asked = [q for i, q in enumerate(asked) if i not in held]
+        asked, pool = hold_out_pool(asked)
     if not asked:
         raise DatasetError(f"{name}:{split} has no questions")
     return Dataset(f"{name}:{split}", _source(hub, split, files), tuple(asked), tuple(pool))

@@ -41,12 +41,24 @@ class Question:
         return out
 
 
+POOL = 20  # few-shot exemplars held out when a dataset has none of its own
+
+
+def hold_out_pool(asked: list[Question]) -> tuple[list[Question], list[Question]]:
+    """A seeded few-shot pool held out of the asked questions (never asked themselves): a fifth
+    of them, at most ``POOL``. Returns (asked, pool)."""
+    held = set(random.Random(0).sample(range(len(asked)), min(POOL, len(asked) // 5)))
+    return ([q for i, q in enumerate(asked) if i not in held],
+            [q for i, q in enumerate(asked) if i in held])
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
     source: str
     questions: tuple[Question, ...]
     fewshot: tuple[Question, ...] = field(default=())
+    note: str = ""  # how the dataset was read, worth saying (not part of its content)
 
     @property
     def content_hash(self) -> str:
@@ -68,5 +80,5 @@ class Dataset:
             raise DatasetError(f"dataset {self.name}: asked for {n} questions; need at least 1")
         keep = sorted(random.Random(seed).sample(range(len(self.questions)), n))
         return Dataset(f"{self.name}@{n}", self.source,
-                       tuple(self.questions[i] for i in keep), self.fewshot)
+                       tuple(self.questions[i] for i in keep), self.fewshot, self.note)
 

@@ -82,6 +82,8 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
     """Run the generation stage; returns the run id (an existing one when resuming)."""
     check_writable(db_path, mlflow_uri)
     ds = data.load(req.dataset, skip_bad_rows=req.skip_bad_rows)
+    if ds.note:
+        log(ds.note)
     if req.style not in prompts.STYLES:
         raise UsageError("style", f"{req.style!r} is not one of {', '.join(prompts.STYLES)}")
     if req.kind is not None and req.kind not in KINDS:

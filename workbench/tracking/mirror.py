@@ -14,6 +14,7 @@ otherwise (``MLFLOW_HTTP_REQUEST_TIMEOUT``, ``MLFLOW_HTTP_REQUEST_MAX_RETRIES``)
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -29,6 +30,9 @@ from ..store import queries, records
 from .project import Projection, experiment_name, project, variant_tags
 
 PROBE_TIMEOUT = 2.0
+# MLflow 3's UI opens an experiment by its kind: model development shows the runs table, not
+# the GenAI tracing overview it would otherwise infer.
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
 
 
 def git_sha() -> str | None:
@@ -112,10 +116,13 @@ class Tracker:
     def experiment_id(self, name: str) -> str:
         exp = self.client.get_experiment_by_name(name)
         if exp is not None:
+            if exp.tags.get(KIND_TAG) != KIND:
+                self.client.set_experiment_tag(exp.experiment_id, KIND_TAG, KIND)
             return exp.experiment_id
         location = self.artifact_root / "mlflow" / name.replace("/", "_").replace(":", "_")
         location.mkdir(parents=True, exist_ok=True)
-        return self.client.create_experiment(name, artifact_location=location.resolve().as_uri())
+        return self.client.create_experiment(name, artifact_location=location.resolve().as_uri(),
+                                             tags={KIND_TAG: KIND})
 
     def existing(self, run_id: str | None) -> str | None:
         if not run_id:
@@ -130,19 +137,38 @@ class Tracker:
 
     def write(self, p: Projection, run_id: str | None) -> str:
         """Make the MLflow run (``run_id``, or a new one) say what ``p`` says; its id."""
-        from mlflow.entities import Metric, Param, RunTag  # see __init__
+        from mlflow.entities import (  # see __init__
+            Dataset,
+            DatasetInput,
+            InputTag,
+            Metric,
+            Param,
+            RunTag,
+        )
 
         if run_id is None:
+            tags = dict(p.tags)
+            if p.parent_run:
+                tags["mlflow.parentRunId"] = p.parent_run  # nested under the variant's run
             run_id = self.client.create_run(self.experiment_id(p.experiment),
                                             run_name=p.run_name).info.run_id
             self.client.log_batch(run_id, params=[Param(k, v) for k, v in p.params.items()],
-                                  tags=[RunTag(k, v) for k, v in p.tags.items()])
+                                  tags=[RunTag(k, v) for k, v in tags.items()])
+            if p.dataset:
+                d = p.dataset
+                self.client.log_inputs(run_id, [DatasetInput(
+                    Dataset(d["name"], d["digest"], "workbench", json.dumps(
+                        {"source": d["source"], "questions": d["n_questions"]})),
+                    [InputTag("mlflow.data.context", "eval")])])
         now = int(time.time() * 1000)
         metrics = [Metric(k, v, now, 0) for k, v in p.metrics.items() if v == v]
         metrics += [Metric(k, v, now, step) for k, steps in p.history.items()
                     for step, v in steps if v == v]
         for i in range(0, len(metrics), 500):
             self.client.log_batch(run_id, metrics=metrics[i:i + 500])
+        if p.parent_run and p.parent_metrics and self.existing(p.parent_run):
+            self.client.log_batch(p.parent_run, metrics=[
+                Metric(k, v, now, 0) for k, v in p.parent_metrics.items() if v == v])
         for path in p.artifacts:
             self.client.log_artifact(run_id, str(path))
         if p.status == "RUNNING":

@@ -24,6 +24,21 @@ class Projection:
     artifacts: list[Path] = field(default_factory=list)
     status: str = "RUNNING"
     error: str | None = None
+    parent_run: str | None = None  # the variant's run (its generate stage), this one nests in
+    parent_metrics: dict[str, float] = field(default_factory=dict)  # shown on the parent too
+    dataset: dict | None = None  # an MLflow dataset input: name, digest, source
+
+
+def dataset_input(record: dict) -> dict | None:
+    """The run's questions as an MLflow dataset: its name, content hash as digest, source."""
+    d = record.get("dataset_row")
+    if not d:
+        return None
+    return {"name": d["name"], "digest": d["content_hash"][:16], "source": d["source"],
+            "n_questions": d["n_questions"]}
+
+
+HEADLINE = ("accuracy", "confidence", "overconfidence", "smece")  # on the variant's own run
 
 
 def experiment_name(dataset_name: str) -> str:
@@ -73,10 +88,11 @@ def project(record: dict) -> Projection:
                       backend=run["backend"], chunk_size=run["chunk_size"], **backend)
         metrics = {**_stats(run), "prompt_tokens": float(run.get("prompt_tokens") or 0),
                    "completion_tokens": float(run.get("completion_tokens") or 0)}
-        return Projection(experiment_name(dataset), f"generate {run['model']} {run['style']}",
+        return Projection(experiment_name(dataset), f"{run['model']} {run['style']}",
                           _strings({**params, **_common(run)}),
                           {**tags, "workbench.stage": "generate"}, metrics,
-                          status=run["status"], error=run.get("error"))
+                          status=run["status"], error=run.get("error"),
+                          dataset=dataset_input(record))
     grading = record["grading"]
     tags.update({"workbench.grading_id": grading["grading_id"], "workbench.judge":
                  grading["judge"]})
@@ -88,7 +104,8 @@ def project(record: dict) -> Projection:
         return Projection(experiment_name(dataset), f"grade {run['model']} {grading['judge']}",
                           _strings({**params, **_common(run)}),
                           {**tags, "workbench.stage": "grade"}, _stats(grading),
-                          status=grading["status"], error=grading.get("error"))
+                          status=grading["status"], error=grading.get("error"),
+                          parent_run=run.get("mlflow_run_id"), dataset=dataset_input(record))
     score = record["score"]
     params = dict(stage="score", score_id=score["score_id"], grading_id=grading["grading_id"],
                   run_id=run["run_id"], model=run["model"], model_kind=run["model_kind"],
@@ -119,7 +136,14 @@ def project(record: dict) -> Projection:
                        "workbench.stage": "score"},
                       {k: float(v) for k, v in metrics.items() if v is not None},
                       {k: [(s, v) for s, v in h if v is not None] for k, h in history.items()},
-                      artifacts, status=score["status"], error=score.get("error"))
+                      artifacts, status=score["status"], error=score.get("error"),
+                      parent_run=run.get("mlflow_run_id"),
+                      # The variant's row shows its newest finished score, with the judge.
+                      parent_metrics={f"{grading['judge']}.{k}": float(v)
+                                      for k, v in metrics.items() if v is not None
+                                      and k.split("_")[0] in HEADLINE}
+                      if score["status"] == "FINISHED" else {},
+                      dataset=dataset_input(record))
 
 
 def project_tuning(record: dict) -> Projection:

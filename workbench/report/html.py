@@ -1,0 +1,93 @@
+"""One self-contained HTML report (pure: data in, a string out): no server, no CDN, images
+inline. The stage that gathers its data is ``stages/report.py``."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+from ..analysis.metrics import METRICS
+
+_STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+color:#222}table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 9px;border-bottom:1px
+solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}.l{text-align:left}
+.ok{color:#176b2c}.no{color:#a3261b}summary{cursor:pointer;margin:.4em 0}small{color:#666}
+img{max-width:520px}"""
+
+
+def _e(x) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def _est(e) -> str:
+    if e is None or e.value is None or e.value != e.value:
+        return "—"
+    ci = "" if e.ci_low is None or e.ci_low != e.ci_low else \
+        f" <small>[{e.ci_low:.3f}, {e.ci_high:.3f}]</small>"
+    return f"{e.value:.3f}{ci}"
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return f'<img alt="reliability diagrams" src="data:image/png;base64,{data}">'
+
+
+def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, list[dict]],
+           diffs: list[dict], notes: list[str]) -> str:
+    """``rows``: compare's variants (``variant`` labels, ``metrics``, ids); ``questions``: per
+    score id, the per-question table; ``diffs``: {"label", "diff"} (``analysis.diff.Diff``)."""
+    shown = ("accuracy", "confidence", "overconfidence", "smece", "brier", "auroc")
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>"
+           f"<style>{_STYLE}</style></head><body><h1>{_e(title)}</h1>"]
+    out += [f"<p>{_e(n)}</p>" for n in notes]
+    labels = list(rows[0]["variant"]) if rows else []
+    out.append("<h2>Variants</h2><table><tr>" + "".join(f"<th>{_e(c)}</th>" for c in labels)
+               + "".join(f"<th>{_e(METRICS[m].label)}</th>" for m in shown)
+               + "<th>smECE floor</th><th class=l>run</th></tr>")
+    for r in rows:
+        est = r["metrics"]
+        floor = est.get("smece")
+        fl = f"{floor.floor_mean:.3f} ≤{floor.floor_p95:.3f}" if floor is not None and \
+            floor.floor_mean is not None else "—"
+        out.append("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r["variant"].values())
+                   + "".join(f"<td>{_est(est.get(m))}</td>" for m in shown)
+                   + f"<td>{fl}</td><td class=l><code>{_e(r['run_id'])}</code></td></tr>")
+    out.append("</table>")
+    if png:
+        out.append("<h2>Reliability</h2>" + _img(png))
+    for d in diffs:
+        out.append(f"<h2>{_e(d['label'])}</h2><table><tr><th>metric</th><th>A</th><th>B</th>"
+                   "<th>B − A [95% paired]</th></tr>")
+        for m in d["diff"].metrics:
+            out.append(f"<tr><td>{_e(METRICS[m.metric].label)}</td><td>{m.a:.3f}</td>"
+                       f"<td>{m.b:.3f}</td><td>{m.delta:+.3f} [{m.ci_low:+.3f}, "
+                       f"{m.ci_high:+.3f}]</td></tr>")
+        out.append("</table><table><tr><th>question</th><th class=l>A answer (conf)</th>"
+                   "<th class=l>B answer (conf)</th></tr>")
+        for x, y in d["diff"].largest:
+            out.append(f"<tr><td class=l>{_e(x.question)}</td>"
+                       f"<td class=l>{_mark(x.correct)} {_e(x.answer)} ({x.confidence:.2f})</td>"
+                       f"<td class=l>{_mark(y.correct)} {_e(y.answer)} ({y.confidence:.2f})</td>"
+                       "</tr>")
+        out.append("</table>")
+    out.append("<h2>Questions</h2>")
+    for r in rows:
+        qs = questions.get(r["score_id"], [])
+        name = " · ".join(str(v) for v in r["variant"].values())
+        out.append(f"<details><summary>{_e(name)}: {len(qs)} questions, wrong and confident "
+                   "first</summary><table><tr><th class=l>question</th><th class=l>gold</th>"
+                   "<th class=l>answer</th><th>confidence</th><th>classes</th></tr>")
+        for q in sorted(qs, key=lambda q: (q["correct"] is not False, -q["confidence"])):
+            gold = " | ".join(q["answers"] or [])
+            out.append(f"<tr><td class=l>{_e(q['question'])}</td><td class=l>{_e(gold)}</td>"
+                       f"<td class=l>{_mark(q['correct'])} {_e(q['answer'])}</td>"
+                       f"<td>{q['confidence']:.2f}</td><td>{q['n_classes']}</td></tr>")
+        out.append("</table></details>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _mark(correct) -> str:
+    return {True: "<span class=ok>✓</span>", False: "<span class=no>✗</span>"}.get(
+        correct, "?")
