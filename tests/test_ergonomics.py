@@ -113,3 +113,37 @@ def test_ids_by_unambiguous_prefix_and_the_wrong_kind_refused(store):
     done = cli(path, "show", "grd_")
     assert done.exit_code == 1 and "ID: 'grd_' is ambiguous" in done.output
     assert cli(path, "runs", "--format", "xml").exit_code == 1
+
+
+def test_the_notebook_store_reads_into_dataframes(store):
+    from workbench import Store
+
+    path, runs, g = store
+    s = Store(path)
+    frame = s.runs(judge="exact")
+    assert set(frame["judge"]) == {"exact"} and len(frame) == 2
+    q = s.questions(runs["b"], wrong=True)
+    assert len(q) and not q["correct"].any()
+    assert list(s.samples(g["a", "exact"], "au")["answer"])[:2] == ["Sydney", "Sydney"]
+    assert s.sql("SELECT count(*) AS n FROM variants")["n"][0] == 3
+    d = s.diff(runs["a"], runs["b"], judge="exact", n_bootstrap=20).to_frame()
+    assert {"accuracy", "smece"} <= set(d.index) and {"delta", "ci_low"} <= set(d.columns)
+    score_id = query(path, "SELECT score_id FROM scores LIMIT 1")[0][0]
+    assert len(s.questions(score_id)) == 4  # a score means its grading
+    with pytest.raises(UsageError, match="not 'nope'"):
+        s.questions(score_id, judge="nope")
+
+
+def test_an_unknown_dataset_name_suggests_the_close_ones(tmp_path):
+    done = CliRunner().invoke(app, ["generate", "--model", "gemma-3-270m", "--dataset",
+                                    "gsm8kk", "--db", str(tmp_path / "x.duckdb")])
+    assert done.exit_code == 1 and "did you mean gsm8k?" in done.output
+
+
+def test_grade_can_score_in_the_same_command(tmp_path, mlflow_uri):
+    path = tmp_path / "wb.duckdb"
+    run_id = make_run(path, CAPS, TEXTS)
+    done = CliRunner().invoke(app, ["grade", run_id, "--score", "--db", str(path),
+                                    "--mlflow-uri", mlflow_uri])
+    assert done.exit_code == 0, done.output
+    assert "score scr_" in done.output and "smECE" in done.output

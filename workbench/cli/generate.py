@@ -71,10 +71,17 @@ JudgeOpt = typer.Option("exact", "--judge", help="a rule judge (exact, contains,
 
 @app.command()
 @friendly
-def grade(run_id: str, judge: str = JudgeOpt, db: Optional[Path] = DbOpt,
-          mlflow_uri: Optional[str] = MlflowOpt):
+def grade(run_id: str, judge: str = JudgeOpt,
+          then_score: bool = typer.Option(False, "--score", help="score the grading too, and "
+                                          "print its metrics"),
+          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 2: answers → semantic classes → verdicts; prints the grading id."""
-    out.print(api.grade(run_id, judge, db_path=db, mlflow_uri=mlflow_uri))
+    grading_id = api.grade(run_id, judge, db_path=db, mlflow_uri=mlflow_uri)
+    out.print(grading_id)
+    if then_score:
+        score_id = api.score(grading_id, db_path=db, mlflow_uri=mlflow_uri)
+        out.print(f"score {score_id}")
+        _print_metrics(score_id, db)
 
 
 def _print_metrics(score_id: str, db: Optional[Path]):

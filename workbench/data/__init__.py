@@ -13,6 +13,7 @@ Sources, each in its own module:
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from ..errors import DatasetError
@@ -41,13 +42,27 @@ def load(spec: str, *, skip_bad_rows: bool = False) -> Dataset:
     elif base.startswith("bundled:"):
         name, _, part = base.split(":", 1)[1].partition(":")
         if name not in BUNDLED:
-            raise DatasetError(f"unknown bundled dataset {name!r}; known: {', '.join(BUNDLED)}")
+            raise DatasetError(f"unknown bundled dataset {name!r}; known: {', '.join(BUNDLED)}"
+                               + _suggest(base))
         ds = BUNDLED[name]()
         if part:
             ds = bundled_split(ds, part)
     else:
+        if not Path(base).exists() and not Path(base).suffix:
+            raise DatasetError(f"dataset {base!r} is not a file, a bundled set or a hub dataset"
+                               + _suggest(base))
         ds = load_file(Path(base), skip_bad_rows=skip_bad_rows)
     return ds.head(n)
+
+
+def _suggest(name: str) -> str:
+    """'; did you mean …?' with the close known names, or the list of them."""
+    known = [*FORMATS, *(f"bundled:{b}" for b in BUNDLED),
+             *(f"bundled:{b}:{p}" for b in BUNDLED for p in ("train", "test"))]
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if close:
+        return f"; did you mean {' or '.join(close)}?"
+    return f"; known: {', '.join(known[:len(FORMATS) + len(BUNDLED)])}"
 
 
 def split_count(spec: str) -> tuple[str, int | None]:
