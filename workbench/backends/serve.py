@@ -33,8 +33,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from .base import SamplingParams
+from .local import Config as LocalConfig
 from .local import models
-from .local.device import check_names, resolve_device, resolve_dtype
 from .local.sampler import Cancelled, LocalSampler
 
 
@@ -327,10 +327,11 @@ def serve(model: str, *, host: str = "127.0.0.1", port: int = 8000, dtype: str =
           device: str = "auto", limits: Limits = Limits(), log=print) -> None:
     import uvicorn  # only for `workbench serve`
 
-    check_names(device, dtype)
+    local = LocalConfig(dtype=dtype, device=device)
+    local.validate()
     info = models.resolve(model)
-    device = resolve_device(device)
-    dtype = resolve_dtype(dtype, device)
+    local = local.settle(info)  # auto resolved as a run resolves it
+    dtype, device = local.dtype, local.device
     m, tok = models.load(info, dtype, device)
     sampler = LocalSampler(m, tok)
     app = create_app(sampler, model, limits)

@@ -16,7 +16,6 @@ import threading
 from functools import lru_cache
 
 TIMEOUT = 1  # seconds per parse and per comparison
-VERSION = "math-verify"  # recorded in the map's version (``classes.MAP_VERSION``)
 
 
 def _timeout() -> int | None:

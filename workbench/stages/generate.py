@@ -71,6 +71,7 @@ class Job:
     chunk_size: int
     sampler: Sampler
     backend: BackendConfig
+    lineage: dict | None = None  # a tuned variant sampled locally: its lineage (``tune``)
 
     def chunks(self):
         c = self.chunk_size
@@ -90,7 +91,6 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
         raise UsageError("kind", f"{req.kind!r} is not one of {', '.join(KINDS)}")
     req.backend.validate()
     info = req.backend.resolve(req.model, req.kind, req.prompt_format)
-    _warn_trained_on(info, ds, log)
     shots = req.shots if req.shots is not None else (5 if info.prompt_format == "completion" else 0)
     plan = prompts.PromptPlan(req.style, info.prompt_format, shots, req.seed)
     params = SamplingParams(
@@ -159,12 +159,15 @@ def _prepare(backend: BackendConfig, info: ModelInfo, ds: Dataset, questions, pl
         raise UsageError("chunk_size", f"must be ≥ 1, got {chunk_size}")
     prompts.check_pool(ds, plan.shots)
     backend.check(info, params)
+    lineage = variants.lineage(info.source) if backend.name == "transformers" else None
+    if lineage:
+        _warn_trained_on(info.name, lineage, questions, log)
     sampler = backend.open(info, log)
     note = sampler.provenance(params)["sampling_note"]
     if note:
         log(f"warning: {note}")
     built = [(q, *sampler.request(plan, ds, q)) for q in questions]
-    return Job(info, plan, params, built, chunk_size, sampler, backend)
+    return Job(info, plan, params, built, chunk_size, sampler, backend, lineage)
 
 
 def _run_row(job: Job, dataset_id: str) -> dict:
@@ -178,35 +181,26 @@ def _run_row(job: Job, dataset_id: str) -> dict:
         max_new_tokens=p.max_new_tokens, stop=list(p.stop), seed=p.seed,
         chunk_size=job.chunk_size, backend_config=json.dumps(record, sort_keys=True),
         **{k: record.get(k) for k in RUN_COLUMNS}, **job.sampler.provenance(p),
-        tuning_id=(_lineage(job) or {}).get("tuning_id"))
+        tuning_id=(job.lineage or {}).get("tuning_id"))
 
 
-def _warn_trained_on(info: ModelInfo, ds: Dataset, log: Log) -> None:
+def _warn_trained_on(name: str, lineage: dict, questions, log: Log) -> None:
     """A tuned variant asked questions it was trained on measures memory, not calibration:
     say so (the run goes on; it may be what the user wants)."""
-    lin = variants.lineage(info.source)
-    if not lin:
-        return
     try:
-        trained = {q.question for q in data.load(lin["dataset"]).questions}
+        trained = {q.question for q in data.load(lineage["dataset"]).questions}
     except WorkbenchError:
         return
-    seen = sum(q.question in trained for q in ds.questions)
+    seen = sum(q.question in trained for q in questions)
     if seen:
-        log(f"warning: {seen} of the {len(ds.questions)} questions were in the training data "
-            f"of {info.name} ({lin['dataset']})")
-
-
-def _lineage(job: Job) -> dict | None:
-    """The lineage of a tuned variant sampled locally (``workbench tune``), else None."""
-    return variants.lineage(job.info.source) if job.backend.name == "transformers" else None
+        log(f"warning: {seen} of the {len(questions)} questions were in the training data "
+            f"of {name} ({lineage['dataset']})")
 
 
 def _new_run(ctx: Context, ds: Dataset, job: Job, progress) -> str:
     run_id = records.new_id("run")
-    lineage = _lineage(job)
-    if lineage:  # the variant's lineage in this store, before a run points at it
-        record_lineage(ctx, lineage, Path(job.info.source))
+    if job.lineage:  # the variant's lineage in this store, before a run points at it
+        record_lineage(ctx, job.lineage, Path(job.info.source))
     with ctx.writer.transaction() as con:
         ds_id = records.ensure_dataset(con, ds)
         row = {"run_id": run_id, **_run_row(job, ds_id), "package_version": __version__,

@@ -62,9 +62,9 @@ def stage_record(con, table: str, item_id: str) -> dict:
         out["run"] = one(con, "run", out["grading"]["run_id"])
     out["dataset_row"] = rows(con, "SELECT name, source, content_hash, n_questions FROM datasets "
                                    "WHERE dataset_id = ?", [out["run"]["dataset_id"]])[0]
+    out["dataset"] = out["dataset_row"]["name"]
     tuning = out["run"].get("tuning_id")
     out["tuning"] = one(con, "tuning", tuning) if tuning else None
-    out["dataset"] = dataset_name(con, out["run"]["dataset_id"])
     return out
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from ...backends.base import SamplingParams
 from ...errors import JudgeError, RemoteError
 from .base import Judge, JudgeItem, Verdict
-from .verdict import from_top_logprobs
+from .verdict import NO, YES, from_top_logprobs
 
 GRADER_PROMPT = """You grade answers to questions. Decide whether the candidate answer means \
 the same as one of the gold answers (ignore case, punctuation and extra words that do not \
@@ -109,9 +109,9 @@ def first_word_verdict(text: str) -> bool | None:
     """
     m = _WORD.search(text or "")
     word = m.group(0).lower() if m else ""
-    if word in ("yes", "correct", "true"):
+    if word in YES:
         return True
-    if word in ("no", "incorrect", "false"):
+    if word in NO:
         return False
     return parse_verdict(text)
 
