@@ -134,9 +134,11 @@ def test_m_ablation_matches_the_hypergeometric_expectation(tmp_path, mlflow_uri)
     run_id = make_run(path, ds, {f"h{i:02d}": [f"right{i}"] * 14 + [f"wrong{i}"] * 6
                                  for i in range(50)})
     grading = api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
-    score_id = api.score(grading, n_bootstrap=20, ablation_ms=[1, 3, 20], ablation_repeats=40,
-                         db_path=path, mlflow_uri=mlflow_uri)
-    rows = {(r["m"], r["metric"]): r for r in api.ablation(score_id, db_path=path)}
+    score_id = api.score(grading, n_bootstrap=20, db_path=path, mlflow_uri=mlflow_uri)
+    ablation_id = api.ablate(run_id, [20, 3, 1], repeats=40, db_path=path,
+                             mlflow_uri=mlflow_uri)
+    assert ablation_id.startswith("abl_")
+    rows = {(r["m"], r["metric"]): r for r in api.ablation(ablation_id, db_path=path)}
     assert rows[(1, "confidence")]["mean"] == 1.0
     assert rows[(1, "accuracy")]["mean"] == pytest.approx(0.7, abs=0.03)
     assert rows[(3, "accuracy")]["mean"] == pytest.approx(910 / 1140, abs=0.03)
@@ -148,11 +150,84 @@ def test_m_ablation_matches_the_hypergeometric_expectation(tmp_path, mlflow_uri)
         assert rows[(20, metric)]["mean"] == pytest.approx(full[metric].value)
         assert rows[(20, metric)]["sd"] == 0
     con = duckdb.connect(str(path), read_only=True)
-    assert con.execute("SELECT count(*) FROM m_ablation_by_variant WHERE score_id = ?",
-                       [score_id]).fetchall() == [(21,)]  # 3 m × 7 metrics
+    assert con.execute("SELECT count(*), count(*) FILTER (WHERE trivial) FROM "
+                       "m_ablation_by_variant WHERE ablation_id = ? AND judge = 'exact'",
+                       [ablation_id]).fetchall() == [(len(rows), 1)]  # m = 1's confidence
     con.close()
-    with pytest.raises(UsageError, match="ablation_ms: 30"):
-        api.score(grading, ablation_ms=[30], db_path=path, mlflow_uri=mlflow_uri)
+    assert api.show(grading, db_path=path)["ablations"][0]["ablation_id"] == ablation_id
+    with pytest.raises(UsageError, match="ms: 30: the run stored only 20"):
+        api.ablate(grading, [30], db_path=path, mlflow_uri=mlflow_uri)
+    with pytest.raises(UsageError, match="ms: values must be ≥ 1"):
+        api.ablate(grading, [0, 3], db_path=path, mlflow_uri=mlflow_uri)
+
+
+def test_ablate_writes_only_the_ablation(tmp_path, mlflow_uri):
+    """An ablation leaves the scores, and so `runs`, untouched (before the ablate stage,
+    `score --m` made a second full score that became the run's newest)."""
+    path = tmp_path / "wb.duckdb"
+    run_id = make_run(path, DS, texts([0.6] * N))
+    api.mirror(db_path=path, mlflow_uri=mlflow_uri)  # the variant's run, as generate makes it
+    grading = api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
+    score_id = api.score(grading, n_bootstrap=20, seed=1, db_path=path, mlflow_uri=mlflow_uri)
+    before = api.list_runs(db_path=path)
+    ablation_id = api.ablate(grading, [2, 5], repeats=5, db_path=path, mlflow_uri=mlflow_uri)
+    assert api.list_runs(db_path=path) == before
+    assert [s["score_id"] for s in api.show(grading, db_path=path)["scores"]] == [score_id]
+    runner = CliRunner()
+    res = runner.invoke(app, ["score", grading, "--m", "2,5", "--db", str(path),
+                              "--mlflow-uri", mlflow_uri])
+    assert res.exit_code == 1
+    assert "--m: the M ablation is its own stage now: `workbench ablate" in res.output
+    assert len(api.show(grading, db_path=path)["scores"]) == 1
+    res = runner.invoke(app, ["ablate", run_id[:8], "--m", "1,5", "--repeats", "3",
+                              "--db", str(path), "--mlflow-uri", mlflow_uri])
+    assert res.exit_code == 0, res.output
+    assert "1*" in res.output and "confidence is 1 by construction" in res.output
+    # MLflow: the ablation is a child of the variant's run, each metric drawn against m.
+    client = MlflowClient(mlflow_uri)
+    run = client.search_runs(
+        [client.get_experiment_by_name("workbench/synth").experiment_id],
+        f"tags.`workbench.ablation_id` = '{ablation_id}'")[0]
+    assert run.data.tags["mlflow.parentRunId"] == api.show(run_id, db_path=path)["run"][
+        "mlflow_run_id"]
+    history = client.get_metric_history(run.info.run_id, "ablation_smece")
+    assert sorted(m.step for m in history) == [2, 5]
+
+
+def test_stores_before_the_ablate_stage_keep_their_ablations_and_find_moved_artifacts(
+        tmp_path, mlflow_uri):
+    """Migration 0014 on a store as older code left it: ablation rows under a score in
+    `m_ablation`, and absolute artifact paths. The rows become an ablation; the paths become
+    relative to the store, so the store moved to another folder still finds its diagram."""
+    path = tmp_path / "old" / "wb.duckdb"
+    path.parent.mkdir()
+    run_id = make_run(path, DS, texts([0.6] * N))
+    grading = api.grade(run_id, db_path=path, mlflow_uri=mlflow_uri)
+    score_id = api.score(grading, n_bootstrap=20, db_path=path, mlflow_uri=mlflow_uri)
+    con = duckdb.connect(str(path))
+    stored = con.execute("SELECT diagram_path FROM scores").fetchone()[0]
+    assert stored == f"artifacts/scores/{score_id}/reliability.png"
+    con.execute("DROP VIEW m_ablation_by_variant")
+    con.execute("DROP TABLE ablation_rows")
+    con.execute("DROP TABLE ablations")
+    con.execute("""CREATE TABLE m_ablation (score_id VARCHAR NOT NULL REFERENCES scores
+                   (score_id), m INTEGER NOT NULL, metric VARCHAR NOT NULL, mean DOUBLE,
+                   sd DOUBLE, repeats INTEGER NOT NULL, PRIMARY KEY (score_id, m, metric))""")
+    con.execute("INSERT INTO m_ablation VALUES (?, 2, 'smece', 0.25, 0.01, 7), "
+                "(?, 5, 'smece', 0.2, 0.02, 7)", [score_id, score_id])
+    con.execute("UPDATE scores SET diagram_path = ?", [str(path.parent / stored)])
+    con.execute("DELETE FROM schema_migrations WHERE version = 14")
+    con.close()
+    moved = tmp_path / "moved"
+    (path.parent).rename(moved)
+    assert api.doctor(fix=True, db_path=moved / "wb.duckdb", mlflow_uri=mlflow_uri)
+    ablation_id = "abl_" + score_id[4:]
+    assert api.ablation(ablation_id, db_path=moved / "wb.duckdb") == [
+        {"m": 2, "metric": "smece", "mean": 0.25, "sd": 0.01, "repeats": 7},
+        {"m": 5, "metric": "smece", "mean": 0.2, "sd": 0.02, "repeats": 7}]
+    diagram = api.show(score_id, db_path=moved / "wb.duckdb")["score"]["diagram_path"]
+    assert diagram == str(moved / stored)
+    assert (moved / stored).exists()
 
 
 def test_subsample_ties_go_to_the_lowest_class():

@@ -29,6 +29,7 @@ from .grading.judges.llm import (
     VERDICT_MODES,
     VERDICT_PROMPT,
 )
+from .stages.ablate import ablate
 from .stages.compare import compare, compare_judges, diff
 from .stages.generate import GenerateRequest, generate, resume
 from .stages.grade import grade
@@ -40,13 +41,14 @@ from .stages.tune import TuneResult, tune
 from .store import Writer, queries, reader, records, sandbox
 from .store.doctor import Finding, check
 from .store.locks import writer_active
+from .store.tables import STAGES
 from .tuning.request import TuneRequest
 
 __all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
            "list_runs", "show", "metrics", "query", "questions", "samples", "doctor", "diff",
-           "compare", "ablation", "list_datasets", "add_judge", "list_judges", "compare_judges",
-           "mirror", "check_server", "Estimate", "Finding", "TuneRequest", "TuneResult", "tune",
-           "list_tunings", "report"]
+           "compare", "ablate", "ablation", "list_datasets", "add_judge", "list_judges",
+           "compare_judges", "mirror", "check_server", "Estimate", "Finding", "TuneRequest",
+           "TuneResult", "tune", "list_tunings", "report"]
 
 
 @dataclass(frozen=True)
@@ -79,19 +81,24 @@ def list_runs(db_path: Path | None = None, judge: str | None = None) -> list[dic
 
 
 def show(item_id: str, db_path: Path | None = None) -> dict:
-    """A run, grading, score or tuning by id (or an unambiguous prefix), with what hangs off
-    it."""
+    """A run, grading, score, ablation or tuning by id (or an unambiguous prefix), with what
+    hangs off it."""
     with _read(db_path) as con:
-        table, item_id = expand(con, item_id, ("runs", "gradings", "scores", "tunings"))
+        table, item_id = expand(con, item_id, tuple(STAGES))
         if table == "tunings":
             return {"tuning": queries.one(con, "tuning", item_id),
                     "steps": queries.tuning_steps(con, item_id)}
-        if item_id.startswith("grd_"):
+        if table == "gradings":
             return {"grading": queries.one(con, "grading", item_id),
-                    "scores": queries.grading_scores(con, item_id)}
-        if item_id.startswith("scr_"):
-            return {"score": queries.one(con, "score", item_id),
-                    "metrics": metrics_of(con, item_id)}
+                    "scores": queries.grading_scores(con, item_id),
+                    "ablations": queries.grading_ablations(con, item_id)}
+        if table == "scores":
+            score = queries.one(con, "score", item_id)
+            score["diagram_path"] = _absolute(db_path, score["diagram_path"])
+            return {"score": score, "metrics": metrics_of(con, item_id)}
+        if table == "ablations":
+            return {"ablation": queries.one(con, "ablation", item_id),
+                    "rows": queries.ablation(con, item_id)}
         return {"run": queries.one(con, "run", item_id),
                 "samples_stored": queries.samples_stored(con, item_id),
                 "gradings": queries.run_gradings(con, item_id)}
@@ -206,10 +213,16 @@ def list_judges(db_path: Path | None = None) -> list[dict]:
         return queries.list_judges(con)
 
 
-def ablation(score_id: str, db_path: Path | None = None) -> list[dict]:
-    """The stored M ablation rows of a score."""
+def ablation(ablation_id: str, db_path: Path | None = None) -> list[dict]:
+    """The rows of an M ablation (``ablate``): mean and sd of each metric per m."""
     with _read(db_path) as con:
-        return queries.ablation(con, score_id)
+        _, ablation_id = expand(con, ablation_id, ("ablations",))
+        return queries.ablation(con, ablation_id)
+
+
+def _absolute(db_path: Path | None, stored: str | None) -> str | None:
+    found = config.artifact_path(config.db_path(db_path), stored)
+    return None if found is None else str(found)
 
 
 def doctor(*, fix: bool = False, db_path: Path | None = None,

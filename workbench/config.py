@@ -37,6 +37,18 @@ def artifacts_dir(db: Path) -> Path:
     return runs_dir(db) / "artifacts"
 
 
+def stored_path(db: Path, path: Path) -> str:
+    """How the store records an artifact: relative to the store's folder when under it, so a
+    copied or moved store (with its folder) still finds its artifacts."""
+    path, root = Path(path).resolve(), runs_dir(db)
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def artifact_path(db: Path, stored: str | None) -> Path | None:
+    """An artifact path as recorded (``stored_path``), made absolute against the store."""
+    return None if stored is None else runs_dir(db) / stored
+
+
 def cache_root() -> Path:
     """Converted models and mapped hub datasets (``WORKBENCH_CACHE`` moves it)."""
     base = os.environ.get("WORKBENCH_CACHE") or os.path.join(

@@ -31,7 +31,7 @@ LogOpt = typer.Option(False, "--log", help="also record this analysis as an MLfl
 
 # API parameter -> the flag that sets it, where the two differ by more than "_" -> "-".
 FLAGS = {"samples": "--samples/-m", "chunk_size": "--batch-questions",
-         "n_bootstrap": "--bootstrap", "ablation_ms": "--m", "ablation_repeats": "--repeats",
+         "n_bootstrap": "--bootstrap", "ablation_ms": "--m", "ms": "--m",
          "api_key_env": "--api-key-env", "timeout": "--timeout", "name": "NAME",
          "parent": "--from", "variant": "--name", "learning_rate": "--lr", "id": "ID"}
 

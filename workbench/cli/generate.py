@@ -1,4 +1,5 @@
-"""Stage commands: generate, resume, grade, score, and run (all three)."""
+"""Stage commands: generate, resume, grade, score, ablate, and run (generate → grade →
+score)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .. import api
 from ..analysis.metrics import METRICS
 from ..errors import UsageError
 from ..report.tables import floor_notes, metrics_table
+from ..stages.ablate import TRIVIAL_NOTE
 from .app import app
 from .common import DbOpt, MlflowOpt, SeedOpt, err, friendly, generation_options, out
 
@@ -101,32 +103,50 @@ def _print_metrics(score_id: str, db: Optional[Path]):
 def score(grading_id: str,
           bootstrap: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples"),
           seed: int = SeedOpt, bins: int = typer.Option(15, "--bins", help="ECE bins"),
-          m: Optional[str] = typer.Option(None, "--m", help="M ablation: comma-separated "
-                                          "sample counts, e.g. 5,10,20 (no new sampling)"),
-          repeats: int = typer.Option(20, "--repeats", help="subsamples per m"),
           estimator: str = typer.Option("plurality", "--estimator", help="plurality (the "
                                         "top class's share of M) | split (chosen on half the "
                                         "samples, measured on the other: unbiased)"),
           floor_draws: int = typer.Option(200, "--floor-draws", help="draws of the "
                                           "calibrated-model floor beside smECE and ECE"),
+          m: Optional[str] = typer.Option(None, "--m", hidden=True),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 3: calibration metrics with bootstrap intervals and a reliability diagram."""
-    ms = _int_list(m) if m else None
+    if m is not None:
+        raise UsageError("ablation_ms", f"the M ablation is its own stage now: `workbench "
+                                        f"ablate {grading_id} --m {m}` (no new score)")
     score_id = api.score(grading_id, n_bootstrap=bootstrap, seed=seed, bins=bins,
-                         ablation_ms=ms, ablation_repeats=repeats, estimator=estimator,
-                         floor_draws=floor_draws, db_path=db,
+                         estimator=estimator, floor_draws=floor_draws, db_path=db,
                          mlflow_uri=mlflow_uri)
     out.print(score_id)
     _print_metrics(score_id, db)
-    if ms:
-        _print_ablation(api.ablation(score_id, db_path=db), repeats)
+
+
+@app.command()
+@friendly
+def ablate(item_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE"),
+           m: str = typer.Option(..., "--m", help="comma-separated sample counts, e.g. "
+                                 "1,2,5,10 (no new sampling)"),
+           judge: Optional[str] = typer.Option(None, "--judge", help="with a run id: its "
+                                               "grading by this judge"),
+           repeats: int = typer.Option(20, "--repeats", help="seeded subsamples per m"),
+           seed: int = SeedOpt, bins: int = typer.Option(15, "--bins", help="ECE bins"),
+           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """The M ablation: each metric when every question keeps only m of its M stored samples.
+    Writes only the ablation (no new score); prints its id and table."""
+    ms = _int_list(m)
+    ablation_id = api.ablate(item_id, ms, judge=judge, repeats=repeats, seed=seed, bins=bins,
+                             db_path=db, mlflow_uri=mlflow_uri)
+    out.print(ablation_id)
+    _print_ablation(api.ablation(ablation_id, db_path=db), repeats)
+    if 1 in ms:
+        out.print(f"* {TRIVIAL_NOTE}", highlight=False)
 
 
 def _int_list(text: str) -> list[int]:
     try:
         return [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise UsageError("ablation_ms", f"{text!r}: expected comma-separated integers") from None
+        raise UsageError("ms", f"{text!r}: expected comma-separated integers") from None
 
 
 def _print_ablation(rows: list[dict], repeats: int):
@@ -138,9 +158,10 @@ def _print_ablation(rows: list[dict], repeats: int):
     for r in rows:
         by_m.setdefault(r["m"], {})[r["metric"]] = r
     for mv, cells in sorted(by_m.items()):
-        table.add_row(str(mv), *[("—" if cells[k]["mean"] is None else
-                                  f"{cells[k]['mean']:.3f} ± {cells[k]['sd'] or 0:.3f}")
-                                 for k in METRICS])
+        table.add_row(str(mv) + ("*" if mv == 1 else ""),
+                      *[("—" if cells[k]["mean"] is None else
+                         f"{cells[k]['mean']:.3f} ± {cells[k]['sd'] or 0:.3f}")
+                        for k in METRICS])
     out.print(table)
 
 

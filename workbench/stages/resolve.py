@@ -1,17 +1,17 @@
 """Ids as people type them: a full id or an unambiguous prefix of one (as git takes commit ids),
 and a run resolved to one of its gradings by the judge rule: a judge is always explicit.
 
-The rule: a grading (or a score, through its grading) is itself; a run means its newest finished
-grading by the judge named, and when none is named, the newest grading of its only judge. A run
-graded by several judges and no judge named is refused, so two judges are never mixed unseen.
+The rule: a grading (or a score or ablation, through its grading) is itself; a run means its
+newest finished grading by the judge named, and when none is named, the newest grading of its
+only judge. A run graded by several judges and no judge named is refused, so two judges are
+never mixed unseen.
 """
 
 from __future__ import annotations
 
 from ..errors import NotFound, StageError, UsageError
 from ..store import queries
-
-KINDS = {"runs": "run", "gradings": "grading", "scores": "score", "tunings": "tuning"}
+from ..store.tables import STAGES
 
 
 def expand(con, text: str, want: tuple[str, ...]) -> tuple[str, str]:
@@ -19,7 +19,7 @@ def expand(con, text: str, want: tuple[str, ...]) -> tuple[str, str]:
     found = queries.ids_like(con, text)
     exact = [f for f in found if f[1] == text]
     found = exact or found
-    names = " or ".join(KINDS[t] for t in want)
+    names = " or ".join(STAGES[t].what for t in want)
     if not found:
         raise NotFound(f"no {names} id starts with {text!r} in the store")
     if len(found) > 1:
@@ -27,16 +27,17 @@ def expand(con, text: str, want: tuple[str, ...]) -> tuple[str, str]:
         raise UsageError("id", f"{text!r} is ambiguous: {listed}; give more of it")
     table, full = found[0]
     if table not in want:
-        raise UsageError("id", f"{full} is a {KINDS[table]} id; this takes a {names} id")
+        raise UsageError("id", f"{full} is a {STAGES[table].what} id; this takes a {names} id")
     return table, full
 
 
 def grading_for(con, text: str, judge: str | None = None) -> dict:
-    """The finished grading a run, grading or score id (or prefix) means, by the judge rule."""
-    table, full = expand(con, text, ("runs", "gradings", "scores"))
-    if table == "scores":
-        full = queries.one(con, "score", full)["grading_id"]
-    if table in ("scores", "gradings"):
+    """The finished grading a run, grading, score or ablation id (or prefix) means, by the
+    judge rule."""
+    table, full = expand(con, text, ("runs", "gradings", "scores", "ablations"))
+    if table in ("scores", "ablations"):
+        full = queries.one(con, STAGES[table].what, full)["grading_id"]
+    if table != "runs":
         grading = queries.one(con, "grading", full)
         if judge is not None and grading["judge"] != judge:
             raise UsageError("judge", f"grading {full} was made by judge {grading['judge']!r}, "

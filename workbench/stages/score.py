@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis import ablation, diagram
+from .. import config
+from ..analysis import diagram
 from ..analysis.confidence import ESTIMATORS, estimate
 from ..analysis.floor import distribution, floor
 from ..analysis.resample import Estimate, bootstrap
@@ -29,14 +30,10 @@ class ScoreOptions:
     n_bootstrap: int = 1000
     seed: int = 0
     bins: int = 15
-    ablation_ms: tuple[int, ...] = ()
-    ablation_repeats: int = 20
     estimator: str = "plurality"  # plurality | split
     floor_draws: int = 200  # draws of the calibrated-model floor (0: none)
 
     def check(self) -> None:
-        if self.ablation_ms and self.ablation_repeats < 2:
-            raise UsageError("ablation_repeats", f"must be ≥ 2, got {self.ablation_repeats}")
         for name in ("n_bootstrap", "floor_draws"):
             if getattr(self, name) < 0:
                 raise UsageError(name, f"must be ≥ 0, got {getattr(self, name)}")
@@ -48,14 +45,12 @@ class ScoreOptions:
 
 
 def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
-          ablation_ms: list[int] | None = None, ablation_repeats: int = 20,
           estimator: str = "plurality", floor_draws: int = 200,
           db_path: Path | None = None, mlflow_uri: str | None = None) -> str:
     """Score a finished grading; returns the new score id. Every calibration error gets its
-    noise floor (``floor_draws`` draws of a calibrated model); with ``ablation_ms``, also the
-    M ablation (stored in ``m_ablation``)."""
-    opts = ScoreOptions(n_bootstrap, seed, bins, tuple(ablation_ms or ()), ablation_repeats,
-                        estimator, floor_draws)
+    noise floor (``floor_draws`` draws of a calibrated model). The M ablation is its own stage
+    (``stages/ablate.py``)."""
+    opts = ScoreOptions(n_bootstrap, seed, bins, estimator, floor_draws)
     opts.check()
     check_writable(db_path, mlflow_uri)
     with open_context(db_path, mlflow_uri) as ctx:
@@ -69,11 +64,6 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
             dataset = queries.dataset_name(con, run["dataset_id"])
             classes, verdicts = queries.sample_classes(con, grading_id)
             truncated = queries.truncated_share(con, grading_id)
-        most = min((len(c) for c in classes.values()), default=0)
-        too_big = [m for m in opts.ablation_ms if m > most]
-        if too_big:
-            raise UsageError("ablation_ms", f"{','.join(map(str, too_big))}: the run stored "
-                                            f"only {most} samples per question")
         return _score(ctx, opts, grading, run, dataset, table, classes, verdicts, truncated)
 
 
@@ -116,16 +106,8 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
                            f"{run['model']} · {run['style']} · {dataset}\n"
                            f"smECE {est['smece'].value:.3f}, n={len(f)}, M={m}")
         _write_table(table, out_dir / "questions.csv")
-        rows = []
-        if opts.ablation_ms:
-            rows = ablation.ablate([np.array(c) for c in classes.values()],
-                                   [verdicts.get(q, {}) for q in classes],
-                                   list(opts.ablation_ms), repeats=opts.ablation_repeats,
-                                   seed=opts.seed, bins=opts.bins)
         with ctx.writer.transaction() as con:
-            records.write_metrics(con, score_id, est, str(png))
-            if rows:
-                records.write_ablation(con, score_id, rows)
+            records.write_metrics(con, score_id, est, config.stored_path(ctx.path, png))
     return score_id
 
 

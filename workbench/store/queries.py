@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..data.types import Dataset, Question
 from ..errors import NotFound
+from .tables import BY_WHAT, STAGES
 
 
 def rows(con, sql: str, params: list | None = None) -> list[dict]:
@@ -19,14 +20,10 @@ def first(con, sql: str, params: list | None = None):
     return found[0] if found else None
 
 
-_ONE = {"run": ("runs", "run_id"), "grading": ("gradings", "grading_id"),
-        "score": ("scores", "score_id"), "tuning": ("tunings", "tuning_id")}
-
-
 def one(con, what: str, item_id: str) -> dict:
-    """A run, grading or score by id; ``NotFound`` names the id."""
-    table, key = _ONE[what]
-    found = rows(con, f"SELECT * FROM {table} WHERE {key} = ?", [item_id])
+    """A run, grading, score, ablation or tuning by id; ``NotFound`` names the id."""
+    t = BY_WHAT[what]
+    found = rows(con, f"SELECT * FROM {t.table} WHERE {t.key} = ?", [item_id])
     if not found:
         raise NotFound(f"no {what} with id {item_id!r} in the store")
     return found[0]
@@ -43,13 +40,11 @@ def run_dataset_name(con, run_id: str) -> str:
 
 # --- the MLflow mirror ----------------------------------------------------------------------
 
-STAGES = {"runs": "run", "gradings": "grading", "scores": "score", "tunings": "tuning"}
-
-
 def stage_record(con, table: str, item_id: str) -> dict:
     """A stage's row and what its MLflow run shows beside it: the run and grading it belongs
-    to, the dataset's name, and for a score its metrics and M ablation."""
-    out = {"table": table, STAGES[table]: one(con, STAGES[table], item_id)}
+    to, the dataset's name, and for a score its metrics, for an ablation its rows."""
+    what = STAGES[table].what
+    out = {"table": table, what: one(con, what, item_id)}
     if table == "tunings":
         out["steps"] = tuning_steps(con, item_id)
         out["dataset"] = dataset_name(con, out["tuning"]["dataset_id"])
@@ -57,8 +52,10 @@ def stage_record(con, table: str, item_id: str) -> dict:
     if table == "scores":
         out["grading"] = one(con, "grading", out["score"]["grading_id"])
         out["metrics"] = score_metrics(con, item_id)
-        out["ablation"] = ablation(con, item_id)
-    if table in ("gradings", "scores"):
+    if table == "ablations":
+        out["grading"] = one(con, "grading", out["ablation"]["grading_id"])
+        out["rows"] = ablation(con, item_id)
+    if table != "runs":
         out["run"] = one(con, "run", out["grading"]["run_id"])
     out["dataset_row"] = rows(con, "SELECT name, source, content_hash, n_questions FROM datasets "
                                    "WHERE dataset_id = ?", [out["run"]["dataset_id"]])[0]
@@ -71,10 +68,9 @@ def stage_record(con, table: str, item_id: str) -> dict:
 def unmirrored(con) -> list[tuple[str, str]]:
     """Finished or failed stages whose MLflow mirror does not say so yet, oldest first."""
     found = []
-    for table, what in STAGES.items():
-        key = f"{what}_id"
+    for table, t in STAGES.items():
         found += [(table, r[0]) for r in con.execute(
-            f"SELECT {key} FROM {table} WHERE status <> 'RUNNING' AND "
+            f"SELECT {t.key} FROM {table} WHERE status <> 'RUNNING' AND "
             "mirrored_status IS DISTINCT FROM status ORDER BY created_at").fetchall()]
     return found
 
@@ -204,18 +200,14 @@ def finished_gradings(con, run_id: str) -> list[dict]:
                      "ORDER BY created_at DESC", [run_id])
 
 
-ID_KEYS = {"runs": "run_id", "gradings": "grading_id", "scores": "score_id",
-           "tunings": "tuning_id"}
-
-
 def ids_like(con, prefix: str) -> list[tuple[str, str]]:
-    """(table, id) of every run, grading, score or tuning whose id starts with ``prefix`` (at
-    most 10 per table)."""
+    """(table, id) of every stage (run, grading, score, ablation, tuning) whose id starts with
+    ``prefix`` (at most 10 per table)."""
     found = []
-    for table, key in ID_KEYS.items():
+    for table, t in STAGES.items():
         found += [(table, r[0]) for r in con.execute(
-            f"SELECT {key} FROM {table} WHERE starts_with({key}, ?) ORDER BY {key} LIMIT 10",
-            [prefix]).fetchall()]
+            f"SELECT {t.key} FROM {table} WHERE starts_with({t.key}, ?) ORDER BY {t.key} "
+            "LIMIT 10", [prefix]).fetchall()]
     return found
 
 
@@ -279,9 +271,17 @@ def sample_classes(con, grading_id: str) -> tuple[dict[str, list[int]], dict[str
     return per_q, judged
 
 
-def ablation(con, score_id: str) -> list[dict]:
-    return rows(con, "SELECT m, metric, mean, sd, repeats FROM m_ablation WHERE score_id = ? "
-                     "ORDER BY m, metric", [score_id])
+def ablation(con, ablation_id: str) -> list[dict]:
+    """An ablation's rows, each with its repeats, by m then metric."""
+    return rows(con, "SELECT r.m, r.metric, r.mean, r.sd, a.repeats FROM ablation_rows r "
+                     "JOIN ablations a USING (ablation_id) WHERE ablation_id = ? "
+                     "ORDER BY r.m, r.metric", [ablation_id])
+
+
+def grading_ablations(con, grading_id: str) -> list[dict]:
+    """A grading's ablations, newest first."""
+    return rows(con, "SELECT * FROM ablations WHERE grading_id = ? ORDER BY created_at DESC",
+                [grading_id])
 
 
 # --- variants and listings ------------------------------------------------------------------

@@ -16,8 +16,7 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 
-STAGE_KEYS = {"runs": "run_id", "gradings": "grading_id", "scores": "score_id",
-              "tunings": "tuning_id"}
+from .tables import STAGES
 
 
 def new_id(prefix: str) -> str:
@@ -65,15 +64,14 @@ def sql_float(x: float | None) -> float | None:
 # --- stages: status and their MLflow mirror -------------------------------------------------
 
 def set_status(con, table: str, item_id: str, status: str, error: str | None = None):
-    stamp = ", finished_at = current_timestamp" if table in ("runs", "gradings", "tunings") \
-        else ""
-    con.execute(f"UPDATE {table} SET status = ?, error = ?{stamp} WHERE {STAGE_KEYS[table]} = ?",
+    stamp = "" if table == "scores" else ", finished_at = current_timestamp"
+    con.execute(f"UPDATE {table} SET status = ?, error = ?{stamp} WHERE {STAGES[table].key} = ?",
                 [status, error, item_id])
 
 
 def set_stats(con, table: str, item_id: str, stats: dict) -> None:
     """A stage's statistics (throughput, judge calls, ...), as MLflow shows them."""
-    con.execute(f"UPDATE {table} SET stats = ? WHERE {STAGE_KEYS[table]} = ?",
+    con.execute(f"UPDATE {table} SET stats = ? WHERE {STAGES[table].key} = ?",
                 [json.dumps(stats, sort_keys=True), item_id])
 
 
@@ -82,7 +80,7 @@ def set_mirrored(con, table: str, item_id: str, mlflow_run_id: str | None,
     """What the MLflow mirror of a stage now says (or the error that kept it from saying it)."""
     con.execute(f"UPDATE {table} SET mlflow_run_id = coalesce(?, mlflow_run_id), "
                 f"mirrored_status = coalesce(?, mirrored_status), mirror_error = ? "
-                f"WHERE {STAGE_KEYS[table]} = ?", [mlflow_run_id, mirrored_status, error, item_id])
+                f"WHERE {STAGES[table].key} = ?", [mlflow_run_id, mirrored_status, error, item_id])
 
 
 # --- datasets and generation ----------------------------------------------------------------
@@ -174,7 +172,7 @@ def account_grading(con, grading_id: str, usage: dict, n_extraction_errors: int)
                  usage["completion_tokens"], grading_id])
 
 
-# --- scores and the M ablation --------------------------------------------------------------
+# --- scores and M ablations ----------------------------------------------------------------
 
 def create_score(con, score: dict) -> None:
     insert_rows(con, "scores", [{**score, "status": "RUNNING", **process()}])
@@ -188,11 +186,14 @@ def write_metrics(con, score_id: str, estimates: dict, diagram_path: str) -> Non
     con.execute("UPDATE scores SET diagram_path = ? WHERE score_id = ?", [diagram_path, score_id])
 
 
-def write_ablation(con, score_id: str, rows) -> None:
-    con.execute("DELETE FROM m_ablation WHERE score_id = ?", [score_id])
-    insert_rows(con, "m_ablation", [
-        dict(score_id=score_id, m=r.m, metric=r.metric, mean=sql_float(r.mean),
-             sd=sql_float(r.sd), repeats=r.repeats) for r in rows])
+def create_ablation(con, ablation: dict) -> None:
+    insert_rows(con, "ablations", [{**ablation, "status": "RUNNING", **process()}])
+
+
+def write_ablation(con, ablation_id: str, rows) -> None:
+    insert_rows(con, "ablation_rows", [
+        dict(ablation_id=ablation_id, m=r.m, metric=r.metric, mean=sql_float(r.mean),
+             sd=sql_float(r.sd)) for r in rows])
 
 
 # --- judges ---------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .queries import rows
-from .records import STAGE_KEYS, set_status
+from .records import set_status
+from .tables import STAGES
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,8 @@ class Stale:
 
 def find_stale(con) -> list[Stale]:
     found = []
-    for table, key in STAGE_KEYS.items():
-        for r in rows(con, f"SELECT {key} AS id, pid, host, mlflow_run_id FROM {table} "
+    for table, t in STAGES.items():
+        for r in rows(con, f"SELECT {t.key} AS id, pid, host, mlflow_run_id FROM {table} "
                            "WHERE status = 'RUNNING' ORDER BY created_at"):
             found.append(Stale(table, r["id"], r["pid"], r["host"], r["mlflow_run_id"]))
     return found

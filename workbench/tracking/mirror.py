@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 
 from ..errors import UsageError
 from ..store import queries, records
+from ..store.tables import STAGES
 from .project import Projection, experiment_name, project, variant_tags
 
 PROBE_TIMEOUT = 2.0
@@ -215,7 +216,8 @@ class Mirror:
         """Mirror one stage; True when MLflow now says what DuckDB says."""
         with writer.session() as con:
             record = queries.stage_record(con, table, item_id)
-        row = record[queries.STAGES[table]]
+        record["root"] = str(self.artifact_root.parent)
+        row = record[STAGES[table].what]
         if self.down:
             with writer.session() as con:
                 records.set_mirrored(con, table, item_id, None, None, f"MLflow down: "

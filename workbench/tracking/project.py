@@ -65,7 +65,8 @@ def _common(row: dict) -> dict:
 
 
 def project(record: dict) -> Projection:
-    """``record``: ``store.queries.stage_record`` of a run, grading, score or tuning."""
+    """``record``: ``store.queries.stage_record`` of a stage, with ``root``: the store's
+    folder (stored artifact paths are relative to it)."""
     if record["table"] == "tunings":
         return project_tuning(record)
     table, run, dataset = record["table"], record["run"], record["dataset"]
@@ -106,6 +107,8 @@ def project(record: dict) -> Projection:
                           {**tags, "workbench.stage": "grade"}, _stats(grading),
                           status=grading["status"], error=grading.get("error"),
                           parent_run=run.get("mlflow_run_id"), dataset=dataset_input(record))
+    if table == "ablations":
+        return project_ablation(record, tags)
     score = record["score"]
     params = dict(stage="score", score_id=score["score_id"], grading_id=grading["grading_id"],
                   run_id=run["run_id"], model=run["model"], model_kind=run["model_kind"],
@@ -122,20 +125,16 @@ def project(record: dict) -> Projection:
                         f"{m['metric']}_floor_p95": m.get("floor_p95")})
     metrics.update(n_questions=score["n_questions"], n_excluded=score["n_excluded"],
                    truncated_share=score.get("truncated_share"))
-    history: dict[str, list[tuple[int, float]]] = {}
-    for a in record["ablation"]:
-        history.setdefault(f"ablation_{a['metric']}", []).append((a["m"], a["mean"]))
     artifacts = []
-    if score.get("diagram_path"):
-        folder = Path(score["diagram_path"]).parent
+    if score.get("diagram_path"):  # stored relative to the store's folder
+        folder = (Path(record.get("root") or ".") / score["diagram_path"]).parent
         artifacts = [p for p in (folder / "reliability.png", folder / "questions.csv")
                      if p.exists()]
     return Projection(experiment_name(dataset), f"score {run['model']} {run['style']}",
                       _strings({**params, **_common(run)}),
                       {**tags, "workbench.score_id": score["score_id"],
                        "workbench.stage": "score"},
-                      {k: float(v) for k, v in metrics.items() if v is not None},
-                      {k: [(s, v) for s, v in h if v is not None] for k, h in history.items()},
+                      {k: float(v) for k, v in metrics.items() if v is not None}, {},
                       artifacts, status=score["status"], error=score.get("error"),
                       parent_run=run.get("mlflow_run_id"),
                       # The variant's row shows its newest finished score, with the judge.
@@ -143,6 +142,29 @@ def project(record: dict) -> Projection:
                                       for k, v in metrics.items() if v is not None
                                       and k.split("_")[0] in HEADLINE}
                       if score["status"] == "FINISHED" else {},
+                      dataset=dataset_input(record))
+
+
+def project_ablation(record: dict, tags: dict[str, str]) -> Projection:
+    """An M ablation as a child of its variant's run: each metric's mean as a history with
+    step = m, so MLflow draws it against M; its sd beside it."""
+    a, run, grading = record["ablation"], record["run"], record["grading"]
+    history: dict[str, list[tuple[int, float]]] = {}
+    for r in record["rows"]:
+        for name, value in ((r["metric"], r["mean"]), (f"{r['metric']}_sd", r["sd"])):
+            if value is not None:
+                history.setdefault(f"ablation_{name}", []).append((r["m"], value))
+    params = dict(stage="ablate", ablation_id=a["ablation_id"], grading_id=a["grading_id"],
+                  run_id=run["run_id"], model=run["model"], style=run["style"],
+                  dataset=record["dataset"], samples=run["samples_per_question"],
+                  judge=grading["judge"], ms=a["ms"], repeats=a["repeats"], seed=a["seed"],
+                  ece_bins=a["ece_bins"])
+    return Projection(experiment_name(record["dataset"]),
+                      f"ablate {run['model']} {run['style']}",
+                      _strings({**params, **_common(run)}),
+                      {**tags, "workbench.ablation_id": a["ablation_id"],
+                       "workbench.stage": "ablate"}, {}, history, status=a["status"],
+                      error=a.get("error"), parent_run=run.get("mlflow_run_id"),
                       dataset=dataset_input(record))
 
 
