@@ -116,8 +116,18 @@ def test_compare_groups_variants_and_draws_one_overlay(store, mlflow_uri):
     assert got[("rl", "concise")]["metrics"]["confidence"].value == pytest.approx(1.0)
     assert got[("base", "cot")]["metrics"]["accuracy"].value == pytest.approx(0.75)
     assert png.read_bytes()[:4] == b"\x89PNG"
-    rows, _ = api.compare("synth", ["model"], db_path=path, mlflow_uri=mlflow_uri)
+    # Named by what it shows, so the same comparison lands in the same file; --out moves it.
+    assert png.name == "synth-by-kind+style-exact.png"
+    assert png.with_suffix(".json").exists()
+    rows, again = api.compare("synth", ["kind", "style"], db_path=path, mlflow_uri=mlflow_uri)
+    assert again == png
+    target = path.parent / "figures" / "calibration.png"
+    rows, png = api.compare("synth", ["model"], db_path=path, mlflow_uri=mlflow_uri,
+                            out=target)
+    assert png == target and target.read_bytes()[:4] == b"\x89PNG"
     assert {r["variant"]["model"]: r["runs"] for r in rows} == {"m": 2, "m-rl": 1}
+    with pytest.raises(UsageError, match="out: .*calibration.pdf: the overlay is a PNG"):
+        api.compare("synth", ["model"], db_path=path, out=path.parent / "calibration.pdf")
     with pytest.raises(UsageError, match="group_by: colour"):
         api.compare("synth", ["colour"], db_path=path, mlflow_uri=mlflow_uri)
     with pytest.raises(StageError, match="no scored runs"):

@@ -84,12 +84,15 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
                                               "prompt_format, shots, m, temperature, dtype, judge"),
             judge: str = typer.Option("exact", "--judge", help="whose gradings count (ignored "
                                       "when grouping by judge)"),
+            out_file: Optional[Path] = typer.Option(None, "--out", help="the overlay PNG "
+                                                    "[default: runs/artifacts/compare/"
+                                                    "DATASET-by-GROUPING-JUDGE.png]"),
             log: bool = LogOpt, db: Optional[Path] = DbOpt,
             mlflow_uri: Optional[str] = MlflowOpt):
     """Every variant of a dataset side by side, and one PNG overlaying their reliability."""
     fields = [g.strip() for g in group_by.split(",") if g.strip()]
     rows, png = api.compare(dataset, fields, judge=judge, db_path=db, mlflow_uri=mlflow_uri,
-                            log=log)
+                            log=log, out=out_file)
     graded = "each judge" if "judge" in fields else f"judge {judge}"
     table = Table(title=f"{dataset}: semantic calibration by variant (newest scored run each, "
                         f"{graded})")

@@ -5,8 +5,8 @@ MLflow."""
 from __future__ import annotations
 
 import json
+import re
 import sys
-import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -105,13 +105,17 @@ def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
 
 def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
             db_path: Path | None = None, mlflow_uri: str | None = None, seed: int = 0,
-            log: bool = False) -> tuple[list[dict], Path]:
+            log: bool = False, out: Path | None = None) -> tuple[list[dict], Path]:
     """One row per variant of a dataset (its newest scored run), and one PNG overlaying their
-    reliability diagrams (with ``log``, also an MLflow run). Only ``judge``'s gradings count
-    (a judge is always explicit), unless the variants are grouped by judge."""
+    reliability diagrams (with ``log``, also an MLflow run), with the table beside it as JSON.
+    Only ``judge``'s gradings count (a judge is always explicit), unless the variants are
+    grouped by judge. The PNG is ``out``, or named by what it shows (dataset, grouping,
+    judge) under the store's artifacts, so the same comparison lands in the same file."""
     bad = [g for g in group_by if g not in GROUP_FIELDS]
     if bad:
         raise UsageError("group_by", f"{','.join(bad)}: not among {', '.join(GROUP_FIELDS)}")
+    if out is not None and Path(out).suffix.lower() != ".png":
+        raise UsageError("out", f"{out}: the overlay is a PNG; give a path ending in .png")
     path, uri = _paths(db_path, mlflow_uri)
     family = dataset.split("@")[0]
     by_judge = None if "judge" in group_by else judge
@@ -141,8 +145,10 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
                                     band=False)
             label = " · ".join(f"{v}" for v in key)
             curves.append((f"{label} (smECE {est['smece'].value:.3f}, n={len(pts)})", curve))
-    png = diagram.draw_overlay(curves, config.artifacts_dir(path) / "compare" /
-                               f"{family.replace(':', '_')}-{int(time.time())}.png", dataset)
+    named = f"{dataset}-by-{'+'.join(group_by)}" + (f"-{by_judge}" if by_judge else "")
+    png = diagram.draw_overlay(curves, Path(out) if out is not None else
+                               config.artifacts_dir(path) / "compare" /
+                               (re.sub(r"[^A-Za-z0-9@+._-]", "_", named) + ".png"), dataset)
     table = png.with_suffix(".json")
     table.write_text(json.dumps(rows, indent=1, default=_jsonable))
     if log:
