@@ -147,3 +147,52 @@ def test_grade_can_score_in_the_same_command(tmp_path, mlflow_uri):
                                     "--mlflow-uri", mlflow_uri])
     assert done.exit_code == 0, done.output
     assert "score scr_" in done.output and "smECE" in done.output
+
+
+def test_tables_at_100_columns_keep_every_id_whole(store):
+    """A listing too wide for the terminal is printed transposed (or as one block per row),
+    never with an id cut or a number wrapped; one that fits stays a table."""
+    import os
+    import subprocess
+    import sys
+
+    path, runs, _ = store
+    CLI = [sys.executable, "-c", "from workbench.cli import main; main()"]
+    env = {**os.environ, "COLUMNS": "100"}
+    done = subprocess.run([*CLI, "runs", "--db", str(path)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "…" not in done.stdout  # nothing cut
+    words = done.stdout.split()
+    assert all(run_id in words for run_id in runs.values()), done.stdout
+    assert "samples_per_question" in words and "0.750" in words  # headers and numbers whole
+    # 3 (run, grading) rows fit transposed: a row per column, a column per listed row.
+    assert any(line.split()[:2] == ["┃", "┃"] for line in lines) or "1 of 3" in done.stdout
+    wide = subprocess.run([*CLI, "runs", "--db", str(path)],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "250"})
+    header = next(line for line in wide.stdout.splitlines() if "run_id" in line)
+    assert "samples_per_question" in header  # wide enough: the plain table
+
+
+def test_fit_wraps_only_long_text():
+    from rich.console import Console
+    from rich.table import Table
+
+    from workbench.report.tables import fit
+
+    table = Table("question_id", "question", "confidence")
+    table.add_row("capital-of-australia", "What is the capital city of Australia, the country "
+                  "whose largest city is Sydney?", "0.850")
+    console = Console(width=60, record=True)
+    console.print(fit(console, table))
+    text = console.export_text()
+    assert "capital-of-australia" in text and "0.850" in text  # short values stay whole
+    assert "── 1 of" not in text  # it fits once the question wraps
+    narrow = Console(width=34, record=True)
+    narrow.print(fit(narrow, table))
+    text = narrow.export_text()
+    assert "── 1 of 1 ──" in text and "capital-of-australia" in text  # long text: blocks
+    assert max(len(line) for line in text.splitlines()) <= 34

@@ -23,7 +23,7 @@ from rich.table import Table
 from . import api
 from .analysis.metrics import METRICS
 from .backends.local.models import BUNDLED
-from .report.tables import diff_conclusion, metrics_table
+from .report.tables import FittingConsole, diff_conclusion, metrics_table
 from .stages.generate import GenerateRequest
 from .tuning.request import TuneRequest
 
@@ -43,7 +43,7 @@ class DemoPlan:
 
 def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | None = None,
              console: Console | None = None) -> dict:
-    console = console or Console()
+    console = console or FittingConsole()
     start = time.perf_counter()
     test = TEST if plan.questions is None else f"{TEST}@{plan.questions}"
     console.print(f"[bold]workbench demo[/]: {BUNDLED[PARENT].description} and two variants "

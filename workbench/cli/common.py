@@ -10,17 +10,17 @@ from functools import wraps
 from typing import Optional, get_type_hints
 
 import typer
-from rich.console import Console
 
 from ..backends import config_class
 from ..backends.base import BackendConfig
 from ..errors import UsageError, WorkbenchError
+from ..report.tables import FittingConsole
 from ..stages.generate import GenerateRequest
 
 # Piped output (logs, CI, `| less`) gets wide tables instead of rich's 80-column default.
 _WIDTH = int(os.environ.get("COLUMNS", 0)) or (None if sys.stdout.isatty() else 180)
-out = Console(width=_WIDTH)
-err = Console(stderr=True, width=_WIDTH)
+out = FittingConsole(width=_WIDTH)  # a table too wide for it is printed vertically
+err = FittingConsole(stderr=True, width=_WIDTH)
 
 DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB",
                      help="DuckDB store [default: runs/workbench.duckdb]")
