@@ -14,7 +14,6 @@ import socket
 from contextlib import contextmanager
 
 import duckdb
-import pyarrow as pa
 
 from .tables import STAGES
 
@@ -43,6 +42,8 @@ def insert_rows(con, table: str, rows: list[dict]) -> int:
     """Insert dict rows through one Arrow table (column names from the first row)."""
     if not rows:
         return 0
+    import pyarrow as pa  # only where rows are written: readers start faster
+
     arrow = pa.Table.from_pylist(rows)
     cols = ", ".join(arrow.column_names)
     con.register("_wb_rows", arrow)
