@@ -175,3 +175,17 @@ def test_overconfidence_is_signed_and_its_interval_is_not_clipped_at_zero():
     y = (rng.uniform(size=200) < 0.8).astype(float)  # right 80% of the time at ~35% confidence
     est = bootstrap(f, y, n_bootstrap=200, which=["overconfidence"])["overconfidence"]
     assert est.value < -0.3 and est.ci_low < est.value < est.ci_high < 0
+
+
+def test_auroc_by_counts_equals_auroc_by_ranks():
+    """Both ways of counting, on discrete shares (counts) and continuous values (ranks), on
+    bootstrap rows where some rows miss values the first row has and the reverse."""
+    from workbench.analysis.metrics.ranking import _by_ranks, auroc
+
+    rng = np.random.default_rng(11)
+    for values in (np.linspace(0, 1, 21), None):
+        f0 = rng.choice(values, 400) if values is not None else rng.uniform(size=400)
+        y0 = (rng.uniform(size=400) < f0).astype(float)
+        idx = resample_indices(400, 50, seed=1)
+        np.testing.assert_allclose(auroc(f0[idx], y0[idx], 15), _by_ranks(f0[idx], y0[idx]),
+                                   atol=1e-12)

