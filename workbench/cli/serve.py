@@ -50,6 +50,23 @@ def serve(model: str = typer.Option(..., "--model", help="bundled name, local fo
                                       request_timeout))
 
 
+# MLflow 3 opens experiments on its GenAI pages unless the UI is in its model-training mode,
+# which this query parameter selects (and the browser then remembers).
+ML_VIEW = "workflowType=machine_learning"
+
+
+def experiment_links(uri: str, base: str) -> list[tuple[str, str]]:
+    """Each workbench experiment's runs page, to print: where a person starts."""
+    try:
+        from mlflow.tracking import MlflowClient  # only `ui` pays for importing MLflow here
+
+        found = MlflowClient(tracking_uri=uri).search_experiments(
+            filter_string="name LIKE 'workbench/%'")
+    except Exception:  # noqa: BLE001 - the links are a convenience; the UI starts regardless
+        return []
+    return [(e.name, f"{base}/#/experiments/{e.experiment_id}?{ML_VIEW}") for e in found]
+
+
 @app.command()
 @friendly
 def ui(port: int = typer.Option(5000, "--port"), db: Optional[Path] = DbOpt,
@@ -59,7 +76,11 @@ def ui(port: int = typer.Option(5000, "--port"), db: Optional[Path] = DbOpt,
     uri = config.mlflow_uri(path, mlflow_uri)
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(port)]
-    err.print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    base = f"http://127.0.0.1:{port}"
+    err.print(f"MLflow UI on {base}/#/?{ML_VIEW} (Ctrl-C to stop)", highlight=False,
+              soft_wrap=True)  # links stay whole
+    for name, link in experiment_links(uri, base):
+        err.print(f"  {name}: {link}", highlight=False, soft_wrap=True)
     # Its own process group: `mlflow ui` starts server workers of its own, and stopping the
     # workbench (Ctrl-C, SIGTERM) stops the whole group, not only the mlflow command.
     proc = subprocess.Popen(cmd, env={**os.environ}, start_new_session=True)

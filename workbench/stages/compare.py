@@ -21,6 +21,7 @@ from ..analysis.floor import distribution, floor
 from ..errors import StageError, UsageError
 from ..store import queries, reader
 from ..tracking import Tracker, experiment_name, probe
+from .artifacts import write_table
 from .resolve import grading_for
 from .score import metrics_of
 
@@ -167,7 +168,7 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
                    log: bool = False) -> dict:
     """Two gradings (usually two judges on one run): agreement on each shared question's
     correctness, Cohen's kappa, the disagreements, and how accuracy and smECE differ."""
-    path, _ = _paths(db_path, mlflow_uri)
+    path, uri = _paths(db_path, mlflow_uri)
     try:
         ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
                          mlflow_uri=mlflow_uri, log=log)
@@ -185,7 +186,7 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
     shared = sorted(q for q in pa.keys() & pb.keys()
                     if pa[q].correct is not None and pb[q].correct is not None)
     ya, yb = [pa[q].correct for q in shared], [pb[q].correct for q in shared]
-    return {
+    out = {
         "a": ga["grading_id"], "b": gb["grading_id"], "judge_a": ga["judge"],
         "judge_b": gb["judge"], "same_run": ga["run_id"] == gb["run_id"],
         "n_shared": len(shared),
@@ -198,3 +199,24 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
                            "answer_b": pb[q].answer, "correct_b": pb[q].correct}
                           for q in shared if pa[q].correct != pb[q].correct],
     }
+    if log:
+        _log_verdicts(path, uri, out, [(pa[q], pb[q]) for q in shared])
+    return out
+
+
+def _log_verdicts(path: Path, uri: str, result: dict, pairs: list) -> None:
+    """The two judges' verdicts side by side, disagreements first, as an MLflow table."""
+    ja, jb = result["judge_a"], result["judge_b"]
+    columns = ["question_id", "question", f"answer ({ja})", f"verdict ({ja})",
+               f"answer ({jb})", f"verdict ({jb})", "agree"]
+    rows = sorted(([x.question_id, x.question, x.answer, x.correct, y.answer, y.correct,
+                    x.correct == y.correct] for x, y in pairs), key=lambda r: (r[-1], r[0]))
+    folder = config.artifacts_dir(path) / "judges" / f"{result['a']}-{result['b']}"
+    table = write_table(folder / "verdicts.json", columns, rows)
+    with reader(path) as con:
+        experiment = experiment_name(queries.run_dataset_name(
+            con, queries.one(con, "grading", result["a"])["run_id"]))
+    _log(uri, path, experiment, f"judges {ja} vs {jb}",
+         {"stage": "judges-compare", "a": result["a"], "b": result["b"], "judge_a": ja,
+          "judge_b": jb}, {k: result[k] for k in ("agreement", "kappa", "n_shared")
+                           if result[k] is not None}, [table])

@@ -17,6 +17,7 @@ from ..grading.classes import MAP_VERSION, assign_classes
 from ..grading.extract import extract_answer
 from ..grading.judges import Judge, JudgeItem
 from ..store import queries, records
+from .artifacts import SAMPLES_SHOWN, grading_folder, write_table
 from .lifecycle import Context, check_writable, open_context, stage
 from .resolve import expand
 
@@ -109,7 +110,16 @@ def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict) 
                 "prompt_tokens": usage["prompt_tokens"],
                 "completion_tokens": usage["completion_tokens"],
             })
+        _write_samples(ctx, grading_id)
     return grading_id
+
+
+def _write_samples(ctx: Context, grading_id: str) -> None:
+    """The grading's samples with their answers, classes and verdicts, as a table MLflow shows
+    (the first ``SAMPLES_SHOWN``; the store holds every one, in the view ``sample_grades``)."""
+    with ctx.writer.session() as con:
+        columns, rows = queries.grading_samples(con, grading_id, SAMPLES_SHOWN)
+    write_table(grading_folder(ctx.artifacts, grading_id) / "samples.json", columns, rows)
 
 
 def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: dict,
@@ -134,5 +144,6 @@ def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: di
             **stats, "judge_errors": grading["judge_errors"] - len(errors),
             "extraction_errors": len(errors)})
         records.set_mirrored(con, "gradings", grading_id, None, "RETRIED")  # to sync again
+    _write_samples(ctx, grading_id)
     ctx.mirror.sync(ctx.writer, "gradings", grading_id)
     return grading_id

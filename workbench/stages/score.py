@@ -8,7 +8,6 @@ Questions whose answer class has no verdict (a judge error) are left out and cou
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from ..analysis.floor import distribution, floor
 from ..analysis.resample import Estimate, bootstrap
 from ..errors import StageError, UsageError
 from ..store import queries, records
+from .artifacts import question_rows, write_csv, write_table
 from .lifecycle import Context, check_writable, open_context, stage
 from .resolve import expand
 
@@ -64,7 +64,9 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
             dataset = queries.dataset_name(con, run["dataset_id"])
             classes, verdicts = queries.sample_classes(con, grading_id)
             truncated = queries.truncated_share(con, grading_id)
-        return _score(ctx, opts, grading, run, dataset, table, classes, verdicts, truncated)
+            classes_text = queries.class_summaries(con, grading_id)
+        return _score(ctx, opts, grading, run, dataset, table, classes, verdicts, truncated,
+                      classes_text)
 
 
 def per_question(opts: ScoreOptions, table: list[dict], classes: dict, verdicts: dict):
@@ -81,7 +83,7 @@ def per_question(opts: ScoreOptions, table: list[dict], classes: dict, verdicts:
 
 
 def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, classes, verdicts,
-           truncated) -> str:
+           truncated, classes_text: dict[str, str]) -> str:
     f, y, kept_classes = per_question(opts, table, classes, verdicts)
     if not len(f):
         raise StageError(f"grading {grading['grading_id']} has no judged questions to score")
@@ -105,20 +107,12 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
         png = diagram.draw(diagram.prepare(f, y, seed=opts.seed), out_dir / "reliability.png",
                            f"{run['model']} · {run['style']} · {dataset}\n"
                            f"smECE {est['smece'].value:.3f}, n={len(f)}, M={m}")
-        _write_table(table, out_dir / "questions.csv")
+        columns, rows = question_rows(table, classes_text, grading["judge"])
+        write_csv(out_dir / "questions.csv", columns, rows)
+        write_table(out_dir / "questions.json", columns, rows)
         with ctx.writer.transaction() as con:
             records.write_metrics(con, score_id, est, config.stored_path(ctx.path, png))
     return score_id
-
-
-def _write_table(table: list[dict], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(table[0]))
-        w.writeheader()
-        for r in table:
-            w.writerow({**r, "answers": "|".join(r["answers"])})
-    return path
 
 
 def metrics_of(con, score_id: str) -> dict[str, Estimate]:

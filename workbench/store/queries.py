@@ -229,6 +229,27 @@ def question_table(con, grading_id: str, *, wrong: bool = False, sort: str = "qu
                 [grading_id, limit if limit is not None else 1 << 62])
 
 
+def class_summaries(con, grading_id: str) -> dict[str, str]:
+    """Per question, its classes largest first with their sample counts and verdicts, in one
+    line: ``Canberra ×12 ✓ · Sydney ×6 ✗``."""
+    return dict(con.execute("""
+        SELECT question_id, string_agg(canonical || ' ×' || n_samples || ' ' ||
+                   CASE WHEN correct THEN '✓' WHEN NOT correct THEN '✗' ELSE '?' END,
+                   ' · ' ORDER BY n_samples DESC, class_id)
+        FROM class_grades WHERE grading_id = ? GROUP BY question_id""",
+                            [grading_id]).fetchall())
+
+
+def grading_samples(con, grading_id: str, limit: int) -> tuple[list[str], list[tuple]]:
+    """A grading's samples with their answers, classes and verdicts (the view), in question
+    order, at most ``limit`` of them: (column names, rows)."""
+    cur = con.execute("""SELECT question_id, sample_idx, text, answer, canonical AS class,
+                                class_size, correct, finish_reason
+                         FROM sample_grades WHERE grading_id = ?
+                         ORDER BY question_id, sample_idx LIMIT ?""", [grading_id, limit])
+    return [d[0] for d in cur.description], cur.fetchall()
+
+
 def sample_grades(con, grading_id: str, question_id: str) -> list[dict]:
     """One question's samples in a grading: text, extracted answer, class, verdict (the view)."""
     return rows(con, """SELECT sample_idx, answer, class_id, canonical, correct, finish_reason,

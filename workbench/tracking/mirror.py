@@ -172,6 +172,9 @@ class Tracker:
                 Metric(k, v, now, 0) for k, v in p.parent_metrics.items() if v == v])
         for path in p.artifacts:
             self.client.log_artifact(run_id, str(path))
+        if p.tables:  # as MlflowClient.log_table marks them, without its appending on a retry
+            self.client.set_tag(run_id, "mlflow.loggedArtifacts", json.dumps(
+                [{"path": t, "type": "table"} for t in p.tables]))
         if p.status == "RUNNING":
             self.client.update_run(run_id, status="RUNNING")
         else:

@@ -28,6 +28,11 @@ class Projection:
     parent_metrics: dict[str, float] = field(default_factory=dict)  # shown on the parent too
     dataset: dict | None = None  # an MLflow dataset input: name, digest, source
 
+    @property
+    def tables(self) -> list[str]:
+        """The artifacts MLflow's UI should show as tables (MLflow table JSON)."""
+        return [a.name for a in self.artifacts if a.name in TABLES]
+
 
 def dataset_input(record: dict) -> dict | None:
     """The run's questions as an MLflow dataset: its name, content hash as digest, source."""
@@ -38,6 +43,7 @@ def dataset_input(record: dict) -> dict | None:
             "n_questions": d["n_questions"]}
 
 
+TABLES = ("questions.json", "samples.json", "verdicts.json")  # stages/artifacts.py writes them
 HEADLINE = ("accuracy", "confidence", "overconfidence", "smece")  # on the variant's own run
 
 
@@ -105,6 +111,8 @@ def project(record: dict) -> Projection:
         return Projection(experiment_name(dataset), f"grade {run['model']} {grading['judge']}",
                           _strings({**params, **_common(run)}),
                           {**tags, "workbench.stage": "grade"}, _stats(grading),
+                          artifacts=_existing(record, "gradings", grading["grading_id"],
+                                              ["samples.json"]),
                           status=grading["status"], error=grading.get("error"),
                           parent_run=run.get("mlflow_run_id"), dataset=dataset_input(record))
     if table == "ablations":
@@ -125,11 +133,8 @@ def project(record: dict) -> Projection:
                         f"{m['metric']}_floor_p95": m.get("floor_p95")})
     metrics.update(n_questions=score["n_questions"], n_excluded=score["n_excluded"],
                    truncated_share=score.get("truncated_share"))
-    artifacts = []
-    if score.get("diagram_path"):  # stored relative to the store's folder
-        folder = (Path(record.get("root") or ".") / score["diagram_path"]).parent
-        artifacts = [p for p in (folder / "reliability.png", folder / "questions.csv")
-                     if p.exists()]
+    artifacts = _existing(record, "scores", score["score_id"],
+                          ["reliability.png", "questions.csv", "questions.json"])
     return Projection(experiment_name(dataset), f"score {run['model']} {run['style']}",
                       _strings({**params, **_common(run)}),
                       {**tags, "workbench.score_id": score["score_id"],
@@ -188,6 +193,12 @@ def project_tuning(record: dict) -> Projection:
                       _strings({**params, **_common(t)}), tags, _stats(t),
                       {k: v for k, v in history.items() if v}, status=t["status"],
                       error=t.get("error"))
+
+
+def _existing(record: dict, kind: str, item_id: str, names: list[str]) -> list[Path]:
+    """A stage's files under the store's ``artifacts/KIND/ID/`` that exist."""
+    folder = Path(record.get("root") or ".") / "artifacts" / kind / item_id
+    return [folder / n for n in names if (folder / n).exists()]
 
 
 def _strings(params: dict) -> dict[str, str]:
