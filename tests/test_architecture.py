@@ -23,7 +23,10 @@ HEAVY = {"torch", "transformers", "safetensors", "mlflow", "relplot", "matplotli
          "scipy",  # ~1 s: only where a figure is computed or a server checked
          "math_verify",  # SymPy, ~0.4 s: only where math answers are grouped or judged
          "pandas",  # ~0.5 s: only for the notebook Store
-         "huggingface_hub"}  # an HTTP stack, ~0.3 s, only to check a hub id
+         "huggingface_hub",  # an HTTP stack, ~0.3 s, only to check a hub id
+         # 0.05-0.15 s each: commands import them when they run, so `import workbench.cli`
+         # (every command's start, `--help` included) loads none of them.
+         "numpy", "duckdb", "pyarrow"}
 MAX_LINES = 400
 
 

@@ -48,6 +48,7 @@ def report_page(tmp_path_factory, mlflow_uri) -> Path:
         grading = api.grade(make_run(path, CAPS, texts, model=model), db_path=path,
                             mlflow_uri=mlflow_uri)
         api.score(grading, n_bootstrap=20, floor_draws=20, db_path=path, mlflow_uri=mlflow_uri)
+    api.ablate(grading, [1, 3, 5], repeats=5, db_path=path, mlflow_uri=mlflow_uri)
     return api.report("caps", ["model"], n_bootstrap=20, db_path=path, mlflow_uri=mlflow_uri)
 
 
@@ -58,7 +59,9 @@ def test_the_report_is_one_self_contained_html_file(report_page):
     text = report_page.read_text()
     assert report_page.parent.name == "reports"
     for part in ("<h2>Variants</h2>", "m-a", "m-b", "smECE floor", "data:image/png;base64,",
-                 "m-b − m-a (4 shared questions)", "Capital of Australia?", "Sydney"):
+                 "m-b − m-a (4 shared questions)", "Capital of Australia?", "Sydney",
+                 "How many samples: the M ablation", 'alt="M ablation"',
+                 "Sydney ×3 ✗ · Canberra ×1 ✓ · Melbourne ×1 ✗"):
         assert part in text, part
     assert "http://" not in text and "https://" not in text
 

@@ -20,11 +20,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import api
-from .analysis.metrics import METRICS
 from .backends.local.models import BUNDLED
-from .report.tables import FittingConsole, diff_conclusion, metrics_table
-from .stages.generate import GenerateRequest
+from .report.console import FittingConsole
+from .stages.request import GenerateRequest
 from .tuning.request import TuneRequest
 
 PARENT = "gemma-3-270m"
@@ -43,6 +41,11 @@ class DemoPlan:
 
 def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | None = None,
              console: Console | None = None) -> dict:
+    # Each of these loads DuckDB or NumPy: only when the demo runs, since every command
+    from . import api  # (`--help` too) imports this module for DemoPlan's defaults.
+    from .analysis.metrics import METRICS  # NumPy
+    from .report.tables import diff_conclusion, metrics_table  # NumPy
+
     console = console or FittingConsole()
     start = time.perf_counter()
     test = TEST if plan.questions is None else f"{TEST}@{plan.questions}"

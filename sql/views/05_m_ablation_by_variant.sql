@@ -1,6 +1,6 @@
 -- M ablation rows (`workbench ablate`) with the variant and judge they belong to: how each
--- metric moves with m. At m = 1 the confidence is 1 by construction (one sample always agrees
--- with itself): `trivial` marks those rows.
+-- metric moves with m. At m = 1 every answered question's confidence is 1 by construction (one
+-- sample always agrees with itself): `trivial` marks those rows.
 CREATE OR REPLACE VIEW m_ablation_by_variant AS
 SELECT v.dataset, v.model, v.model_kind, v.style, v.run_id, v.grading_id, v.judge,
        a.ablation_id, a.created_at, r.m, r.metric, r.mean, r.sd, a.repeats,

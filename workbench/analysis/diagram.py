@@ -64,6 +64,34 @@ def draw_overlay(curves: list[tuple[str, dict]], path: Path, title: str) -> Path
     return _save(fig, plt, path)
 
 
+ABLATED = ("smece", "accuracy", "confidence")  # the panels of an ablation figure
+
+
+def draw_ablation(curves: dict[str, list[dict]], path: Path, title: str) -> Path:
+    """Each variant's M ablation (``ablation_rows``: m, metric, mean, sd), one panel per metric
+    of ``ABLATED``: the mean over the repeated subsamples against m, ± one sd."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(ABLATED), figsize=(4 * len(ABLATED), 3.4))
+    ms = sorted({r["m"] for rows in curves.values() for r in rows})
+    for ax, metric in zip(axes, ABLATED):
+        for label, rows in curves.items():
+            pts = sorted((r["m"], r["mean"], r["sd"] or 0.0) for r in rows
+                         if r["metric"] == metric and r["mean"] is not None)
+            if pts:
+                m, mean, sd = map(np.array, zip(*pts))
+                ax.errorbar(m, mean, yerr=sd, marker="o", ms=3, capsize=2, label=label)
+        ax.set_xscale("log")
+        ax.set_xticks(ms, [str(m) for m in ms])
+        ax.minorticks_off()
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel("m: samples kept per question", fontsize=8)
+        ax.set_title(metric if metric != "smece" else "smECE", fontsize=9)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"M ablation: {title}", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, plt, path)
+
+
 def _save(fig, plt, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, bbox_inches="tight")

@@ -14,8 +14,22 @@ import typer
 from ..backends import config_class
 from ..backends.base import BackendConfig
 from ..errors import UsageError, WorkbenchError
-from ..report.tables import FittingConsole
-from ..stages.generate import GenerateRequest
+from ..report.console import FittingConsole
+from ..stages.request import GenerateRequest
+
+
+class _Api:
+    """``workbench.api``, imported when a command first uses it: the API loads the store
+    (DuckDB), the figures (NumPy) and every stage, which `workbench --help` and typing errors
+    should not wait for."""
+
+    def __getattr__(self, name: str):
+        from .. import api  # DuckDB, NumPy, pyarrow and every stage: only when a command runs
+
+        return getattr(api, name)
+
+
+api = _Api()
 
 # Piped output (logs, CI, `| less`) gets wide tables instead of rich's 80-column default.
 _WIDTH = int(os.environ.get("COLUMNS", 0)) or (None if sys.stdout.isatty() else 180)

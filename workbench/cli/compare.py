@@ -11,13 +11,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .. import api
-from ..analysis.metrics import METRICS
 from ..errors import UsageError
-from ..report.tables import fmt_estimate, fmt_floor
-from ..stages.compare import diff_record
+from ..report.console import fmt_estimate, fmt_floor
 from .app import app
-from .common import DbOpt, LogOpt, MlflowOpt, RunJudgeOpt, SeedOpt, err, friendly, out
+from .common import DbOpt, LogOpt, MlflowOpt, RunJudgeOpt, SeedOpt, api, err, friendly, out
 
 
 @app.command("diff")
@@ -37,6 +34,9 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
         err.print(f"[yellow]warning:[/] A was graded by judge {ga['judge']!r} and B by "
                   f"{gb['judge']!r}: the differences mix the judges with the variants",
                   soft_wrap=True, highlight=False)
+    from ..analysis.metrics import METRICS  # NumPy: only when a figure is printed
+    from ..stages.compare import diff_record  # the stage's modules: only when it runs
+
     record = diff_record(ga, gb, d)
     if fmt == "json":
         out.print_json(json.dumps(record, default=str))

@@ -11,13 +11,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .. import api
-from ..analysis.metrics import METRICS
 from ..errors import UsageError
-from ..report.tables import floor_notes, metrics_table
-from ..stages.ablate import TRIVIAL_NOTE
 from .app import app
-from .common import DbOpt, MlflowOpt, SeedOpt, err, friendly, generation_options, out
+from .common import DbOpt, MlflowOpt, SeedOpt, api, err, friendly, generation_options, out
 
 
 class _Sampling:
@@ -87,6 +83,8 @@ def grade(run_id: str, judge: str = JudgeOpt,
 
 
 def _print_metrics(score_id: str, db: Optional[Path]):
+    from ..report.tables import floor_notes, metrics_table  # NumPy: only to print figures
+
     info = api.show(score_id, db_path=db)
     s = info["score"]
     out.print(metrics_table([({"score": score_id}, info["metrics"])]))
@@ -139,6 +137,8 @@ def ablate(item_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE"),
     out.print(ablation_id)
     _print_ablation(api.ablation(ablation_id, db_path=db), repeats)
     if 1 in ms:
+        from ..stages.ablate import TRIVIAL_NOTE  # loaded by the API call above already
+
         out.print(f"* {TRIVIAL_NOTE}", highlight=False)
 
 
@@ -150,6 +150,8 @@ def _int_list(text: str) -> list[int]:
 
 
 def _print_ablation(rows: list[dict], repeats: int):
+    from ..analysis.metrics import METRICS  # NumPy: only when a figure is printed
+
     table = Table(title=f"M ablation: mean ± sd over {repeats} seeded subsamples per m")
     table.add_column("m", justify="right")
     for metric in METRICS.values():

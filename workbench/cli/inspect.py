@@ -8,12 +8,10 @@ from typing import Optional
 
 import typer
 
-from .. import api
 from ..errors import UsageError
-from ..report.tables import fmt_estimate, fmt_floor, write_rows
-from ..store import views
+from ..report.console import fmt_estimate, fmt_floor, write_rows
 from .app import app
-from .common import DbOpt, FormatOpt, MlflowOpt, RunJudgeOpt, err, friendly, out
+from .common import DbOpt, FormatOpt, MlflowOpt, RunJudgeOpt, api, err, friendly, out
 
 
 @app.command()
@@ -93,6 +91,8 @@ def sql(query: Optional[str] = typer.Argument(None, help="SQL to run; ? marks a 
         fmt: str = typer.Option("table", "--format", help="table | csv | json"),
         db: Optional[Path] = DbOpt):
     """Run SQL on the store, read-only unless --write; no file but the store unless --files."""
+    from ..store import views  # DuckDB: only when the store is read
+
     named = views()
     if view == "list" or (query is None and view is None):
         for name, about in named.items():

@@ -9,10 +9,9 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .. import api
-from ..report.tables import write_rows
+from ..report.console import write_rows
 from .app import judges_app
-from .common import DbOpt, LogOpt, MlflowOpt, friendly, out
+from .common import DbOpt, LogOpt, MlflowOpt, api, friendly, out
 
 
 @judges_app.command("add")

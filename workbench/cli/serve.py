@@ -12,11 +12,11 @@ from typing import Optional
 
 import typer
 
-from .. import api, config
+from .. import config
 from ..demo import DemoPlan, run_demo
 from ..errors import UsageError
 from .app import app
-from .common import DbOpt, MlflowOpt, err, friendly, out
+from .common import DbOpt, MlflowOpt, api, err, friendly, out
 
 
 @app.command()

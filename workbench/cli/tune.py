@@ -8,10 +8,9 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .. import api
 from ..tuning.request import TuneRequest
 from .app import app
-from .common import DbOpt, MlflowOpt, SeedOpt, err, friendly, out
+from .common import DbOpt, MlflowOpt, SeedOpt, api, err, friendly, out
 
 _D = TuneRequest("", "", "")  # the API's defaults, shown by --help
 

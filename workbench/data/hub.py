@@ -14,6 +14,7 @@ import io
 import json
 import os
 import random
+import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 
@@ -111,8 +112,6 @@ def _csv_rows(spec: HubSpec, local: str | None) -> list[dict]:
         if local:
             text = Path(local).read_text(encoding="utf-8")
         else:
-            import urllib.request  # the HTTP stack only when a dataset is downloaded
-
             with urllib.request.urlopen(spec.csv_url, timeout=30) as response:
                 text = response.read().decode("utf-8")
     except OSError as exc:

@@ -28,15 +28,19 @@ def _est(e) -> str:
     return f"{e.value:.3f}{ci}"
 
 
-def _img(path: Path) -> str:
+def _img(path: Path, alt: str = "reliability diagrams") -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode()
-    return f'<img alt="reliability diagrams" src="data:image/png;base64,{data}">'
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
 
 def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, list[dict]],
-           diffs: list[dict], notes: list[str]) -> str:
+           diffs: list[dict], notes: list[str], classes: dict[str, dict[str, str]] | None = None,
+           ablation: Path | None = None) -> str:
     """``rows``: compare's variants (``variant`` labels, ``metrics``, ids); ``questions``: per
-    score id, the per-question table; ``diffs``: {"label", "diff"} (``analysis.diff.Diff``)."""
+    score id, the per-question table; ``diffs``: {"label", "diff"} (``analysis.diff.Diff``);
+    ``classes``: per score id and question, its classes with counts and verdicts in one line;
+    ``ablation``: the M-ablation figure, if any variant has one."""
+    classes = classes or {}
     shown = ("accuracy", "confidence", "overconfidence", "smece", "brier", "auroc")
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>"
            f"<style>{_STYLE}</style></head><body><h1>{_e(title)}</h1>"]
@@ -56,6 +60,11 @@ def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, 
     out.append("</table>")
     if png:
         out.append("<h2>Reliability</h2>" + _img(png))
+    if ablation:
+        out.append("<h2>How many samples: the M ablation</h2><p>Each metric when every question "
+                   "keeps only m of its M samples (mean ± sd over seeded subsamples; "
+                   "<code>workbench ablate</code>). At m = 1 every answered question's "
+                   "confidence is 1 by construction.</p>" + _img(ablation, "M ablation"))
     for d in diffs:
         out.append(f"<h2>{_e(d['label'])}</h2><table><tr><th>metric</th><th>A</th><th>B</th>"
                    "<th>B − A [95% paired]</th></tr>")
@@ -74,15 +83,17 @@ def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, 
     out.append("<h2>Questions</h2>")
     for r in rows:
         qs = questions.get(r["score_id"], [])
+        shown_classes = classes.get(r["score_id"], {})
         name = " · ".join(str(v) for v in r["variant"].values())
         out.append(f"<details><summary>{_e(name)}: {len(qs)} questions, wrong and confident "
                    "first</summary><table><tr><th class=l>question</th><th class=l>gold</th>"
-                   "<th class=l>answer</th><th>confidence</th><th>classes</th></tr>")
+                   "<th class=l>answer</th><th>confidence</th><th class=l>classes</th></tr>")
         for q in sorted(qs, key=lambda q: (q["correct"] is not False, -q["confidence"])):
             gold = " | ".join(q["answers"] or [])
             out.append(f"<tr><td class=l>{_e(q['question'])}</td><td class=l>{_e(gold)}</td>"
                        f"<td class=l>{_mark(q['correct'])} {_e(q['answer'])}</td>"
-                       f"<td>{q['confidence']:.2f}</td><td>{q['n_classes']}</td></tr>")
+                       f"<td>{q['confidence']:.2f}</td><td class=l>"
+                       f"{_e(shown_classes.get(q['question_id'], q['n_classes']))}</td></tr>")
         out.append("</table></details>")
     out.append("</body></html>")
     return "\n".join(out)

@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
-
-from rich.console import Console, Group
 from rich.table import Table
-from rich.text import Text
 
 from ..analysis.metrics import METRICS
 from ..analysis.resample import Estimate
-from ..errors import UsageError
-
-
-def fmt_estimate(e: Estimate | None) -> str:
-    """'0.123 [0.080, 0.170]'; '—' for a figure that is undefined."""
-    if e is None or e.value is None:
-        return "—"
-    if e.ci_low is None or e.ci_high is None:
-        return f"{e.value:.3f}"
-    return f"{e.value:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
-
-
-def fmt_floor(e: Estimate | None) -> str:
-    """'0.090 ≤0.130': a calibrated model's mean score here and its 95th percentile."""
-    if e is None or e.floor_mean is None:
-        return "—"
-    return f"{e.floor_mean:.3f} ≤{e.floor_p95:.3f}"
+from .console import fmt_estimate, fmt_floor
 
 
 def floor_notes(est: dict[str, Estimate]) -> list[str]:
@@ -36,10 +14,6 @@ def floor_notes(est: dict[str, Estimate]) -> list[str]:
     return [f"{METRICS[k].label} {e.value:.3f}; a calibrated model here scores "
             f"{e.floor_mean:.3f} [≤ {e.floor_p95:.3f}] (mean [95th percentile])"
             for k, e in est.items() if e.floor_mean is not None and e.value is not None]
-
-
-def fmt_cell(value) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def metrics_table(rows: list[tuple[dict, dict[str, Estimate]]], title: str | None = None,
@@ -63,26 +37,6 @@ def metrics_table(rows: list[tuple[dict, dict[str, Estimate]]], title: str | Non
                 cells.append(fmt_floor(est.get(m)))
         table.add_row(*[str(labels[c]) for c in label_cols], *cells)
     return table
-
-
-def write_rows(console, cols: list[str], rows: list, fmt: str = "table") -> None:
-    """Rows as a rich table, CSV (plain lines, usable in ``$(...)``) or JSON objects (numbers
-    as numbers)."""
-    if fmt not in ("table", "csv", "json"):
-        raise UsageError("format", f"{fmt!r} is not one of table, csv, json")
-    if fmt == "json":
-        console.print_json(json.dumps([dict(zip(cols, r)) for r in rows], default=str))
-    elif fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(cols)
-        w.writerows(rows)
-    else:
-        table = Table()
-        for c in cols:
-            table.add_column(c)
-        for r in rows:
-            table.add_row(*[fmt_cell(v) for v in r])
-        console.print(table)
 
 
 def _direction(m) -> str:
@@ -133,59 +87,3 @@ def diff_conclusion(a: str, b: str, d, sides: tuple[dict, dict] | None = None) -
     if not said and all(by[k].ci_low <= 0 <= by[k].ci_high for k in keys):
         text += " No effect is visible at this size."
     return text
-
-
-SHORT = 24  # a value this long or shorter (an id, a number, an interval) is never wrapped
-
-
-def _plain(cell) -> str:
-    return cell.plain if isinstance(cell, Text) else str(cell)
-
-
-def fit(console: Console, table: Table):
-    """``table`` as it fits ``console``'s width without cutting a value: whole, when every
-    header and short value (ids, numbers, intervals) stays on one line and only long text wraps
-    at its words; else transposed (a row per column, a column per row), when that fits; else a
-    vertical layout, one block per row with a line per column."""
-    cells = [[_plain(c) for c in col.cells] for col in table.columns]
-    headers = [_plain(col.header) for col in table.columns]
-    widths = []
-    for col, header, values in zip(table.columns, headers, cells):
-        longest = max((len(v) for v in values), default=0)
-        if longest <= SHORT:
-            col.no_wrap = True
-        words = max((len(w) for v in values for w in v.split()), default=0)
-        widths.append(max(len(header), longest if col.no_wrap else words))
-    if _width(widths) <= console.width:
-        return table
-    rows = list(zip(*cells))
-    if all(len(v) <= SHORT for v in sum(cells, [])) and _width(
-            [max(map(len, headers))] + [max(map(len, r)) for r in rows]) <= console.width:
-        flipped = Table(title=table.title)
-        flipped.add_column("", style="dim", no_wrap=True, justify="right")
-        for i in range(len(rows)):
-            flipped.add_column(str(i + 1), no_wrap=True, justify="right")
-        for j, h in enumerate(headers):
-            flipped.add_row(h, *[r[j] for r in rows])
-        return flipped
-    blocks = [Text(table.title, style="bold")] if table.title else []
-    for i, row in enumerate(rows, 1):
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="dim", no_wrap=True, justify="right")
-        grid.add_column(overflow="fold")
-        for h, v in zip(headers, row):
-            grid.add_row(h, v)
-        blocks += [Text(f"── {i} of {len(rows)} ──", style="dim"), grid]
-    return Group(*blocks)
-
-
-def _width(columns: list[int]) -> int:
-    """A boxed table's width: each column adds its padding and a border, plus the left one."""
-    return sum(columns) + 3 * len(columns) + 1
-
-
-class FittingConsole(Console):
-    """A console whose tables fall back to the vertical layout (``fit``) when too wide."""
-
-    def print(self, *objects, **kwargs):
-        super().print(*(fit(self, o) if isinstance(o, Table) else o for o in objects), **kwargs)

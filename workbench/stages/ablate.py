@@ -14,8 +14,9 @@ from ..store import queries, records
 from .lifecycle import check_writable, open_context, stage
 from .resolve import grading_for
 
-TRIVIAL_NOTE = ("m = 1: the confidence is 1 by construction (one sample always agrees with "
-                "itself), so its calibration error only measures the accuracy")
+TRIVIAL_NOTE = ("m = 1: every answered question's confidence is 1 by construction (one sample "
+                "always agrees with itself), so its calibration error only measures the "
+                "accuracy")
 
 
 def ablate(item_id: str, ms: list[int], *, judge: str | None = None, repeats: int = 20,

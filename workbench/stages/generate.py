@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .. import __version__, data, prompts
 from ..backends import config_class
 from ..backends.base import KINDS, BackendConfig, ModelInfo, Sampler, SamplingParams
-from ..backends.local import Config as LocalConfig
 from ..data.types import Dataset, Question
 from ..errors import StageError, UsageError, WorkbenchError
 from ..store import queries, records
 from ..tracking import git_sha
 from ..tuning import variants
 from .lifecycle import Context, check_writable, open_context, stage
+from .request import GenerateRequest
 from .tune import record_lineage
 
 Progress = Callable[[int, int], None]
@@ -38,26 +38,6 @@ DEFAULT_MAX_NEW_TOKENS = {"concise": 16, "sentence": 40, "cot": 512}
 REASONING_MAX_NEW_TOKENS = 2048
 # Backend fields the runs table indexes.
 RUN_COLUMNS = ("dtype", "device", "base_url", "endpoint", "api_key_env")
-
-
-@dataclass(frozen=True)
-class GenerateRequest:
-    model: str
-    dataset: str
-    style: str = "concise"
-    samples: int = 20
-    shots: int | None = None  # default: 5 for completion prompts, 0 for chat
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0
-    max_new_tokens: int | None = None
-    seed: int = 0
-    prompt_format: str | None = None  # completion | chat; inferred from the model
-    kind: str | None = None  # backends.base.KINDS; known for bundled models, else "unknown"
-    skip_bad_rows: bool = False
-    chunk_size: int = 8  # questions sampled (and committed) together
-    backend: BackendConfig = field(default_factory=LocalConfig)
-    resume: bool = False  # finish the newest unfinished run with these settings, if any
 
 
 @dataclass

@@ -1,13 +1,15 @@
 """``workbench report``: the variants of a dataset in one self-contained HTML file (the
-variants table with intervals and floors, overlaid reliability diagrams, paired diffs, and
-each variant's questions), written under the artifacts and, with ``log``, logged to MLflow
-(which renders HTML artifacts). Reads the store read-only."""
+variants table with intervals and floors, overlaid reliability diagrams, M-ablation curves,
+paired diffs, and each variant's questions with their classes), written under the artifacts
+and, with ``log``, logged to MLflow (which renders HTML artifacts). Reads the store
+read-only."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .. import config
+from ..analysis import diagram
 from ..report.html import render
 from ..store import queries, reader
 from ..tracking import experiment_name
@@ -23,10 +25,17 @@ def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     path, uri = _paths(db_path, mlflow_uri)
     rows, png = compare(dataset, group_by, judge=judge, db_path=db_path, mlflow_uri=mlflow_uri,
                         seed=seed)
+    names = {r["grading_id"]: " · ".join(str(v) for v in r["variant"].values()) for r in rows}
     with reader(path) as con:
         questions = {r["score_id"]: queries.question_table(con, r["grading_id"]) for r in rows}
+        classes = {r["score_id"]: queries.class_summaries(con, r["grading_id"]) for r in rows}
+        ablations = {}
+        for r in rows:  # each variant's newest finished M ablation, if it has one
+            done = [a for a in queries.grading_ablations(con, r["grading_id"])
+                    if a["status"] == "FINISHED"]
+            if done:
+                ablations[names[r["grading_id"]]] = queries.ablation(con, done[0]["ablation_id"])
     pairs = list(pairs) or [(rows[0]["grading_id"], r["grading_id"]) for r in rows[1:]]
-    names = {r["grading_id"]: " · ".join(str(v) for v in r["variant"].values()) for r in rows}
     diffs = []
     for a, b in pairs:
         ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
@@ -40,8 +49,10 @@ def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     target = out or config.artifacts_dir(path) / "reports" / \
         f"{dataset.replace(':', '_').replace('@', '_')}-{'-'.join(group_by)}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
+    curves = diagram.draw_ablation(ablations, target.with_suffix(".ablation.png"), dataset) \
+        if ablations else None
     target.write_text(render(f"workbench report: {dataset}", rows, png, questions, diffs,
-                             notes), encoding="utf-8")
+                             notes, classes, curves), encoding="utf-8")
     if log:
         _log(uri, path, experiment_name(dataset.split("@")[0]), f"report {dataset}",
              {"stage": "report", "dataset": dataset, "group_by": ",".join(group_by)}, {},

@@ -17,6 +17,7 @@ truncated.
 from __future__ import annotations
 
 import json
+import urllib.request
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlparse
@@ -94,8 +95,6 @@ def note_for(fam: ServerFamily, params: SamplingParams) -> str | None:
 
 
 def _get(url: str, key: str | None, timeout: float):
-    import urllib.request  # the HTTP stack only when a server is probed: the CLI starts faster
-
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return r.status, r.read()
