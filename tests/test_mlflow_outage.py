@@ -75,7 +75,7 @@ def test_a_closed_port_costs_seconds_and_mlflow_catches_up_later(tmp_path, tiny_
         score = next(r for r in runs if r.data.tags["workbench.stage"] == "score")
         assert 0 <= score.data.metrics["smece"] <= 1 and score.data.params["n_bootstrap"] == "10"
         assert {a.path for a in client.list_artifacts(score.info.run_id)} == {
-            "reliability.png", "questions.csv"}
+            "reliability.png", "questions.csv", "questions.json"}
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)

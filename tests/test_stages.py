@@ -159,12 +159,14 @@ def test_scoring_matches_the_metrics_on_the_view(db_path, mlflow_uri):
     (path, n, excluded, ml_id), = _rows(
         db_path, "SELECT diagram_path, n_questions, n_excluded, mlflow_run_id FROM scores")
     assert (n, excluded) == (4, 0)
-    assert path.endswith("reliability.png") and open(path, "rb").read(4) == b"\x89PNG"
+    assert path == f"artifacts/scores/{score_id}/reliability.png"  # relative to the store
+    assert (db_path.parent / path).read_bytes()[:4] == b"\x89PNG"
     client = MlflowClient(mlflow_uri)
     ml = client.get_run(ml_id)
     assert ml.info.status == "FINISHED"
     assert ml.data.metrics["smece"] == pytest.approx(stored["smece"].value)
-    assert {a.path for a in client.list_artifacts(ml_id)} == {"reliability.png", "questions.csv"}
+    assert {a.path for a in client.list_artifacts(ml_id)} == {"reliability.png", "questions.csv",
+                                                              "questions.json"}
     view = _rows(db_path, "SELECT metric, value FROM run_metrics WHERE score_id = ?", [score_id])
     assert dict(view)["brier"] == pytest.approx(stored["brier"].value)
 
