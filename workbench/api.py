@@ -14,10 +14,11 @@ Errors a user can fix are ``WorkbenchError``s whose messages name the parameter 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import config
-from .analysis.resample import Estimate
 from .backends.openai.servers import FAMILIES
 from .errors import NotFound, StageError, UsageError
 from .grading.judges import RULES, JudgeRecord
@@ -29,26 +30,37 @@ from .grading.judges.llm import (
     VERDICT_MODES,
     VERDICT_PROMPT,
 )
-from .stages.ablate import ablate
-from .stages.compare import compare, compare_judges, diff
-from .stages.generate import GenerateRequest, generate, resume
-from .stages.grade import grade
-from .stages.lifecycle import open_context
-from .stages.report import report
+from .stages.request import GenerateRequest
 from .stages.resolve import expand, grading_for
-from .stages.score import metrics_of, score
-from .stages.tune import TuneResult, tune
 from .store import Writer, queries, reader, records, sandbox
 from .store.doctor import Finding, check
 from .store.locks import writer_active
 from .store.tables import STAGES
 from .tuning.request import TuneRequest
 
-__all__ = ["GenerateRequest", "generate", "resume", "grade", "score", "run_all", "RunResult",
-           "list_runs", "show", "metrics", "query", "questions", "samples", "doctor", "diff",
-           "compare", "ablate", "ablation", "list_datasets", "add_judge", "list_judges",
-           "compare_judges", "mirror", "check_server", "Estimate", "Finding", "TuneRequest",
-           "TuneResult", "tune", "list_tunings", "report"]
+if TYPE_CHECKING:
+    from .analysis.resample import Estimate
+
+# The stages load NumPy (the figures), DuckDB's writer, MLflow's mirror and model helpers; the
+# reads below (`workbench runs`, `show`, `questions`) need none of that, so each stage is
+# imported when it is first used (PEP 562): `api.score` is `stages.score.score`.
+_LAZY = {"generate": "stages.generate", "resume": "stages.generate", "grade": "stages.grade",
+         "score": "stages.score", "ablate": "stages.ablate", "diff": "stages.compare",
+         "compare": "stages.compare", "compare_judges": "stages.compare",
+         "report": "stages.report", "tune": "stages.tune", "TuneResult": "stages.tune",
+         "Estimate": "analysis.resample"}
+
+
+__all__ = ["GenerateRequest", "run_all", "RunResult", "list_runs", "show", "metrics", "query",
+           "questions", "samples", "doctor", "ablation", "list_datasets", "add_judge",
+           "list_judges", "mirror", "check_server", "Finding", "TuneRequest", "list_tunings",
+           *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f"{__package__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,11 @@ def run_all(req: GenerateRequest, judge: str = "exact", *, n_bootstrap: int = 10
             db_path: Path | None = None, mlflow_uri: str | None = None, progress=None,
             log=lambda s: None) -> RunResult:
     """generate → grade → score in one go."""
+    # The three stages (NumPy, DuckDB's writer, the model runtime's helpers): see _LAZY.
+    from .stages.generate import generate
+    from .stages.grade import grade  # (the same)
+    from .stages.score import score  # (the same)
+
     run_id = generate(req, db_path=db_path, mlflow_uri=mlflow_uri, progress=progress, log=log)
     grading_id = grade(run_id, judge, db_path=db_path, mlflow_uri=mlflow_uri)
     score_id = score(grading_id, n_bootstrap=n_bootstrap, seed=req.seed, db_path=db_path,
@@ -95,6 +112,8 @@ def show(item_id: str, db_path: Path | None = None) -> dict:
         if table == "scores":
             score = queries.one(con, "score", item_id)
             score["diagram_path"] = _absolute(db_path, score["diagram_path"])
+            from .stages.score import metrics_of  # NumPy: only where figures are read
+
             return {"score": score, "metrics": metrics_of(con, item_id)}
         if table == "ablations":
             return {"ablation": queries.one(con, "ablation", item_id),
@@ -107,6 +126,8 @@ def show(item_id: str, db_path: Path | None = None) -> dict:
 def metrics(score_id: str, db_path: Path | None = None) -> dict[str, Estimate]:
     with _read(db_path) as con:
         queries.one(con, "score", score_id)
+        from .stages.score import metrics_of  # NumPy: only where figures are read
+
         return metrics_of(con, score_id)
 
 
@@ -192,6 +213,8 @@ def mirror(*, db_path: Path | None = None, mlflow_uri: str | None = None
            ) -> list[tuple[str, str, bool]]:
     """Copy to MLflow every stage it does not show yet (recorded while it was unreachable);
     running it again changes nothing. Returns (table, id, mirrored now?) per pending stage."""
+    from .stages.lifecycle import open_context  # the writer and MLflow's mirror: see _LAZY
+
     with open_context(db_path, mlflow_uri) as ctx:
         if ctx.mirror.down:
             raise StageError(f"MLflow at {ctx.mirror.uri} is unreachable ({ctx.mirror.down}); "
@@ -230,6 +253,8 @@ def doctor(*, fix: bool = False, db_path: Path | None = None,
     """Check the store; with ``fix``, pending migrations are applied and stages stuck RUNNING
     are marked FAILED (here and in MLflow) first, each said as a finding of level "fixed"."""
     if fix:
+        from .stages.lifecycle import open_context  # the writer and MLflow's mirror
+
         with open_context(db_path, mlflow_uri) as ctx, ctx.writer.session() as con:
             fixed = [Finding("fixed", f"applied migrations {ctx.writer.applied}")
                      ] if ctx.writer.applied else []
