@@ -103,3 +103,18 @@ def test_every_score_stores_and_shows_its_floor(db_path, mlflow_uri):
     shown = json.loads(CliRunner().invoke(app, ["show", score_id, "--db",
                                                 str(db_path)]).output)
     assert shown["score"]["truncated_share"] == 0.0
+
+
+def test_a_question_no_sample_answered_scores_with_its_floor(db_path, mlflow_uri):
+    """Every sample of one question gave no answer (a CoT run cut at its token budget does
+    this): it counts as wrong at confidence 0, and the floor draws it the same way instead of
+    failing on an empty class list."""
+    assert floor([np.array([1.0])] * 5, 10, draws=10, seed=0)["ece"].mean == 0.0
+    run_id = make_run(db_path, CAPS, {**TEXTS, "au": [""] * 5})
+    grading = api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
+    for estimator in ("plurality", "split"):
+        score_id = api.score(grading, n_bootstrap=20, floor_draws=20, estimator=estimator,
+                             db_path=db_path, mlflow_uri=mlflow_uri)
+        assert api.metrics(score_id, db_path=db_path)["smece"].floor_mean is not None
+    au = [q for q in api.questions(grading, db_path=db_path) if q["question_id"] == "au"][0]
+    assert (au["confidence"], au["correct"]) == (0.0, False)

@@ -64,6 +64,8 @@ def floor(dists: list[np.ndarray], m: int, *, estimator: str = "plurality", draw
         choose, measure = ((samples, samples) if estimator == "plurality" else
                            (samples[:, :m // 2], samples[:, m // 2:]))
         counts = _counts(choose, len(p))[:, :-1]
+        if not counts.shape[1]:  # no sample of this question gave an answer: none ever does
+            continue  # (confidence 0, wrong), as the scores count it
         top = counts.argmax(1)  # ties: the first class, as the estimators break them
         answered = counts.max(1) > 0
         conf[:, q] = np.where(answered, (measure == top[:, None]).mean(1), 0.0)
