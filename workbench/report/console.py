@@ -84,11 +84,14 @@ def fit(console: Console, table: Table):
     rows = list(zip(*cells))
     if all(len(v) <= SHORT for v in sum(cells, [])) and _width(
             [max(map(len, headers))] + [max(map(len, r)) for r in rows]) <= console.width:
+        # The first column names the rows when its values are distinct (a model, a run id).
+        named = len({r[0] for r in rows}) == len(rows)
         flipped = Table(title=table.title)
-        flipped.add_column("", style="dim", no_wrap=True, justify="right")
-        for i in range(len(rows)):
-            flipped.add_column(str(i + 1), no_wrap=True, justify="right")
-        for j, h in enumerate(headers):
+        flipped.add_column(headers[0] if named else "", style="dim", no_wrap=True,
+                           justify="right")
+        for i, r in enumerate(rows):
+            flipped.add_column(r[0] if named else str(i + 1), no_wrap=True, justify="right")
+        for j, h in enumerate(headers[1:] if named else headers, 1 if named else 0):
             flipped.add_row(h, *[r[j] for r in rows])
         return flipped
     blocks = [Text(table.title, style="bold")] if table.title else []
