@@ -196,7 +196,8 @@ def test_the_ui_a_newcomer_opens_serves_all_of_it(ui_store, tmp_path):
                                         run_id=score_run)["files"]}
         assert {"questions.json", "questions.csv", "reliability.png"} <= files
         table = get("/get-artifact", path="questions.json", run_uuid=score_run)
-        assert table["columns"][:4] == ["question_id", "question", "gold", "answer"]
+        assert table["columns"][:6] == ["question_id", "gold", "answer", "confidence", "correct",
+                                        "classes"]
         browser = shutil.which("chromium") or shutil.which("chromium-browser")
         if not browser:
             pytest.skip("chromium is not installed (apt-get install chromium): REST checks "

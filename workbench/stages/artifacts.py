@@ -30,13 +30,14 @@ def write_table(path: Path, columns: list[str], rows: list[list]) -> Path:
 
 def question_rows(table: list[dict], classes: dict[str, str], judge: str
                   ) -> tuple[list[str], list[list]]:
-    """A grading's per-question table: the question, gold, the answer given, its confidence
-    and verdict, and every class with its count and verdict."""
-    columns = ["question_id", "question", "gold", "answer", "confidence", "correct",
-               "n_classes", "classes", "judge"]
-    return columns, [[r["question_id"], r["question"], " | ".join(r["answers"]), r["answer"],
-                      r["confidence"], r["correct"], r["n_classes"],
-                      classes.get(r["question_id"], ""), judge] for r in table]
+    """A grading's per-question table: gold, the answer given, its confidence and verdict, and
+    every class with its count and verdict, then the question's text (long: last, so MLflow's
+    fixed-width columns show the rest first)."""
+    columns = ["question_id", "gold", "answer", "confidence", "correct", "classes", "question",
+               "n_classes", "judge"]
+    return columns, [[r["question_id"], " | ".join(r["answers"]), r["answer"], r["confidence"],
+                      r["correct"], classes.get(r["question_id"], ""), r["question"],
+                      r["n_classes"], judge] for r in table]
 
 
 def grading_folder(artifacts: Path, grading_id: str) -> Path:

@@ -243,8 +243,8 @@ def class_summaries(con, grading_id: str) -> dict[str, str]:
 def grading_samples(con, grading_id: str, limit: int) -> tuple[list[str], list[tuple]]:
     """A grading's samples with their answers, classes and verdicts (the view), in question
     order, at most ``limit`` of them: (column names, rows)."""
-    cur = con.execute("""SELECT question_id, sample_idx, text, answer, canonical AS class,
-                                class_size, correct, finish_reason
+    cur = con.execute("""SELECT question_id, sample_idx, answer, canonical AS class,
+                                class_size, correct, finish_reason, text
                          FROM sample_grades WHERE grading_id = ?
                          ORDER BY question_id, sample_idx LIMIT ?""", [grading_id, limit])
     return [d[0] for d in cur.description], cur.fetchall()
