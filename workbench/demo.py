@@ -27,6 +27,7 @@ from .tuning.request import TuneRequest
 
 PARENT = "gemma-3-270m"
 TRAIN, TEST = "bundled:capitals:train", "bundled:capitals:test"
+ABLATION_MS = (1, 2, 5, 10, 20)
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,13 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
                               progress=lambda d, t, task=task: bar.update(task, completed=d,
                                                                           total=t))
             runs[kind] = res
+            # How many samples are enough: the M ablation, from the stored samples (the report
+            # draws it).
+            api.ablate(res.grading_id, [m for m in ABLATION_MS if m <= plan.samples],
+                       seed=plan.seed, db_path=db_path, mlflow_uri=mlflow_uri)
             if not console.is_terminal:  # no live bar in a log: a line per finished variant
-                console.print(f"  {model}: sampled, graded and scored (run {res.run_id})",
-                              highlight=False)
+                console.print(f"  {model}: sampled, graded, scored and ablated (run "
+                              f"{res.run_id})", highlight=False)
             results.append(({"model": model, "run": res.run_id},
                             api.metrics(res.score_id, db_path=db_path)))
     console.print(metrics_table(results, title="Semantic calibration on capitals:test, 95% "

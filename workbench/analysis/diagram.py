@@ -57,8 +57,9 @@ def draw_overlay(curves: list[tuple[str, dict]], path: Path, title: str) -> Path
         ax.plot(curve["mesh"], mu, lw=2, label=label)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence (share of the plurality class)")
-    ax.set_ylabel("accuracy (smoothed)")
+    ax.set_xlabel("confidence (share of the plurality class)", fontsize=9)
+    ax.set_ylabel("accuracy (smoothed)", fontsize=9)
+    ax.tick_params(labelsize=8)  # relplot's style, once imported, sets large fonts
     ax.set_title(f"Reliability by variant: {title}", fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
     return _save(fig, plt, path)

@@ -13,7 +13,7 @@ _STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em
 color:#222}table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 9px;border-bottom:1px
 solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}.l{text-align:left}
 .ok{color:#176b2c}.no{color:#a3261b}summary{cursor:pointer;margin:.4em 0}small{color:#666}
-img{max-width:520px}"""
+img{max-width:520px}img.wide{max-width:100%}"""
 
 
 def _e(x) -> str:
@@ -28,9 +28,9 @@ def _est(e) -> str:
     return f"{e.value:.3f}{ci}"
 
 
-def _img(path: Path, alt: str = "reliability diagrams") -> str:
+def _img(path: Path, alt: str = "reliability diagrams", wide: bool = False) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode()
-    return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{alt}"{" class=wide" if wide else ""} src="data:image/png;base64,{data}">'
 
 
 def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, list[dict]],
@@ -64,7 +64,7 @@ def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, 
         out.append("<h2>How many samples: the M ablation</h2><p>Each metric when every question "
                    "keeps only m of its M samples (mean ± sd over seeded subsamples; "
                    "<code>workbench ablate</code>). At m = 1 every answered question's "
-                   "confidence is 1 by construction.</p>" + _img(ablation, "M ablation"))
+                   "confidence is 1 by construction.</p>" + _img(ablation, "M ablation", wide=True))
     for d in diffs:
         out.append(f"<h2>{_e(d['label'])}</h2><table><tr><th>metric</th><th>A</th><th>B</th>"
                    "<th>B − A [95% paired]</th></tr>")
