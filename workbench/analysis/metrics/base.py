@@ -23,3 +23,19 @@ class Metric:
     better: str | None  # "higher", "lower", or None (neither: a description, not a score)
     about: str = ""
     bounds: tuple[float, float] = (0.0, 1.0)  # where its values lie (intervals are clipped)
+
+
+def distinct_codes(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each confidence's index among the distinct values of ``f``, and those values
+    (ascending). Confidences are shares of M samples, so a run has few distinct values, and a
+    metric that depends only on them can count per value instead of per question. Bootstrap
+    rows are resamples of one set of values, so the first row's distinct values are all or
+    nearly all of them: the few missing are found and merged, with no sort of the whole."""
+    rows = f.reshape(-1, f.shape[-1])
+    values = np.unique(rows[0])
+    pos = np.minimum(np.searchsorted(values, f), len(values) - 1)
+    missing = values[pos] != f
+    if missing.any():
+        values = np.union1d(values, f[missing])
+        pos = np.searchsorted(values, f)
+    return pos, values

@@ -9,21 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Metric
-
-
-def _codes(f: np.ndarray) -> tuple[np.ndarray, int]:
-    """Each confidence's index among the distinct values of ``f`` (ascending), and how many
-    there are. Bootstrap rows are resamples of one set of values, so the first row's distinct
-    values are all or nearly all of them: the few missing are found and merged, no full sort."""
-    rows = f.reshape(-1, f.shape[-1])
-    values = np.unique(rows[0])
-    pos = np.minimum(np.searchsorted(values, f), len(values) - 1)
-    missing = values[pos] != f
-    if missing.any():
-        values = np.union1d(values, f[missing])
-        pos = np.searchsorted(values, f)
-    return pos, len(values)
+from .base import Metric, distinct_codes
 
 
 def auroc(f: np.ndarray, y: np.ndarray, bins: int) -> np.ndarray:
@@ -34,7 +20,8 @@ def auroc(f: np.ndarray, y: np.ndarray, bins: int) -> np.ndarray:
     ranks at 20,000 questions × 1,000 resamples, the same figures). Tests check it against
     scikit-learn's ``roc_auc_score`` and the pairwise definition."""
     f, y = np.asarray(f, float), np.asarray(y, float)
-    codes, k = _codes(f)
+    codes, values = distinct_codes(f)
+    k = len(values)
     if 4 * k > f.shape[-1]:  # nearly continuous confidences: ranks are cheaper
         return _by_ranks(f, y)
     rows = codes.reshape(-1, codes.shape[-1])

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import distinct_codes
+
 SMECE_MESH = 200  # relplot.config.smECE_mesh_pts
 DENSITY_EPS = 1e-4  # relplot's BaseKernelMixin.smooth
 SEARCH_EPS = 1e-3  # relplot.smECE's eps
@@ -77,17 +79,29 @@ def _interpolate(t: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 class _Rows:
     """Rows of (f, y), with the spectra of their deposited residuals and densities per grid
-    size: those do not depend on σ, so the search computes them once."""
+    size: those do not depend on σ, so the search computes them once.
+
+    The deposit is linear in the weights, and questions with the same confidence land on the
+    same grid points, so when a run has few distinct confidences (shares of M samples) each
+    row is first summed per distinct value: a thousand resamples of 20,000 questions deposit
+    a few dozen weighted points per row instead of 20,000 (the same sums, in another order)."""
 
     def __init__(self, f: np.ndarray, y: np.ndarray):
-        self.f, self.y = f, y
+        self.f, self.residual, self.ones = f, f - y, np.ones_like(f)
+        codes, values = distinct_codes(f)
+        rows, n = f.shape
+        if 4 * len(values) <= n:
+            k = len(values)
+            flat = (np.arange(rows)[:, None] * k + codes).ravel()
+            self.ones = np.bincount(flat, minlength=rows * k).reshape(rows, k).astype(float)
+            self.residual = np.bincount(flat, self.residual.ravel(), rows * k).reshape(rows, k)
+            self.f = np.broadcast_to(values, (rows, k))
         self._spectra: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def spectra(self, size: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if size not in self._spectra:
-            f = self.f
-            self._spectra[size] = (_reflected_spectrum(_deposit(f, f - self.y, size)),
-                                   _reflected_spectrum(_deposit(f, np.ones_like(f), size)))
+            self._spectra[size] = (_reflected_spectrum(_deposit(self.f, self.residual, size)),
+                                   _reflected_spectrum(_deposit(self.f, self.ones, size)))
         residual, density = self._spectra[size]
         return residual[rows], density[rows]
 
