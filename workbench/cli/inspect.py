@@ -67,7 +67,7 @@ def datasets_cmd(db: Optional[Path] = DbOpt):
 @app.command()
 @friendly
 def show(item_id: str, db: Optional[Path] = DbOpt):
-    """Show a run, grading or score by id."""
+    """Show a run, grading, score, ablation or tuning by id (or an unambiguous prefix)."""
     info = api.show(item_id, db_path=db)
     if "metrics" in info:
         info = {**info, "metrics": {k: fmt_estimate(v) + (f"; floor {fmt_floor(v)}"

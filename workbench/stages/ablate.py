@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import __version__
 from ..analysis import ablation
 from ..errors import StageError, UsageError
 from ..store import queries, records
+from ..tracking import git_sha
 from .lifecycle import check_writable, open_context, stage
 from .resolve import grading_for
 
@@ -48,7 +50,8 @@ def ablate(item_id: str, ms: list[int], *, judge: str | None = None, repeats: in
         with ctx.writer.session() as con:
             records.create_ablation(con, dict(
                 ablation_id=ablation_id, grading_id=grading["grading_id"],
-                ms=",".join(map(str, ms)), repeats=repeats, seed=seed, ece_bins=bins))
+                ms=",".join(map(str, ms)), repeats=repeats, seed=seed, ece_bins=bins,
+                package_version=__version__, git_sha=git_sha()))
         with stage(ctx, "ablations", ablation_id):
             rows = ablation.ablate([np.array(c) for c in classes.values()],
                                    [verdicts.get(q, {}) for q in classes], ms, repeats=repeats,
