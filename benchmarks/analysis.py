@@ -56,7 +56,7 @@ def main():
         from workbench.store import reader
 
         with reader(path) as con:
-            sides = [points(con, g) for g in ids]
+            sides = [sorted(points(con, g), key=lambda p: p.question_id) for g in ids]
     pairs = [(np.array([p.confidence for p in s]), np.array([float(p.correct) for p in s]))
              for s in sides]
     idx = resample_indices(len(pairs[0][0]), args.bootstrap, 0)
