@@ -138,6 +138,27 @@ def test_questions_samples_and_judge_verdicts_are_tables_in_mlflow(ui_store):
     assert [(r[0], r[-1]) for r in verdicts["data"]] == [
         ("au", False), ("us", False), ("fr", True), ("n", True)]  # disagreements first
     assert judged.data.metrics["n_shared"] == 4
+    # Each question is also an evaluation record on the score's run: a trace with the verdict
+    # and the confidence as assessments, which the run's Traces tab lists and charts.
+    traces = client.search_traces(experiment_ids=[run.info.experiment_id],
+                                  run_id=run.info.run_id)
+    assert len(traces) == 4
+    au = next(t for t in traces if "Australia" in t.data.request)
+    assessed = {a.name: a.value for a in au.info.assessments}
+    assert assessed == {"correct": False, "confidence": 0.6}
+    assert json.loads(au.data.response)["classes"] == (
+        "Sydney ×3 ✗ · Canberra ×1 ✓ · Melbourne ×1 ✗")
+    api.mirror(db_path=path)  # nothing pending: nothing logged twice
+    from workbench.store import queries, reader
+    from workbench.tracking import Tracker
+    from workbench.tracking.project import project
+
+    with reader(path) as con:
+        record = queries.stage_record(con, "scores", score["score_id"])
+    Tracker(config.mlflow_uri(path), path.parent / "artifacts").log_records(
+        run.info.run_id, project(record))  # a retried sync finds the records there
+    assert len(client.search_traces(experiment_ids=[run.info.experiment_id],
+                                    run_id=run.info.run_id)) == 4
 
 
 def test_the_ui_a_newcomer_opens_serves_all_of_it(ui_store, tmp_path):
@@ -211,6 +232,12 @@ def test_the_ui_a_newcomer_opens_serves_all_of_it(ui_store, tmp_path):
                              capture_output=True, text=True, timeout=180).stdout
         assert "Runs - Experiment" in dom and "Traces</" not in dom.split("Run Name")[0][-3000:]
         assert "m-a concise" in dom and "m-b concise" in dom and "caps (" in dom
+        traces = subprocess.run([browser, "--headless=new", "--no-sandbox",
+                                 "--virtual-time-budget=30000", "--dump-dom",
+                                 f"{base}/#/experiments/{exp['experiment_id']}/runs/"
+                                 f"{score_run}/traces?workflowType=machine_learning"],
+                                capture_output=True, text=True, timeout=180).stdout
+        assert "Capital of Australia?" in traces and "confidence" in traces
         parent = next(iter(parents))
         shot = tmp_path / "run.png"
         subprocess.run([browser, "--headless=new", "--no-sandbox", "--virtual-time-budget=30000",

@@ -52,6 +52,9 @@ def stage_record(con, table: str, item_id: str) -> dict:
     if table == "scores":
         out["grading"] = one(con, "grading", out["score"]["grading_id"])
         out["metrics"] = score_metrics(con, item_id)
+        if out["score"]["status"] == "FINISHED":  # its questions, as evaluation records
+            out["questions"] = question_table(con, out["grading"]["grading_id"])
+            out["classes"] = class_summaries(con, out["grading"]["grading_id"])
     if table == "ablations":
         out["grading"] = one(con, "grading", out["ablation"]["grading_id"])
         out["rows"] = ablation(con, item_id)

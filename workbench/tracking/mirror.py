@@ -104,6 +104,9 @@ class Tracker:
     def __init__(self, uri: str, artifact_root: Path):
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+        # Evaluation records get their assessments right after their trace: write traces
+        # synchronously (MLflow exports them in the background by default).
+        os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
         # mlflow takes 1-2 s to import: only commands that mirror a stage pay for it.
         from mlflow.tracking import MlflowClient
 
@@ -172,6 +175,8 @@ class Tracker:
                 Metric(k, v, now, 0) for k, v in p.parent_metrics.items() if v == v])
         for path in p.artifacts:
             self.client.log_artifact(run_id, str(path))
+        if p.records and p.status == "FINISHED":
+            self.log_records(run_id, p)
         if p.tables:  # as MlflowClient.log_table marks them, without its appending on a retry
             self.client.set_tag(run_id, "mlflow.loggedArtifacts", json.dumps(
                 [{"path": t, "type": "table"} for t in p.tables]))
@@ -182,6 +187,39 @@ class Tracker:
                 self.client.set_tag(run_id, "workbench.error", p.error[:5000])
             self.client.set_terminated(run_id, p.status)
         return run_id
+
+    def log_records(self, run_id: str, p: Projection) -> None:
+        """Each question as an MLflow evaluation record on the run: a trace (the question and
+        gold in, the answer and its classes out) with the judge's verdict and the confidence as
+        assessments. Once per run: a retried sync finds them and logs nothing."""
+        import mlflow  # see __init__
+        from mlflow.entities import AssessmentSource, Feedback
+        from mlflow.tracing.client import TracingClient
+
+        experiment_id = self.client.get_run(run_id).info.experiment_id
+        if self.client.search_traces(experiment_ids=[experiment_id], run_id=run_id,
+                                     max_results=1, include_spans=False):
+            return
+        judge = AssessmentSource("CODE", p.judge or "judge")
+        estimator = AssessmentSource("CODE", "plurality share of M")
+        tracing = TracingClient(self.uri)
+        # MLflow writes a trace where the process-wide tracking URI points: point it here
+        # for these calls only.
+        before = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(self.uri)
+        try:
+            for r in p.records:
+                span = self.client.start_trace(r["question_id"], span_type="LLM",
+                                               inputs=r["inputs"], experiment_id=experiment_id,
+                                               run_id=run_id)
+                self.client.end_trace(span.trace_id, outputs=r["outputs"])
+                if r["correct"] is not None:
+                    tracing.log_assessment(span.trace_id, Feedback(
+                        name="correct", value=bool(r["correct"]), source=judge))
+                tracing.log_assessment(span.trace_id, Feedback(
+                    name="confidence", value=float(r["confidence"]), source=estimator))
+        finally:
+            mlflow.set_tracking_uri(before)
 
     def log_analysis(self, experiment: str, run_name: str, params: dict, metrics: dict,
                      artifacts: list[Path]) -> str:

@@ -27,6 +27,10 @@ class Projection:
     parent_run: str | None = None  # the variant's run (its generate stage), this one nests in
     parent_metrics: dict[str, float] = field(default_factory=dict)  # shown on the parent too
     dataset: dict | None = None  # an MLflow dataset input: name, digest, source
+    # Per question, an MLflow evaluation record (a trace with the judge's verdict and the
+    # confidence as assessments): what the run's Traces tab lists, filters and charts.
+    records: list[dict] = field(default_factory=list)
+    judge: str | None = None
 
     @property
     def tables(self) -> list[str]:
@@ -44,6 +48,8 @@ def dataset_input(record: dict) -> dict | None:
 
 
 TABLES = ("questions.json", "samples.json", "verdicts.json")  # stages/artifacts.py writes them
+RECORDS = 200  # questions a score logs as evaluation records, ~35 ms each in a SQLite MLflow
+# store (questions.json holds them all)
 HEADLINE = ("accuracy", "confidence", "overconfidence", "smece")  # on the variant's own run
 
 
@@ -147,7 +153,21 @@ def project(record: dict) -> Projection:
                                       for k, v in metrics.items() if v is not None
                                       and k.split("_")[0] in HEADLINE}
                       if score["status"] == "FINISHED" else {},
-                      dataset=dataset_input(record))
+                      dataset=dataset_input(record), records=evaluation_records(record),
+                      judge=grading["judge"])
+
+
+def evaluation_records(record: dict) -> list[dict]:
+    """A finished score's questions (the first ``RECORDS`` by id) as evaluation records."""
+    if record["score"]["status"] != "FINISHED":
+        return []
+    classes = record.get("classes", {})
+    return [{"question_id": q["question_id"],
+             "inputs": {"question": q["question"], "gold": " | ".join(q["answers"] or [])},
+             "outputs": {"answer": q["answer"], "classes": classes.get(q["question_id"], "")},
+             "correct": q["correct"], "confidence": q["confidence"]}
+            for q in sorted(record.get("questions", []), key=lambda q: q["question_id"])
+            [:RECORDS]]
 
 
 def project_ablation(record: dict, tags: dict[str, str]) -> Projection:
