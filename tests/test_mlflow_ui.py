@@ -3,6 +3,7 @@ with its stages nested under it and its newest figures on it, and the questions 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -86,7 +87,7 @@ def ui_store(tmp_path_factory):
     """Two variants made by the real stages, one also graded by a second judge and the two
     judges compared with --log; MLflow in its default place beside the store."""
     path = tmp_path_factory.mktemp("ui") / "wb.duckdb"
-    gradings = {}
+    gradings = {"env": os.environ.get("MLFLOW_TRACKING_URI")}
     for model, texts in (("m-a", TEXTS), ("m-b", {q: t[::-1] for q, t in TEXTS.items()})):
         run_id = make_run(path, CAPS, texts, model=model)
         api.mirror(db_path=path)  # the variant's run, as `generate` mirrors it
@@ -110,7 +111,13 @@ def test_questions_samples_and_judge_verdicts_are_tables_in_mlflow(ui_store):
     import json
 
     path, gradings = ui_store
-    client = MlflowClient(config.mlflow_uri(path))
+    # Logging traces points MLflow's process-wide URI at the store for a moment; it and the
+    # MLFLOW_TRACKING_URI variable it sets are put back (else the next stage in the same
+    # process would follow the variable to another store).
+    assert os.environ.get("MLFLOW_TRACKING_URI") == gradings["env"]
+    client = MlflowClient(config.default_mlflow_uri(path))
+    assert len(client.search_runs([client.get_experiment_by_name("workbench/caps")
+                                   .experiment_id], "tags.`workbench.stage` = 'generate'")) == 3
     score = api.show(gradings["m-a"], db_path=path)["scores"][0]
     run = client.get_run(query(path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?",
                                [score["score_id"]])[0][0])

@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -96,6 +97,24 @@ def outage(uri: str, log) -> str | None:
                 "`workbench mirror` copies them to MLflow once it is back")
         _SEEN[uri] = (time.monotonic(), down)
     return down
+
+
+@contextmanager
+def _process_tracking_uri(uri: str):
+    """MLflow writes a trace where the process-wide tracking URI points (and setting that URI
+    also sets ``MLFLOW_TRACKING_URI``, which the workbench reads): point both at ``uri`` for
+    these calls only, and put both back as they were."""
+    from mlflow.tracking._tracking_service.utils import _use_tracking_uri  # see Tracker
+
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    try:
+        with _use_tracking_uri(uri):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved
 
 
 class Tracker:
@@ -192,8 +211,7 @@ class Tracker:
         """Each question as an MLflow evaluation record on the run: a trace (the question and
         gold in, the answer and its classes out) with the judge's verdict and the confidence as
         assessments. Once per run: a retried sync finds them and logs nothing."""
-        import mlflow  # see __init__
-        from mlflow.entities import AssessmentSource, Feedback
+        from mlflow.entities import AssessmentSource, Feedback  # see __init__
         from mlflow.tracing.client import TracingClient
 
         experiment_id = self.client.get_run(run_id).info.experiment_id
@@ -203,11 +221,7 @@ class Tracker:
         judge = AssessmentSource("CODE", p.judge or "judge")
         estimator = AssessmentSource("CODE", "plurality share of M")
         tracing = TracingClient(self.uri)
-        # MLflow writes a trace where the process-wide tracking URI points: point it here
-        # for these calls only.
-        before = mlflow.get_tracking_uri()
-        mlflow.set_tracking_uri(self.uri)
-        try:
+        with _process_tracking_uri(self.uri):
             for r in p.records:
                 span = self.client.start_trace(r["question_id"], span_type="LLM",
                                                inputs=r["inputs"], experiment_id=experiment_id,
@@ -218,8 +232,6 @@ class Tracker:
                         name="correct", value=bool(r["correct"]), source=judge))
                 tracing.log_assessment(span.trace_id, Feedback(
                     name="confidence", value=float(r["confidence"]), source=estimator))
-        finally:
-            mlflow.set_tracking_uri(before)
 
     def log_analysis(self, experiment: str, run_name: str, params: dict, metrics: dict,
                      artifacts: list[Path]) -> str:
