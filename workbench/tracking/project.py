@@ -48,7 +48,7 @@ def dataset_input(record: dict) -> dict | None:
 
 
 TABLES = ("questions.json", "samples.json", "verdicts.json")  # stages/artifacts.py writes them
-RECORDS = 200  # questions a score logs as evaluation records, ~35 ms each in a SQLite MLflow
+RECORDS = 100  # questions a score logs as evaluation records, ~33 ms each in a SQLite MLflow
 # store (questions.json holds them all)
 HEADLINE = ("accuracy", "confidence", "overconfidence", "smece")  # on the variant's own run
 
