@@ -158,10 +158,10 @@ def test_questions_samples_and_judge_verdicts_are_tables_in_mlflow(ui_store):
     api.mirror(db_path=path)  # nothing pending: nothing logged twice
     from workbench.store import queries, reader
     from workbench.tracking import Tracker
-    from workbench.tracking.project import project
+    from workbench.tracking.project import RECORDS, project
 
     with reader(path) as con:
-        record = queries.stage_record(con, "scores", score["score_id"])
+        record = queries.stage_record(con, "scores", score["score_id"], questions=RECORDS)
     Tracker(config.mlflow_uri(path), path.parent / "artifacts").log_records(
         run.info.run_id, project(record))  # a retried sync finds the records there
     assert len(client.search_traces(experiment_ids=[run.info.experiment_id],

@@ -37,6 +37,12 @@ def artifacts_dir(db: Path) -> Path:
     return runs_dir(db) / "artifacts"
 
 
+def stage_dir(artifacts: Path, table: str, item_id: str) -> Path:
+    """Where a stage's files lie: ``artifacts/<table>/<id>/`` (``artifacts``: ``artifacts_dir``
+    of the store). The stages write there and the MLflow mirror reads there."""
+    return Path(artifacts) / table / item_id
+
+
 def stored_path(db: Path, path: Path) -> str:
     """How the store records an artifact: relative to the store's folder when under it, so a
     copied or moved store (with its folder) still finds its artifacts."""

@@ -81,12 +81,12 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
                               f"{res.run_id})", highlight=False)
             results.append(({"model": model, "run": res.run_id},
                             api.metrics(res.score_id, db_path=db_path)))
+    shown = ("accuracy", "confidence", "overconfidence", "smece")
     console.print(metrics_table(results, title="Semantic calibration on capitals:test, 95% "
                                                "bootstrap intervals; smECE floor: a calibrated "
                                                "model's mean ≤ 95th percentile here",
-                                which=("accuracy", "confidence", "overconfidence", "smece")))
+                                which=shown))
     table = Table(title="Tuned minus base, same questions (95% paired bootstrap)")
-    shown = ("accuracy", "confidence", "overconfidence", "smece")
     for col in ("variant", *(METRICS[k].label for k in shown)):
         table.add_column(col, justify="right")
     conclusions, diffs = [], {}

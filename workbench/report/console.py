@@ -72,9 +72,10 @@ def fit(console: Console, table: Table):
     vertical layout, one block per row with a line per column."""
     cells = [[_plain(c) for c in col.cells] for col in table.columns]
     headers = [_plain(col.header) for col in table.columns]
-    widths = []
+    widths, all_short = [], True
     for col, header, values in zip(table.columns, headers, cells):
         longest = max((len(v) for v in values), default=0)
+        all_short &= longest <= SHORT
         if longest <= SHORT:
             col.no_wrap = True
         words = max((len(w) for v in values for w in v.split()), default=0)
@@ -82,7 +83,7 @@ def fit(console: Console, table: Table):
     if _width(widths) <= console.width:
         return table
     rows = list(zip(*cells))
-    if all(len(v) <= SHORT for v in sum(cells, [])) and _width(
+    if all_short and _width(
             [max(map(len, headers))] + [max(map(len, r)) for r in rows]) <= console.width:
         # The first column names the rows when its values are distinct (a model, a run id).
         named = len({r[0] for r in rows}) == len(rows)

@@ -8,6 +8,7 @@ import html
 from pathlib import Path
 
 from ..analysis.metrics import METRICS
+from .console import fmt_floor
 
 _STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#222}table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 9px;border-bottom:1px
@@ -51,12 +52,10 @@ def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, 
                + "<th>smECE floor</th><th class=l>run</th></tr>")
     for r in rows:
         est = r["metrics"]
-        floor = est.get("smece")
-        fl = f"{floor.floor_mean:.3f} ≤{floor.floor_p95:.3f}" if floor is not None and \
-            floor.floor_mean is not None else "—"
         out.append("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r["variant"].values())
                    + "".join(f"<td>{_est(est.get(m))}</td>" for m in shown)
-                   + f"<td>{fl}</td><td class=l><code>{_e(r['run_id'])}</code></td></tr>")
+                   + f"<td>{fmt_floor(est.get('smece'))}</td>"
+                   f"<td class=l><code>{_e(r['run_id'])}</code></td></tr>")
     out.append("</table>")
     if png:
         out.append("<h2>Reliability</h2>" + _img(png))

@@ -39,6 +39,3 @@ def question_rows(table: list[dict], classes: dict[str, str], judge: str
                       r["correct"], classes.get(r["question_id"], ""), r["question"],
                       r["n_classes"], judge] for r in table]
 
-
-def grading_folder(artifacts: Path, grading_id: str) -> Path:
-    return artifacts / "gradings" / grading_id

@@ -181,6 +181,7 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
         pb = {p.question_id: p for p in points(con, gb["grading_id"])}
         ca = queries.class_verdicts(con, ga["grading_id"])
         cb = queries.class_verdicts(con, gb["grading_id"])
+        dataset = queries.run_dataset_name(con, ga["run_id"])
     keys = sorted(ca.keys() & cb.keys())
     classes = probability_agreement([ca[k] for k in keys], [cb[k] for k in keys])
     shared = sorted(q for q in pa.keys() & pb.keys()
@@ -200,11 +201,12 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
                           for q in shared if pa[q].correct != pb[q].correct],
     }
     if log:
-        _log_verdicts(path, uri, out, [(pa[q], pb[q]) for q in shared])
+        _log_verdicts(path, uri, experiment_name(dataset), out,
+                      [(pa[q], pb[q]) for q in shared])
     return out
 
 
-def _log_verdicts(path: Path, uri: str, result: dict, pairs: list) -> None:
+def _log_verdicts(path: Path, uri: str, experiment: str, result: dict, pairs: list) -> None:
     """The two judges' verdicts side by side, disagreements first, as an MLflow table."""
     ja, jb = result["judge_a"], result["judge_b"]
     columns = ["question_id", "question", f"answer ({ja})", f"verdict ({ja})",
@@ -213,9 +215,6 @@ def _log_verdicts(path: Path, uri: str, result: dict, pairs: list) -> None:
                     x.correct == y.correct] for x, y in pairs), key=lambda r: (r[-1], r[0]))
     folder = config.artifacts_dir(path) / "judges" / f"{result['a']}-{result['b']}"
     table = write_table(folder / "verdicts.json", columns, rows)
-    with reader(path) as con:
-        experiment = experiment_name(queries.run_dataset_name(
-            con, queries.one(con, "grading", result["a"])["run_id"]))
     _log(uri, path, experiment, f"judges {ja} vs {jb}",
          {"stage": "judges-compare", "a": result["a"], "b": result["b"], "judge_a": ja,
           "judge_b": jb}, {k: result[k] for k in ("agreement", "kappa", "n_shared")

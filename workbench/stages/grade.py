@@ -11,13 +11,14 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from .. import config
 from ..errors import StageError
 from ..grading import judges
 from ..grading.classes import MAP_VERSION, assign_classes
 from ..grading.extract import extract_answer
 from ..grading.judges import Judge, JudgeItem
 from ..store import queries, records
-from .artifacts import SAMPLES_SHOWN, grading_folder, write_table
+from .artifacts import SAMPLES_SHOWN, write_table
 from .lifecycle import Context, check_writable, open_context, stage
 from .resolve import expand
 
@@ -119,7 +120,8 @@ def _write_samples(ctx: Context, grading_id: str) -> None:
     (the first ``SAMPLES_SHOWN``; the store holds every one, in the view ``sample_grades``)."""
     with ctx.writer.session() as con:
         columns, rows = queries.grading_samples(con, grading_id, SAMPLES_SHOWN)
-    write_table(grading_folder(ctx.artifacts, grading_id) / "samples.json", columns, rows)
+    write_table(config.stage_dir(ctx.artifacts, "gradings", grading_id) / "samples.json",
+                columns, rows)
 
 
 def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: dict,

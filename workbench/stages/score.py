@@ -89,7 +89,7 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
         raise StageError(f"grading {grading['grading_id']} has no judged questions to score")
     m = run["samples_per_question"]
     score_id = records.new_id("scr")
-    out_dir = ctx.artifacts / "scores" / score_id
+    out_dir = config.stage_dir(ctx.artifacts, "scores", score_id)
     with ctx.writer.session() as con:
         records.create_score(con, dict(
             score_id=score_id, grading_id=grading["grading_id"], n_questions=len(f),

@@ -40,9 +40,10 @@ def run_dataset_name(con, run_id: str) -> str:
 
 # --- the MLflow mirror ----------------------------------------------------------------------
 
-def stage_record(con, table: str, item_id: str) -> dict:
+def stage_record(con, table: str, item_id: str, questions: int = 0) -> dict:
     """A stage's row and what its MLflow run shows beside it: the run and grading it belongs
-    to, the dataset's name, and for a score its metrics, for an ablation its rows."""
+    to, the dataset's name, for a score its metrics (and once finished its first ``questions``
+    questions by id, with their classes), for an ablation its rows."""
     what = STAGES[table].what
     out = {"table": table, what: one(con, what, item_id)}
     if table == "tunings":
@@ -52,8 +53,9 @@ def stage_record(con, table: str, item_id: str) -> dict:
     if table == "scores":
         out["grading"] = one(con, "grading", out["score"]["grading_id"])
         out["metrics"] = score_metrics(con, item_id)
-        if out["score"]["status"] == "FINISHED":  # its questions, as evaluation records
-            out["questions"] = question_table(con, out["grading"]["grading_id"])
+        if out["score"]["status"] == "FINISHED" and questions:  # as evaluation records
+            out["questions"] = question_table(con, out["grading"]["grading_id"],
+                                              limit=questions)
             out["classes"] = class_summaries(con, out["grading"]["grading_id"])
     if table == "ablations":
         out["grading"] = one(con, "grading", out["ablation"]["grading_id"])

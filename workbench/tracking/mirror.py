@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 from ..errors import UsageError
 from ..store import queries, records
 from ..store.tables import STAGES
-from .project import Projection, experiment_name, project, variant_tags
+from .project import RECORDS, Projection, experiment_name, project, variant_tags
 
 PROBE_TIMEOUT = 2.0
 # MLflow 3's UI opens an experiment by its kind: model development shows the runs table, not
@@ -268,8 +268,8 @@ class Mirror:
     def sync(self, writer, table: str, item_id: str) -> bool:
         """Mirror one stage; True when MLflow now says what DuckDB says."""
         with writer.session() as con:
-            record = queries.stage_record(con, table, item_id)
-        record["root"] = str(self.artifact_root.parent)
+            record = queries.stage_record(con, table, item_id, questions=RECORDS)
+        record["artifacts"] = str(self.artifact_root)
         row = record[STAGES[table].what]
         if self.down:
             with writer.session() as con:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, config
 
 
 @dataclass
@@ -77,8 +77,8 @@ def _common(row: dict) -> dict:
 
 
 def project(record: dict) -> Projection:
-    """``record``: ``store.queries.stage_record`` of a stage, with ``root``: the store's
-    folder (stored artifact paths are relative to it)."""
+    """``record``: ``store.queries.stage_record`` of a stage, with ``artifacts``: the store's
+    artifacts folder, where the stage's files lie (``config.stage_dir``)."""
     if record["table"] == "tunings":
         return project_tuning(record)
     table, run, dataset = record["table"], record["run"], record["dataset"]
@@ -158,7 +158,8 @@ def project(record: dict) -> Projection:
 
 
 def evaluation_records(record: dict) -> list[dict]:
-    """A finished score's questions (the first ``RECORDS`` by id) as evaluation records."""
+    """A finished score's questions as evaluation records (the mirror reads the first
+    ``RECORDS`` by id)."""
     if record["score"]["status"] != "FINISHED":
         return []
     classes = record.get("classes", {})
@@ -166,8 +167,7 @@ def evaluation_records(record: dict) -> list[dict]:
              "inputs": {"question": q["question"], "gold": " | ".join(q["answers"] or [])},
              "outputs": {"answer": q["answer"], "classes": classes.get(q["question_id"], "")},
              "correct": q["correct"], "confidence": q["confidence"]}
-            for q in sorted(record.get("questions", []), key=lambda q: q["question_id"])
-            [:RECORDS]]
+            for q in record.get("questions", [])]
 
 
 def project_ablation(record: dict, tags: dict[str, str]) -> Projection:
@@ -215,9 +215,9 @@ def project_tuning(record: dict) -> Projection:
                       error=t.get("error"))
 
 
-def _existing(record: dict, kind: str, item_id: str, names: list[str]) -> list[Path]:
-    """A stage's files under the store's ``artifacts/KIND/ID/`` that exist."""
-    folder = Path(record.get("root") or ".") / "artifacts" / kind / item_id
+def _existing(record: dict, table: str, item_id: str, names: list[str]) -> list[Path]:
+    """Those of a stage's files (``config.stage_dir``) that exist."""
+    folder = config.stage_dir(record.get("artifacts") or "artifacts", table, item_id)
     return [folder / n for n in names if (folder / n).exists()]
 
 
