@@ -49,7 +49,7 @@ def served(tiny_model):
                              str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
-    if not wait_http(url + "/models", 90):
+    if not wait_http(url + "/models", proc=proc):
         proc.kill()
         pytest.fail("workbench serve did not come up: " + proc.stderr.read().decode()[-2000:])
     yield url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -34,13 +33,15 @@ def completion_body(n: int, text: str = " Paris", chat: bool = False) -> bytes:
 class FakeServer:
     """``script``: a list of actions taken by successive requests; when it runs out, ``default``
     answers. An action is a callable (request dict) -> (status, headers, body bytes) or the
-    string "hang" (sleep past any client timeout)."""
+    string "hang" (answer nothing until the server stops: only the client's own timeout ends the
+    request, however fast or slow this machine is)."""
 
     def __init__(self, script=None, default=None, get=None):
         self.script = list(script or [])
         self.default = default or (lambda req: (200, {}, completion_body(req.get("n", 1))))
         self.get = get or (lambda path: (404, {}, b'{"error": {"message": "not here"}}'))
         self.requests: list[dict] = []
+        self.stopping = threading.Event()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,7 +66,7 @@ class FakeServer:
                 outer.requests.append(body)
                 action = outer.script.pop(0) if outer.script else outer.default
                 if action == "hang":
-                    time.sleep(3)
+                    outer.stopping.wait()
                     return
                 self._answer(*action(body))
 
@@ -78,6 +79,7 @@ class FakeServer:
         return self
 
     def __exit__(self, *exc):
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -6,6 +6,7 @@ import json
 import socket
 import string
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -67,16 +68,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, seconds: float) -> bool:
-    """Poll ``url`` until it answers 2xx or ``seconds`` pass."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except OSError:
-            time.sleep(0.5)
-    return False
+def poll_until(condition, seconds: float = 600, every: float = 0.2) -> bool:
+    """Ask ``condition()`` until it is true (True) or ``seconds`` pass (False): a wait for an
+    event another process causes, whose deadline is a hang guard far above anything seen here,
+    so a machine 10x slower still passes."""
+    deadline = time.monotonic() + seconds
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        pause.wait(every)
+    return True
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 2xx now."""
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_http(url: str, seconds: float = 600, proc=None) -> bool:
+    """Poll ``url`` until it answers 2xx (True), or ``proc`` (the server's process, if given)
+    has exited or ``seconds`` pass (False): a server that dies fails the wait at once."""
+    dead = (lambda: proc.poll() is not None) if proc is not None else (lambda: False)
+    return poll_until(lambda: dead() or answers(url), seconds) and not dead()
 
 
 def query(db_path, sql: str, params=()) -> list[tuple]:

@@ -24,7 +24,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -144,8 +144,9 @@ def _stops(stop) -> tuple[str, ...]:
 class Worker:
     """One thread samples; ``admit`` counts the requests waiting or running."""
 
-    def __init__(self, sampler: LocalSampler, limits: Limits):
-        self.sampler, self.limits = sampler, limits
+    def __init__(self, sampler: LocalSampler, limits: Limits,
+                 clock: Callable[[], float] = time.monotonic):
+        self.sampler, self.limits, self.clock = sampler, limits, clock
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sampler")
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -169,16 +170,16 @@ class Worker:
                   top_logprobs: int = 0):
         """Sample on the worker; cancel it if the client leaves or time runs out."""
         stop = threading.Event()
-        deadline = time.monotonic() + self.limits.timeout
+        deadline = self.clock() + self.limits.timeout
 
         def job():
-            start = time.perf_counter()
+            start = self.clock()
             try:
                 return self.sampler.sample_batch([("request", prompt_ids)], params,
                                                  should_stop=stop.is_set,
                                                  top_logprobs=top_logprobs)[0]
             finally:
-                self._done(time.perf_counter() - start)
+                self._done(self.clock() - start)
         future = asyncio.get_running_loop().run_in_executor(self.pool, job)
         while True:
             done, _ = await asyncio.wait({future}, timeout=0.1)
@@ -187,15 +188,18 @@ class Worker:
                     return future.result()
                 except Cancelled:
                     break
-            if await request.is_disconnected() or time.monotonic() > deadline:
+            if await request.is_disconnected() or self.clock() > deadline:
                 stop.set()
         raise APIError(504, f"the request ran past the server's {self.limits.timeout:.0f} s "
                             "limit and was cancelled", "timeout_error", code="timeout")
 
 
-def create_app(sampler: LocalSampler, model_name: str, limits: Limits = Limits()) -> FastAPI:
+def create_app(sampler: LocalSampler, model_name: str, limits: Limits = Limits(),
+               clock: Callable[[], float] = time.monotonic) -> FastAPI:
+    """The app; ``clock`` (seconds, monotonic) is what the request deadline is read from, so a
+    test can make time pass without waiting for it."""
     app = FastAPI(title=f"workbench serve: {model_name}")
-    worker = Worker(sampler, limits)
+    worker = Worker(sampler, limits, clock)
     context = limits.max_context or _context(sampler)
 
     @app.exception_handler(APIError)

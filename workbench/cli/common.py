@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from enum import Enum
 from functools import wraps
 from typing import Optional, get_type_hints
 
@@ -36,11 +37,11 @@ _WIDTH = int(os.environ.get("COLUMNS", 0)) or (None if sys.stdout.isatty() else 
 out = FittingConsole(width=_WIDTH)  # a table too wide for it is printed vertically
 err = FittingConsole(stderr=True, width=_WIDTH)
 
-DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB",
-                     help="DuckDB store [default: runs/workbench.duckdb]")
+DbOpt = typer.Option(None, "--db", envvar="WORKBENCH_DB", help="DuckDB store",
+                     show_default="runs/workbench.duckdb")
 MlflowOpt = typer.Option(None, "--mlflow-uri", envvar="WORKBENCH_MLFLOW_URI",
-                         help="MLflow tracking URI [default: sqlite:///<db folder>/mlflow.db]")
-SeedOpt = typer.Option(0, "--seed")
+                         help="MLflow tracking URI", show_default="sqlite:///<db folder>/mlflow.db")
+SeedOpt = typer.Option(0, "--seed", help="random seed (the same seed gives the same result)")
 LogOpt = typer.Option(False, "--log", help="also record this analysis as an MLflow run")
 
 # API parameter -> the flag that sets it, where the two differ by more than "_" -> "-".
@@ -50,21 +51,35 @@ FLAGS = {"samples": "--samples/-m", "chunk_size": "--batch-questions",
          "parent": "--from", "variant": "--name", "learning_rate": "--lr", "id": "ID"}
 
 
-def flag(param: str) -> str:
-    return FLAGS.get(param, "--" + param.replace("_", "-"))
+def flag(param: str, own: dict | None = None) -> str:
+    """The flag that sets API parameter ``param`` (``own``: the command's own spellings)."""
+    return (own or {}).get(param) or FLAGS.get(param, "--" + param.replace("_", "-"))
 
 
-def friendly(fn):
-    """Errors a user can fix become one line on stderr and exit status 1, naming the flag."""
+def friendly(fn=None, **own: str):
+    """Errors a user can fix become one line on stderr and exit status 1, naming the flag.
+    ``@friendly(judge="--graded-by")`` names a parameter by the command's own flag."""
+    if fn is None:
+        return lambda f: friendly(f, **own)
+
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except UsageError as exc:
-            _fail(f"{flag(exc.param)}: {exc.message}")
+            _fail(f"{flag(exc.param, own)}: {exc.message}")
         except WorkbenchError as exc:
             _fail(str(exc))
     return wrapper
+
+
+def renamed(new_value, old_value, old: str, new: str):
+    """The value of a flag given by its deprecated spelling ``old`` (with a one-line warning
+    naming ``new``), else the new flag's value."""
+    if old_value is None:
+        return new_value
+    err.print(f"warning: {old} is deprecated here; use {new}", markup=False, highlight=False)
+    return old_value
 
 
 def _fail(message: str):
@@ -86,20 +101,22 @@ _GENERATION = [  # (name, type, option); the order --help shows
                                   ".jsonl/.csv/.parquet file; @N takes a seeded sample of N")),
     ("style", str, typer.Option("concise", "--style", help="concise | sentence | cot")),
     ("samples", int, typer.Option(20, "--samples", "-m", help="samples per question (M)")),
-    ("shots", Optional[int], typer.Option(None, "--shots",
-                                          help="exemplars [default: 5 for base, 0 for chat]")),
-    ("temperature", float, typer.Option(1.0, "--temperature")),
-    ("top_p", float, typer.Option(1.0, "--top-p")),
-    ("top_k", int, typer.Option(0, "--top-k", help="0 = no top-k")),
+    ("shots", Optional[int], typer.Option(None, "--shots", help="few-shot exemplars in the "
+                                          "prompt", show_default="5 for base, 0 for chat")),
+    ("temperature", float, typer.Option(1.0, "--temperature", help="sampling temperature "
+                                        "(1 = the model's own distribution)")),
+    ("top_p", float, typer.Option(1.0, "--top-p", help="nucleus truncation (1 = none)")),
+    ("top_k", int, typer.Option(0, "--top-k", help="top-k truncation (0 = none)")),
     ("max_new_tokens", Optional[int], typer.Option(
-        None, "--max-new-tokens", help="[default: 16 concise, 40 sentence, 512 cot; 2048 for "
-                                       "reasoning models]")),
+        None, "--max-new-tokens", help="tokens per sample; a sample that hits it without an "
+        "answer counts as none", show_default="16 concise, 40 sentence, 512 cot; 2048 for "
+                                              "reasoning models")),
     ("seed", int, SeedOpt),
-    ("prompt_format", Optional[str], typer.Option(None, "--prompt-format",
-                                                  help="completion | chat [default: inferred]")),
-    ("kind", Optional[str], typer.Option(None, "--kind", help="base | sft | dpo | rl | "
-                                         "reasoning | unknown [default: known for bundled "
-                                         "models, else unknown]")),
+    ("prompt_format", Optional[str], typer.Option(
+        None, "--prompt-format", help="completion | chat", show_default="inferred")),
+    ("kind", Optional[str], typer.Option(
+        None, "--kind", help="base | sft | dpo | rl | reasoning | unknown",
+        show_default="known for bundled models, else unknown")),
     ("skip_bad_rows", bool, typer.Option(False, "--skip-bad-rows",
                                          help="run the dataset's good rows only")),
     ("chunk_size", int, typer.Option(8, "--batch-questions",
@@ -109,29 +126,31 @@ _GENERATION = [  # (name, type, option); the order --help shows
     ("backend", str, typer.Option("transformers", "--backend", help="transformers (local) | "
                                   "openai (any OpenAI-compatible server: vLLM, llama.cpp, "
                                   "workbench serve)")),
-    ("dtype", Optional[str], typer.Option(None, "--dtype", help="transformers: auto | float32 "
-                                          "| bfloat16 | float16 [default: auto: float32 on "
-                                          "CPU, bfloat16 (or float16) on GPUs]")),
-    ("device", Optional[str], typer.Option(None, "--device", help="transformers: auto | cpu | "
-                                           "cuda[:N] | mps [default: auto: the first CUDA "
-                                           "device, else MPS, else CPU]")),
+    ("dtype", Optional[str], typer.Option(
+        None, "--dtype", help="transformers: auto | float32 | bfloat16 | float16",
+        show_default="auto: float32 on CPU, bfloat16 (or float16) on GPUs")),
+    ("device", Optional[str], typer.Option(
+        None, "--device", help="transformers: auto | cpu | cuda[:N] | mps",
+        show_default="auto: the first CUDA device, else MPS, else CPU")),
     ("base_url", Optional[str], typer.Option(None, "--base-url",
                                              help="openai: the server's /v1 address")),
     ("api_key_env", Optional[str], typer.Option(
-        None, "--api-key-env", help="openai: the variable holding the key [default: "
-                                    "OPENAI_API_KEY]")),
-    ("endpoint", Optional[str], typer.Option(None, "--endpoint", help="openai: chat | "
-                                             "completions [default: by prompt format]")),
-    ("concurrency", Optional[int], typer.Option(None, "--concurrency",
-                                                help="openai: requests in flight [default: 4]")),
-    ("timeout", Optional[float], typer.Option(None, "--timeout",
-                                              help="openai: seconds per request [default: 60]")),
+        None, "--api-key-env", help="openai: the variable holding the key",
+        show_default="OPENAI_API_KEY")),
+    ("endpoint", Optional[str], typer.Option(
+        None, "--endpoint", help="openai: chat | completions", show_default="by prompt format")),
+    ("concurrency", Optional[int], typer.Option(
+        None, "--concurrency", help="openai: requests in flight", show_default="4")),
+    ("timeout", Optional[float], typer.Option(
+        None, "--timeout", help="openai: seconds per request", show_default="60")),
     ("max_retries", Optional[int], typer.Option(
-        None, "--max-retries", help="openai: retries on 429, 5xx and timeouts [default: 5]")),
+        None, "--max-retries", help="openai: retries on 429, 5xx and timeouts",
+        show_default="5")),
     ("server", Optional[str], typer.Option(
         None, "--server", help="openai: the server family, which decides the fields that "
                                "state the sampling distribution: vllm | sglang | llamacpp | tgi "
-                               "| ollama | openai | workbench [default: asked of the server]")),
+                               "| ollama | openai | workbench",
+        show_default="asked of the server")),
 ]
 
 
@@ -169,6 +188,18 @@ def generation_options(fn):
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
     return wrapper
 
-RunJudgeOpt = typer.Option(None, "--judge", help="which grading a run id means: the run's grading "
-                        "by this judge [default: its only judge; refused when it has several]")
-FormatOpt = typer.Option("table", "--format", help="table | csv | json")
+# One vocabulary: --judge is the judge that grades (grade, run); --graded-by picks gradings by
+# the judge that made them (which grading a run id means, or a filter); -m/--samples counts
+# samples per question; --format is table | csv | json wherever rows are printed.
+GradedByOpt = typer.Option(None, "--graded-by", help="with a run id: its grading by this judge",
+                           show_default="its only judge; refused when it has several")
+OldJudgeOpt = typer.Option(None, "--judge", hidden=True, help="deprecated: --graded-by")
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOpt = typer.Option(Format.table, "--format", help="how rows are printed")

@@ -12,22 +12,38 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from ..report.console import fmt_estimate, fmt_floor
+from ..report.console import fmt_estimate, fmt_floor, write_rows
 from .app import app
-from .common import DbOpt, LogOpt, MlflowOpt, RunJudgeOpt, SeedOpt, api, err, friendly, out
+from .common import (
+    DbOpt,
+    Format,
+    FormatOpt,
+    GradedByOpt,
+    LogOpt,
+    MlflowOpt,
+    OldJudgeOpt,
+    SeedOpt,
+    api,
+    err,
+    friendly,
+    out,
+    renamed,
+)
 
 
 @app.command("diff")
-@friendly
+@friendly(judge="--graded-by")
 def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a prefix (a run: "
-                                          "its grading by --judge)"),
-             b: str = typer.Argument(...),
-             judge: Optional[str] = RunJudgeOpt,
-             fmt: str = typer.Option("table", "--format", help="table | json | csv"),
-             bootstrap: int = typer.Option(1000, "--bootstrap"), seed: int = SeedOpt,
-             log: bool = LogOpt, db: Optional[Path] = DbOpt,
+                                          "its grading by --graded-by)"),
+             b: str = typer.Argument(..., help="the same, for the other side"),
+             graded_by: Optional[str] = GradedByOpt, judge: Optional[str] = OldJudgeOpt,
+             fmt: Format = FormatOpt,
+             bootstrap: int = typer.Option(1000, "--bootstrap", help="paired bootstrap "
+                                           "resamples"),
+             seed: int = SeedOpt, log: bool = LogOpt, db: Optional[Path] = DbOpt,
              mlflow_uri: Optional[str] = MlflowOpt):
     """Two runs or gradings side by side over their shared questions: B - A."""
+    judge = renamed(graded_by, judge, "--judge", "--graded-by")
     ga, gb, d = api.diff(a, b, judge=judge, n_bootstrap=bootstrap, seed=seed, db_path=db,
                          mlflow_uri=mlflow_uri, log=log)
     if ga["judge"] != gb["judge"]:
@@ -75,24 +91,41 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
     out.print(top)
 
 
+GroupByOpt = typer.Option("model,kind,style", "--group-by", help="variant fields: model, kind, "
+                          "style, backend, prompt_format, shots, m, temperature, dtype, judge")
+FilterJudgeOpt = typer.Option(None, "--graded-by", help="whose gradings count (ignored when "
+                              "grouping by judge)", show_default="exact")
+
+
 @app.command()
-@friendly
+@friendly(judge="--graded-by")
 def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as stored, e.g. "
                                         "bundled:capitals (all @N subsets) or bundled:capitals@40"),
-            group_by: str = typer.Option("model,kind,style", "--group-by",
-                                         help="variant fields: model, kind, style, backend, "
-                                              "prompt_format, shots, m, temperature, dtype, judge"),
-            judge: str = typer.Option("exact", "--judge", help="whose gradings count (ignored "
-                                      "when grouping by judge)"),
-            out_file: Optional[Path] = typer.Option(None, "--out", help="the overlay PNG "
-                                                    "[default: runs/artifacts/compare/"
-                                                    "DATASET-by-GROUPING-JUDGE.png]"),
-            log: bool = LogOpt, db: Optional[Path] = DbOpt,
+            group_by: str = GroupByOpt,
+            graded_by: Optional[str] = FilterJudgeOpt, judge: Optional[str] = OldJudgeOpt,
+            out_file: Optional[Path] = typer.Option(
+                None, "--out", help="the overlay PNG",
+                show_default="runs/artifacts/compare/DATASET-by-GROUPING-JUDGE.png"),
+            fmt: Format = FormatOpt, log: bool = LogOpt, db: Optional[Path] = DbOpt,
             mlflow_uri: Optional[str] = MlflowOpt):
     """Every variant of a dataset side by side, and one PNG overlaying their reliability."""
+    judge = renamed(graded_by, judge, "--judge", "--graded-by") or "exact"
     fields = [g.strip() for g in group_by.split(",") if g.strip()]
     rows, png = api.compare(dataset, fields, judge=judge, db_path=db, mlflow_uri=mlflow_uri,
                             log=log, out=out_file)
+    if fmt != Format.table:
+        cols = [*fields, "runs", "smece", "smece_low", "smece_high", "smece_floor_mean",
+                "smece_floor_p95", "accuracy", "confidence", "run_id"]
+
+        def figures(est):
+            s = est.get("smece")
+            return [s and s.value, s and s.ci_low, s and s.ci_high, s and s.floor_mean,
+                    s and s.floor_p95]
+        write_rows(out, cols, [[*r["variant"].values(), r["runs"], *figures(r["metrics"]),
+                                _value(r["metrics"].get("accuracy")),
+                                _value(r["metrics"].get("confidence")), r["run_id"]]
+                               for r in rows], fmt)
+        return
     graded = "each judge" if "judge" in fields else f"judge {judge}"
     table = Table(title=f"{dataset}: semantic calibration by variant (newest scored run each, "
                         f"{graded})")
@@ -110,18 +143,24 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
     out.print(f"overlaid reliability diagrams: {png}")
 
 
+def _value(estimate):
+    return None if estimate is None else estimate.value
+
+
 @app.command()
-@friendly
+@friendly(judge="--graded-by")
 def report(dataset: str = typer.Option(..., "--dataset", help="dataset name as stored"),
-           group_by: str = typer.Option("model,kind,style", "--group-by"),
-           judge: str = typer.Option("exact", "--judge"),
-           diff_pairs: list[str] = typer.Option([], "--diff", help="A,B: ids to diff "
-                                                "[default: the first variant vs each other]"),
-           out_file: Optional[Path] = typer.Option(None, "--out", help="the HTML file "
-                                                    "[default: under runs/artifacts/reports]"),
+           group_by: str = GroupByOpt,
+           graded_by: Optional[str] = FilterJudgeOpt, judge: Optional[str] = OldJudgeOpt,
+           diff_pairs: list[str] = typer.Option([], "--diff", help="A,B: ids to diff; "
+                                                "repeatable",
+                                                show_default="the first variant vs each other"),
+           out_file: Optional[Path] = typer.Option(None, "--out", help="the HTML file",
+                                                   show_default="under runs/artifacts/reports"),
            log: bool = LogOpt, db: Optional[Path] = DbOpt,
            mlflow_uri: Optional[str] = MlflowOpt):
     """One self-contained HTML report of a dataset's variants; prints its path."""
+    judge = renamed(graded_by, judge, "--judge", "--graded-by") or "exact"
     pairs = []
     for p in diff_pairs:
         a, _, b = p.partition(",")

@@ -13,7 +13,19 @@ from rich.table import Table
 
 from ..errors import UsageError
 from .app import app
-from .common import DbOpt, MlflowOpt, SeedOpt, api, err, friendly, generation_options, out
+from .common import (
+    DbOpt,
+    GradedByOpt,
+    MlflowOpt,
+    OldJudgeOpt,
+    SeedOpt,
+    api,
+    err,
+    friendly,
+    generation_options,
+    out,
+    renamed,
+)
 
 
 class _Sampling:
@@ -106,12 +118,8 @@ def score(grading_id: str,
                                         "samples, measured on the other: unbiased)"),
           floor_draws: int = typer.Option(200, "--floor-draws", help="draws of the "
                                           "calibrated-model floor beside smECE and ECE"),
-          m: Optional[str] = typer.Option(None, "--m", hidden=True),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 3: calibration metrics with bootstrap intervals and a reliability diagram."""
-    if m is not None:
-        raise UsageError("ablation_ms", f"the M ablation is its own stage now: `workbench "
-                                        f"ablate {grading_id} --m {m}` (no new score)")
     score_id = api.score(grading_id, n_bootstrap=bootstrap, seed=seed, bins=bins,
                          estimator=estimator, floor_draws=floor_draws, db_path=db,
                          mlflow_uri=mlflow_uri)
@@ -120,17 +128,24 @@ def score(grading_id: str,
 
 
 @app.command()
-@friendly
-def ablate(item_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE"),
-           m: str = typer.Option(..., "--m", help="comma-separated sample counts, e.g. "
-                                 "1,2,5,10 (no new sampling)"),
-           judge: Optional[str] = typer.Option(None, "--judge", help="with a run id: its "
-                                               "grading by this judge"),
+@friendly(judge="--graded-by", ms="--samples/-m")
+def ablate(item_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE",
+                                         help="a grading, run or score id, or a prefix"),
+           samples: Optional[str] = typer.Option(None, "--samples", "-m", help="the sample "
+                                                 "counts m to try, comma-separated, e.g. "
+                                                 "1,2,5,10 (no new sampling)"),
+           m: Optional[str] = typer.Option(None, "--m", hidden=True, help="deprecated: -m"),
+           graded_by: Optional[str] = GradedByOpt, judge: Optional[str] = OldJudgeOpt,
            repeats: int = typer.Option(20, "--repeats", help="seeded subsamples per m"),
            seed: int = SeedOpt, bins: int = typer.Option(15, "--bins", help="ECE bins"),
            db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
-    """The M ablation: each metric when every question keeps only m of its M stored samples.
+    """The M ablation: each metric with only m of each question's M stored samples.
+
     Writes only the ablation (no new score); prints its id and table."""
+    m = renamed(samples, m, "--m", "--samples/-m")
+    judge = renamed(graded_by, judge, "--judge", "--graded-by")
+    if m is None:
+        raise UsageError("ms", "give the sample counts to try, e.g. -m 1,2,5,10")
     ms = _int_list(m)
     ablation_id = api.ablate(item_id, ms, judge=judge, repeats=repeats, seed=seed, bins=bins,
                              db_path=db, mlflow_uri=mlflow_uri)
@@ -170,7 +185,8 @@ def _print_ablation(rows: list[dict], repeats: int):
 @app.command()
 @friendly
 @generation_options
-def run(req, judge: str = JudgeOpt, bootstrap: int = typer.Option(1000, "--bootstrap"),
+def run(req, judge: str = JudgeOpt,
+        bootstrap: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples"),
         db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """generate → grade → score in one go."""
     with _Sampling() as progress:

@@ -11,15 +11,30 @@ import typer
 from ..errors import UsageError
 from ..report.console import fmt_estimate, fmt_floor, write_rows
 from .app import app
-from .common import DbOpt, FormatOpt, MlflowOpt, RunJudgeOpt, api, err, friendly, out
+from .common import (
+    DbOpt,
+    Format,
+    FormatOpt,
+    GradedByOpt,
+    MlflowOpt,
+    OldJudgeOpt,
+    api,
+    err,
+    friendly,
+    out,
+    renamed,
+)
 
 
 @app.command()
-@friendly
-def runs(judge: Optional[str] = typer.Option(None, "--judge", help="only this judge's gradings "
-                                             "(and runs not graded yet)"),
-         fmt: str = FormatOpt, db: Optional[Path] = DbOpt):
+@friendly(judge="--graded-by")
+def runs(graded_by: Optional[str] = typer.Option(None, "--graded-by", help="only gradings by this "
+                                                 "judge (and runs not graded yet)",
+                                                 show_default="every judge"),
+         judge: Optional[str] = OldJudgeOpt,
+         fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
     """List stored runs, once per judge that graded them, with that grading's newest score."""
+    judge = renamed(graded_by, judge, "--judge", "--graded-by")
     cols = ["run_id", "status", "model", "model_kind", "style", "dataset", "n_questions",
             "samples_per_question", "stored_samples", "judge", "accuracy", "smece"]
     write_rows(out, cols, [[r[c] for c in cols] for r in api.list_runs(db_path=db, judge=judge)],
@@ -27,27 +42,30 @@ def runs(judge: Optional[str] = typer.Option(None, "--judge", help="only this ju
 
 
 @app.command()
-@friendly
+@friendly(judge="--graded-by")
 def questions(item: str = typer.Argument(..., help="grading, score or run id, or a prefix"),
-              judge: Optional[str] = RunJudgeOpt,
+              graded_by: Optional[str] = GradedByOpt, judge: Optional[str] = OldJudgeOpt,
               wrong: bool = typer.Option(False, "--wrong", help="only questions answered wrong"),
               sort: str = typer.Option("question", "--sort",
                                        help="question | confidence | classes"),
-              limit: Optional[int] = typer.Option(None, "--limit"),
-              fmt: str = FormatOpt, db: Optional[Path] = DbOpt):
+              limit: Optional[int] = typer.Option(None, "--limit", help="at most this many rows",
+                                                  show_default="all"),
+              fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
     """One grading's questions: the answer (plurality class), its confidence and verdict."""
+    judge = renamed(graded_by, judge, "--judge", "--graded-by")
     cols = ["question_id", "question", "answer", "confidence", "n_classes", "correct"]
     found = api.questions(item, judge, wrong=wrong, sort=sort, limit=limit, db_path=db)
     write_rows(out, cols, [[r[c] for c in cols] for r in found], fmt)
 
 
 @app.command()
-@friendly
+@friendly(judge="--graded-by")
 def samples(item: str = typer.Argument(..., help="grading, score or run id, or a prefix"),
             question: str = typer.Argument(..., help="question id"),
-            judge: Optional[str] = RunJudgeOpt, fmt: str = FormatOpt,
-            db: Optional[Path] = DbOpt):
+            graded_by: Optional[str] = GradedByOpt, judge: Optional[str] = OldJudgeOpt,
+            fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
     """One question's raw samples with the answer extracted, its class and the verdict."""
+    judge = renamed(graded_by, judge, "--judge", "--graded-by")
     found = api.samples(item, question, judge, db_path=db)
     if fmt == "table":
         err.print(f"grading {found['grading_id']} (run {found['run_id']}, judge "
@@ -58,22 +76,30 @@ def samples(item: str = typer.Argument(..., help="grading, score or run id, or a
 
 @app.command("datasets")
 @friendly
-def datasets_cmd(db: Optional[Path] = DbOpt):
+def datasets_cmd(fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
     """List the datasets stored (one per content hash) and how many runs asked each."""
     cols = ["dataset_id", "name", "n_questions", "n_fewshot", "content_hash", "runs", "source"]
-    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_datasets(db_path=db)])
+    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_datasets(db_path=db)], fmt)
 
 
 @app.command()
 @friendly
-def show(item_id: str, db: Optional[Path] = DbOpt):
+def show(item_id: str = typer.Argument(..., help="an id or an unambiguous prefix"),
+         fmt: Format = typer.Option(Format.json, "--format", help="how it is printed (table and "
+                                    "csv: one row per field, nested fields as JSON)"),
+         db: Optional[Path] = DbOpt):
     """Show a run, grading, score, ablation or tuning by id (or an unambiguous prefix)."""
     info = api.show(item_id, db_path=db)
     if "metrics" in info:
         info = {**info, "metrics": {k: fmt_estimate(v) + (f"; floor {fmt_floor(v)}"
                                                            if v.floor_mean is not None else "")
                                     for k, v in info["metrics"].items()}}
-    out.print_json(json.dumps(info, default=str))
+    if fmt == Format.json:
+        out.print_json(json.dumps(info, default=str))
+        return
+    flat = [[k, v if isinstance(v, (str, int, float, type(None))) else json.dumps(v, default=str)]
+            for k, v in info.items()]
+    write_rows(out, ["field", "value"], flat, fmt)
 
 
 @app.command()
@@ -88,7 +114,7 @@ def sql(query: Optional[str] = typer.Argument(None, help="SQL to run; ? marks a 
                                    "(default: read-only)"),
         files: list[Path] = typer.Option([], "--files", help="a directory the query may read "
                                          "and write files in (COPY, read_csv, ...); repeatable"),
-        fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+        fmt: Format = FormatOpt,
         db: Optional[Path] = DbOpt):
     """Run SQL on the store, read-only unless --write; no file but the store unless --files."""
     from ..store import views  # DuckDB: only when the store is read

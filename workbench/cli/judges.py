@@ -11,13 +11,13 @@ from rich.table import Table
 
 from ..report.console import write_rows
 from .app import judges_app
-from .common import DbOpt, LogOpt, MlflowOpt, api, friendly, out
+from .common import DbOpt, Format, FormatOpt, LogOpt, MlflowOpt, api, friendly, out
 
 
 @judges_app.command("add")
 @friendly
 def judges_add(name: str = typer.Argument(..., help="the judge's name, used with --judge"),
-               model: str = typer.Option(..., "--model"),
+               model: str = typer.Option(..., "--model", help="the model name the server serves"),
                base_url: str = typer.Option(..., "--base-url",
                                             help="an OpenAI-compatible /v1 address"),
                api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="the "
@@ -26,11 +26,14 @@ def judges_add(name: str = typer.Argument(..., help="the judge's name, used with
                                             "cluster answers with the LLM (the map B)"),
                grader_prompt: Optional[Path] = typer.Option(None, "--grader-prompt",
                                                             help="a file with the grader prompt"),
-               extractor_prompt: Optional[Path] = typer.Option(None, "--extractor-prompt"),
-               max_tokens: int = typer.Option(64, "--max-tokens"),
+               extractor_prompt: Optional[Path] = typer.Option(
+                   None, "--extractor-prompt", help="a file with the extraction prompt",
+                   show_default="built in"),
+               max_tokens: int = typer.Option(64, "--max-tokens", help="tokens per judge answer"),
                concurrency: int = typer.Option(4, "--concurrency", help="requests in flight"),
                timeout: float = typer.Option(60.0, "--timeout", help="seconds per request"),
-               max_retries: int = typer.Option(3, "--max-retries"),
+               max_retries: int = typer.Option(3, "--max-retries", help="retries on 429, 5xx and "
+                                                             "timeouts"),
                verdict: str = typer.Option("logprob", "--verdict", help="logprob: P(yes) from "
                                            "the verdict token | text: a JSON verdict"),
                endpoint: str = typer.Option("chat", "--endpoint", help="chat | completions "
@@ -54,23 +57,30 @@ def judges_add(name: str = typer.Argument(..., help="the judge's name, used with
 
 @judges_app.command("list")
 @friendly
-def judges_list(db: Optional[Path] = DbOpt):
+def judges_list(fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
     """The LLM judges recorded in the store."""
     cols = ["name", "version", "model", "base_url", "grader_prompt_hash",
             "extractor_prompt_hash"]
-    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_judges(db_path=db)])
+    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_judges(db_path=db)], fmt)
 
 
 @judges_app.command("compare")
 @friendly
-def judges_compare(a: str, b: str,
-                   fmt: str = typer.Option("table", "--format", help="table | json"),
+def judges_compare(a: str = typer.Argument(..., help="a grading id (or prefix)"),
+                   b: str = typer.Argument(..., help="another grading of the same questions"),
+                   fmt: Format = typer.Option(Format.table, "--format", help="table: the "
+                                              "summary and disagreements; json: everything; "
+                                              "csv: the disagreements"),
                    log: bool = LogOpt, db: Optional[Path] = DbOpt,
                    mlflow_uri: Optional[str] = MlflowOpt):
     """Two gradings: agreement, Cohen's kappa, disagreements, accuracy and smECE moves."""
     r = api.compare_judges(a, b, db_path=db, mlflow_uri=mlflow_uri, log=log)
-    if fmt == "json":
+    if fmt == Format.json:
         out.print_json(json.dumps(r, default=str))
+        return
+    if fmt == Format.csv:
+        cols = ["question", "answer_a", "correct_a", "answer_b", "correct_b"]
+        write_rows(out, cols, [[d.get(c) for c in cols] for d in r["disagreements"]], fmt)
         return
     out.print(f"{r['a']} ({r['judge_a']}) vs {r['b']} ({r['judge_b']})"
               + ("" if r["same_run"] else "  [different runs]"))

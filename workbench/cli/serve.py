@@ -15,20 +15,22 @@ import typer
 from .. import config
 from ..demo import DemoPlan, run_demo
 from ..errors import UsageError
+from ..report.console import write_rows
 from .app import app
-from .common import DbOpt, MlflowOpt, api, err, friendly, out
+from .common import DbOpt, Format, MlflowOpt, SeedOpt, api, err, friendly, out
 
 
 @app.command()
 @friendly
 def serve(model: str = typer.Option(..., "--model", help="bundled name, local folder or hub id"),
-          port: int = typer.Option(8000, "--port"),
+          port: int = typer.Option(8000, "--port", help="port on 127.0.0.1"),
           dtype: str = typer.Option("auto", "--dtype", help="auto | float32 | bfloat16 | "
                                     "float16"),
           device: str = typer.Option("auto", "--device", help="auto | cpu | cuda[:N] | mps"),
           max_body: int = typer.Option(1 << 20, "--max-body", help="bytes in a request body"),
           max_context: Optional[int] = typer.Option(None, "--max-context", help="prompt + "
-                                                    "max_tokens [default: the model's context]"),
+                                                    "max_tokens",
+                                                    show_default="the model's context"),
           token_budget: int = typer.Option(65536, "--token-budget",
                                            help="n × max_tokens in one request"),
           queue: int = typer.Option(8, "--queue", help="requests waiting or running; more get "
@@ -69,7 +71,8 @@ def experiment_links(uri: str, base: str) -> list[tuple[str, str]]:
 
 @app.command()
 @friendly
-def ui(port: int = typer.Option(5000, "--port"), db: Optional[Path] = DbOpt,
+def ui(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1"),
+       db: Optional[Path] = DbOpt,
        mlflow_uri: Optional[str] = MlflowOpt):
     """Open the MLflow UI on 127.0.0.1 over the store's MLflow runs."""
     path = config.db_path(db)
@@ -99,12 +102,15 @@ def ui(port: int = typer.Option(5000, "--port"), db: Optional[Path] = DbOpt,
 @app.command()
 @friendly
 def demo(questions: Optional[int] = typer.Option(None, "--questions",
-                                                 help="questions of capitals:test [default: "
-                                                      "all 96]"),
-         samples: int = typer.Option(DemoPlan.samples, "--samples", "-m"),
-         rl_steps: int = typer.Option(DemoPlan.rl_steps, "--rl-steps"),
-         sft_steps: int = typer.Option(DemoPlan.sft_steps, "--sft-steps"),
-         bootstrap: int = typer.Option(DemoPlan.n_bootstrap, "--bootstrap"),
+                                                 help="questions of capitals:test",
+                                                 show_default="all 96"),
+         samples: int = typer.Option(DemoPlan.samples, "--samples", "-m",
+                                     help="samples per question (M)"),
+         rl_steps: int = typer.Option(DemoPlan.rl_steps, "--rl-steps", help="RL tuning steps"),
+         sft_steps: int = typer.Option(DemoPlan.sft_steps, "--sft-steps",
+                                       help="SFT tuning steps"),
+         bootstrap: int = typer.Option(DemoPlan.n_bootstrap, "--bootstrap",
+                                       help="bootstrap resamples"),
          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """The offline demo: Gemma 3 270M base vs SFT vs RL variants tuned here, on capitals."""
     run_demo(DemoPlan(questions, samples, rl_steps, sft_steps, bootstrap), db_path=db,
@@ -121,22 +127,33 @@ def check_server(base_url: str = typer.Option(..., "--base-url", help="the serve
                                             "llamacpp | tgi | ollama | openai | workbench"),
                  local: Optional[str] = typer.Option(None, "--local", help="a local copy of "
                                                      "the model: the exact reference"),
-                 prompt: Optional[str] = typer.Option(None, "--prompt"),
+                 prompt: Optional[str] = typer.Option(None, "--prompt", help="the prompt whose "
+                                                      "first token is drawn",
+                                                      show_default="a built-in one-shot prompt"),
                  n: int = typer.Option(400, "--n", help="draws"),
-                 seed: int = typer.Option(0, "--seed"),
+                 seed: int = SeedOpt,
                  alpha: float = typer.Option(1e-3, "--alpha", help="test level"),
-                 api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env"),
-                 fmt: str = typer.Option("table", "--format", help="table | json")):
-    """Does a server sample what a run asks for? A goodness-of-fit test of its first tokens
-    against the model's distribution, its power against top-k and min-p, and the truncation
-    the draws suggest. Exits 1 when the server is caught truncating."""
+                 api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env",
+                                                 help="the variable holding the key"),
+                 fmt: Format = typer.Option(Format.table, "--format", help="table: the verdict "
+                                            "in words; json and csv: every figure")):
+    """Does a server sample what a run asks for? Exits 1 when it is caught truncating.
+
+    A goodness-of-fit test of its first tokens against the model's distribution, its power
+    against top-k and min-p, and the truncation the draws suggest."""
     options = dict(server=server, local=local, n=n, seed=seed, alpha=alpha,
                    api_key_env=api_key_env, **({"prompt": prompt} if prompt else {}))
     check = api.check_server(base_url, model, **options)
-    if fmt == "json":
+    if fmt != Format.table:
         from ..stages.check import report  # loaded already by the check
 
-        out.print_json(json.dumps(report(check), default=float))
+        figures = report(check)
+        if fmt == Format.json:
+            out.print_json(json.dumps(figures, default=float))
+        else:
+            write_rows(out, ["field", "value"],
+                       [[k, v if isinstance(v, (str, int, float, bool, type(None)))
+                         else json.dumps(v, default=float)] for k, v in figures.items()], fmt)
     else:
         _print_check(check)
     if not check.consistent:

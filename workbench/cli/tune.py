@@ -6,17 +6,17 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
+from ..report.console import write_rows
 from ..tuning.request import TuneRequest
 from .app import app
-from .common import DbOpt, MlflowOpt, SeedOpt, api, err, friendly, out
+from .common import DbOpt, Format, FormatOpt, MlflowOpt, SeedOpt, api, err, friendly, out, renamed
 
 _D = TuneRequest("", "", "")  # the API's defaults, shown by --help
 
 
 @app.command()
-@friendly
+@friendly(judge="--reward-judge")
 def tune(parent: str = typer.Option(..., "--from", help="the parent: a bundled model name or "
                                     "a local model folder"),
          method: str = typer.Option(..., "--method", help="rl (REINFORCE/GRPO on a correctness "
@@ -24,26 +24,31 @@ def tune(parent: str = typer.Option(..., "--from", help="the parent: a bundled m
          dataset: str = typer.Option(..., "--dataset", help="training questions, e.g. "
                                      "bundled:capitals:train (disjoint from "
                                      "bundled:capitals:test)"),
-         variant: Optional[str] = typer.Option(None, "--name", help="the variant's model name "
-                                               "[default: PARENT-METHOD]"),
-         steps: int = typer.Option(_D.steps, "--steps"),
-         learning_rate: float = typer.Option(_D.learning_rate, "--lr"),
-         questions_per_step: int = typer.Option(_D.questions_per_step, "--questions-per-step"),
+         variant: Optional[str] = typer.Option(None, "--name", help="the variant's model name",
+                                               show_default="PARENT-METHOD"),
+         steps: int = typer.Option(_D.steps, "--steps", help="optimizer steps"),
+         learning_rate: float = typer.Option(_D.learning_rate, "--lr", help="learning rate"),
+         questions_per_step: int = typer.Option(_D.questions_per_step, "--questions-per-step",
+                                                help="training questions per step"),
          group: int = typer.Option(_D.group, "--group", help="RL: rollouts per question"),
-         lora_rank: int = typer.Option(_D.lora_rank, "--lora-rank"),
+         lora_rank: int = typer.Option(_D.lora_rank, "--lora-rank", help="LoRA rank r"),
          lora_targets: str = typer.Option(",".join(_D.lora_targets), "--lora-targets",
                                           help="comma-separated module names"),
-         style: str = typer.Option(_D.style, "--style"),
-         shots: Optional[int] = typer.Option(None, "--shots",
-                                             help="[default: 5 for base, 0 for chat]"),
+         style: str = typer.Option(_D.style, "--style", help="concise | sentence | cot"),
+         shots: Optional[int] = typer.Option(None, "--shots", help="few-shot exemplars in the "
+                                             "prompt", show_default="5 for base, 0 for chat"),
          max_new_tokens: int = typer.Option(_D.max_new_tokens, "--max-new-tokens",
                                             help="RL rollout length"),
-         judge: str = typer.Option(_D.judge, "--judge", help="RL reward: a rule judge's verdict"),
+         reward_judge: str = typer.Option(_D.judge, "--reward-judge", help="RL: the rule judge "
+                                          "whose verdict is the reward"),
+         judge: Optional[str] = typer.Option(None, "--judge", hidden=True,
+                                             help="deprecated: --reward-judge"),
          seed: int = SeedOpt,
          overwrite: bool = typer.Option(False, "--overwrite", help="replace a variant of this "
                                         "name tuned with other settings"),
          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Tune a variant of a local model with LoRA; prints its model name for --model."""
+    judge = renamed(reward_judge, judge, "--judge", "--reward-judge")
     req = TuneRequest(parent, method, dataset, variant, steps, learning_rate, seed,
                       questions_per_step, group, lora_rank,
                       tuple(t.strip() for t in lora_targets.split(",") if t.strip()), style,
@@ -57,12 +62,8 @@ def tune(parent: str = typer.Option(..., "--from", help="the parent: a bundled m
 
 @app.command()
 @friendly
-def tunings(db: Optional[Path] = DbOpt):
+def tunings(fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
     """Tuned variants recorded in the store: lineage and status."""
-    table = Table("tuning", "name", "parent", "method", "dataset", "steps", "lr", "seed",
-                  "status", box=None)
-    for t in api.list_tunings(db_path=db):
-        table.add_row(t["tuning_id"], t["name"], t["parent_model"], t["method"], t["dataset"],
-                      str(t["steps"]), f"{t['learning_rate']:g}", str(t["seed"]),
-                      t["status"] + (" (cached)" if t["cached"] else ""))
-    out.print(table)
+    cols = ["tuning_id", "name", "parent_model", "method", "dataset", "steps", "learning_rate",
+            "seed", "status", "cached"]
+    write_rows(out, cols, [[t[c] for c in cols] for t in api.list_tunings(db_path=db)], fmt)

@@ -1,5 +1,5 @@
 """How well the map B does on labelled data: extraction accuracy and pairwise merge precision
-and recall. Pure; ``tests/test_map_b.py`` runs it on ``tests/fixtures/mapb`` and
+and recall. Pure; ``tests/unit/test_map_b.py`` runs it on ``tests/fixtures/mapb`` and
 ``benchmarks/map_b.py`` prints the figures."""
 
 from __future__ import annotations

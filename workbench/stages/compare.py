@@ -127,7 +127,7 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
             if others:
                 raise StageError(f"no runs on dataset {dataset!r} scored with judge "
                                  f"{by_judge!r} (scored with: {', '.join(others)}); name one "
-                                 "with --judge, or group by judge")
+                                 "with --graded-by, or group by judge")
             raise StageError(f"no scored runs on dataset {dataset!r}; `workbench runs` lists "
                              "what is stored")
         groups: dict[tuple, list[dict]] = {}

@@ -25,6 +25,7 @@ from ..errors import StageError, UsageError, WorkbenchError
 from ..store import queries, records
 from ..tracking import git_sha
 from ..tuning import variants
+from . import faults
 from .lifecycle import Context, check_writable, open_context, stage
 from .request import GenerateRequest
 from .tune import record_lineage
@@ -225,7 +226,7 @@ def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
     failures: list[str] = []
     done_questions = len(job.built) - sum(len(c) for c in todo)
     start = time.perf_counter()
-    for part in todo:
+    for committed, part in enumerate(todo, 1):
         results = job.sampler.sample([(q.id, request) for q, _, request in part], job.params)
         errors = [(q.id, r) for (q, *_), r in zip(part, results) if isinstance(r, Exception)]
         if errors:
@@ -244,6 +245,7 @@ def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
         done_questions += len(part)
         if progress:
             progress(done_questions, len(job.built))
+        faults.after_chunk(committed)
     elapsed = time.perf_counter() - start
     used = {k: job.sampler.stats[k] - before.get(k, 0) for k in job.sampler.stats}
     with ctx.writer.session() as con:

@@ -109,13 +109,23 @@ def ensure_free(db_path: Path) -> None:
                         "finish, or stop it (a stopped run can be resumed)")
 
 
+def on_wait(db_path: Path, exclusive: bool) -> None:
+    """Called when an access lock is not free at once, before the bounded wait for it (a seam:
+    tests replace it to see the wait begin, instead of timing it)."""
+
+
 @contextmanager
 def access(db_path: Path, *, exclusive: bool, wait: float | None = None):
     """Hold the access lock while the block has the DuckDB file open."""
     wait = (WRITE_WAIT if exclusive else READ_WAIT) if wait is None else wait
     lock = filelock.ReadWriteLock(access_path(db_path), timeout=wait, is_singleton=False)
+    take = lock.acquire_write if exclusive else lock.acquire_read
     try:
-        (lock.acquire_write if exclusive else lock.acquire_read)()
+        try:
+            take(timeout=0)
+        except filelock.Timeout:
+            on_wait(db_path, exclusive)
+            take()
     except filelock.Timeout:
         busy = ("being read by another process" if exclusive else
                 f"being written by {describe(holder(db_path))}")

@@ -215,7 +215,7 @@ class Tracker:
         from mlflow.tracing.client import TracingClient
 
         experiment_id = self.client.get_run(run_id).info.experiment_id
-        if self.client.search_traces(experiment_ids=[experiment_id], run_id=run_id,
+        if self.client.search_traces(locations=[experiment_id], run_id=run_id,
                                      max_results=1, include_spans=False):
             return
         judge = AssessmentSource("CODE", p.judge or "judge")

@@ -37,7 +37,7 @@ def completion_logprobs(model, prompts: list[list[int]], completions: list[list[
     out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
                 logits_to_keep=1)
     first = out.logits[:, -1].repeat_interleave(g, 0)  # predicts each completion's first token
-    cache = out.past_key_values
+    cache = out.cache
     cache.batch_repeat_interleave(g)
 
     flat = [c for cs in completions for c in cs]
@@ -52,7 +52,7 @@ def completion_logprobs(model, prompts: list[list[int]], completions: list[list[
         tpos = pos[:, -1:].repeat_interleave(g, 0) + 1 + torch.arange(length, device=device)
         # Feeding all tokens but the last: position t's logits predict token t + 1.
         rest = model(input_ids=toks[:, :-1], attention_mask=full_mask[:, :-1],
-                     position_ids=tpos[:, :-1], past_key_values=cache).logits
+                     position_ids=tpos[:, :-1], cache=cache).logits
         logits = torch.cat([first[:, None], rest], 1)
     else:
         logits = first[:, None]

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import random
 import time
-import warnings
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Callable
 
 from .. import prompts
 from ..backends.base import Completion, ModelInfo
-from ..backends.local.models import load
+from ..backends.local.models import load, peft_quiet
 from ..data.types import Dataset, Question
 from ..grading.extract import extract_answer
 from ..grading.judges import Judge, JudgeItem
@@ -76,8 +75,7 @@ def train(req: TuneRequest, info: ModelInfo, ds: Dataset, plan: prompts.PromptPl
 
     torch.manual_seed(req.seed)
     model, tokenizer = load(info)
-    with warnings.catch_warnings():  # peft asks transformers a deprecated property name
-        warnings.simplefilter("ignore", FutureWarning)
+    with peft_quiet():
         model = get_peft_model(model, LoraConfig(
             r=req.lora_rank, lora_alpha=2 * req.lora_rank, lora_dropout=0.0,
             target_modules=list(req.lora_targets)))

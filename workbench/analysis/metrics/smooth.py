@@ -7,7 +7,7 @@ with a Gaussian of width σ reflected at 0 and 1, and reads the result on a mesh
 Σ|smoothed residual| / Σ(smoothed density + 1e-4). Here every row runs its own search in
 lockstep with the others: rows are grouped by grid size (which depends on σ), deposited with one
 ``bincount``, and convolved through one batched FFT with one kernel per row. Same grids, same
-kernels, same search: ``tests/test_metrics.py`` checks it against ``relplot.smECE`` to 1e-9 on
+kernels, same search: ``tests/unit/test_metrics.py`` checks it against ``relplot.smECE`` to 1e-9 on
 random inputs, and it is some twenty times faster on a thousand bootstrap resamples.
 """
 

@@ -12,6 +12,8 @@ import importlib.util
 import sys
 import urllib.error
 import urllib.request
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,6 +211,16 @@ def load(info: ModelInfo, dtype: str = "float32", device: str = "cpu"):
     return model, tok
 
 
+@contextmanager
+def peft_quiet():
+    """peft 0.21 reads transformers' ``is_gradient_checkpointing``, which transformers 5.24
+    deprecates: that one warning (peft's call, not ours) is dropped where peft wraps a model."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
+                                category=FutureWarning)
+        yield
+
+
 def _load_tuned(info: ModelInfo, lin: dict, dtype: str, device: str):
     """A tuned variant: its parent with the LoRA adapter merged in (sampling then costs what the
     parent's does)."""
@@ -220,7 +232,8 @@ def _load_tuned(info: ModelInfo, lin: dict, dtype: str, device: str):
         raise ModelError(f"model {info.name!r}: the adapter in {info.source} is not the one its "
                          "lineage records (changed on disk); tune it again with --overwrite")
     try:
-        model = PeftModel.from_pretrained(model, info.source).merge_and_unload()
+        with peft_quiet():
+            model = PeftModel.from_pretrained(model, info.source).merge_and_unload()
     except Exception as exc:  # noqa: BLE001 - re-raised with the model named
         raise ModelError(f"model {info.name!r}: cannot apply its adapter from {info.source}: "
                          f"{str(exc).splitlines()[0][:300]}") from exc

@@ -140,7 +140,7 @@ class LocalSampler:
         pos = (mask.cumsum(-1) - 1).clamp_(min=0)
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
                          logits_to_keep=1)
-        cache = out.past_key_values
+        cache = out.cache
         cache.batch_repeat_interleave(n)
         logits = out.logits[:, -1, :].repeat_interleave(n, dim=0)
         mask = mask.repeat_interleave(n, dim=0)
@@ -187,9 +187,9 @@ class LocalSampler:
                 live = [live[b] for b in keep]
             mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=-1)
             out = self.model(input_ids=next_tok[:, None], attention_mask=mask,
-                             position_ids=next_pos[:, None], past_key_values=cache,
+                             position_ids=next_pos[:, None], cache=cache,
                              use_cache=True)
-            cache, logits = out.past_key_values, out.logits[:, -1, :]
+            cache, logits = out.cache, out.logits[:, -1, :]
             next_pos = next_pos + 1
         return [[done[i * n + j] for j in range(n)] for i in range(q)]
 

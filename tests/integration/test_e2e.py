@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 
 import pytest
 
-from tests.helpers import WORKBENCH, free_port, wait_http
+from tests.helpers import WORKBENCH, answers, free_port, poll_until, wait_http
 
 pytestmark = pytest.mark.slow
 
@@ -53,16 +52,14 @@ def test_ui_serves_the_mlflow_store(env, tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        if not wait_http(f"http://127.0.0.1:{port}/health", 90):
-            pytest.fail("the MLflow UI did not answer within 90 s")
+        if not wait_http(f"http://127.0.0.1:{port}/health", proc=proc):
+            pytest.fail("the MLflow UI did not answer")
         assert (tmp_path / "runs" / "mlflow.db").exists()
         # SIGTERM to the workbench process alone stops the MLflow server it started too.
         proc.send_signal(15)
         proc.wait(timeout=30)
-        deadline = time.monotonic() + 20
-        while wait_http(f"http://127.0.0.1:{port}/health", 1) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert not wait_http(f"http://127.0.0.1:{port}/health", 1), "the MLflow server lives on"
+        assert poll_until(lambda: not answers(f"http://127.0.0.1:{port}/health")), \
+            "the MLflow server lives on"
     finally:
         try:
             os.killpg(proc.pid, 9)
@@ -79,7 +76,7 @@ def test_openai_path_with_a_bundled_model_server(env, tmp_path):
                               stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        if not wait_http(url + "/models", 180):
+        if not wait_http(url + "/models", proc=server):
             pytest.fail("workbench serve did not come up")
         env = {**env, "OPENAI_API_KEY": "local"}
         out = wb("run", "--backend", "openai", "--base-url", url, "--model",

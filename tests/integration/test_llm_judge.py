@@ -257,7 +257,7 @@ def test_a_bundled_model_judges_every_class_through_serve(tmp_path, mlflow_uri, 
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        assert wait_http(url + "/models", 120), proc.stderr.read().decode()[-2000:]
+        assert wait_http(url + "/models", proc=proc), proc.stderr.read().decode()[-2000:]
         messages = [{"role": "user", "content": "Is Paris the capital of France? Answer yes "
                                                 "or no."}]
         r = openai.OpenAI(base_url=url, api_key="x", max_retries=0).chat.completions.create(

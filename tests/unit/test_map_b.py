@@ -12,7 +12,7 @@ from workbench.grading.classes import assign_classes, class_key
 from workbench.grading.evaluate import score
 from workbench.grading.extract import extract_answer
 
-LABELLED = Path(__file__).parent / "fixtures" / "mapb"
+LABELLED = Path(__file__).parent.parent / "fixtures" / "mapb"
 # Committed figures (2026-11-23, rules-v3). The previous map (rules-v2) scored 62.0% / 0.795 /
 # 0.556 on the same files.
 EXTRACTED = 252  # of 271 responses: 93.0%

@@ -174,7 +174,7 @@ def test_tuning_is_deterministic(tiny_model, small_dataset, cache, db_path, mlfl
     (["--method", "rl", "--group", "1"], "--group"),
     (["--method", "rl", "--name", "gemma-3-270m"], "--name"),
     (["--method", "rl", "--lr", "0"], "--lr"),
-    (["--method", "rl", "--judge", "smol"], "--judge"),
+    (["--method", "rl", "--reward-judge", "smol"], "--reward-judge"),
     (["--method", "rl", "--shots", "50"], "--shots"),
 ])
 def test_bad_tune_input_is_one_line_and_stores_nothing(tiny_model, small_dataset, cache,

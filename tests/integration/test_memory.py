@@ -12,7 +12,7 @@ from transformers import AutoConfig
 from workbench.backends.local.memory import check_samples, plan_batches, row_bytes, shape_of
 from workbench.errors import UsageError
 
-CONFIGS = Path(__file__).parent / "fixtures" / "configs"
+CONFIGS = Path(__file__).parent.parent / "fixtures" / "configs"
 GB = 2**30
 
 

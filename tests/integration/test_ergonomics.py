@@ -44,7 +44,7 @@ def test_a_run_with_two_judges_is_never_resolved_silently(store):
     with pytest.raises(UsageError, match="made by judge 'contains', not 'exact'"):
         api.questions(g["a", "contains"], "exact", db_path=path)
     done = cli(path, "diff", runs["a"], runs["b"])
-    assert done.exit_code == 1 and "--judge: run" in done.output
+    assert done.exit_code == 1 and "--graded-by: run" in done.output
 
 
 def test_diff_header_names_each_judge_and_warns_when_they_differ(store):
@@ -112,7 +112,8 @@ def test_ids_by_unambiguous_prefix_and_the_wrong_kind_refused(store):
         api.score(score_id, db_path=path)
     done = cli(path, "show", "grd_")
     assert done.exit_code == 1 and "ID: 'grd_' is ambiguous" in done.output
-    assert cli(path, "runs", "--format", "xml").exit_code == 1
+    bad = cli(path, "runs", "--format", "xml")  # refused while parsing, naming the flag
+    assert bad.exit_code == 2 and "--format" in bad.output and "xml" in bad.output
 
 
 def test_the_notebook_store_reads_into_dataframes(store):
@@ -132,12 +133,6 @@ def test_the_notebook_store_reads_into_dataframes(store):
     assert len(s.questions(score_id)) == 4  # a score means its grading
     with pytest.raises(UsageError, match="not 'nope'"):
         s.questions(score_id, judge="nope")
-
-
-def test_an_unknown_dataset_name_suggests_the_close_ones(tmp_path):
-    done = CliRunner().invoke(app, ["generate", "--model", "gemma-3-270m", "--dataset",
-                                    "gsm8kk", "--db", str(tmp_path / "x.duckdb")])
-    assert done.exit_code == 1 and "did you mean gsm8k?" in done.output
 
 
 def test_grade_can_score_in_the_same_command(tmp_path, mlflow_uri):
@@ -177,22 +172,3 @@ def test_tables_at_100_columns_keep_every_id_whole(store):
     assert "samples_per_question" in header  # wide enough: the plain table
 
 
-def test_fit_wraps_only_long_text():
-    from rich.console import Console
-    from rich.table import Table
-
-    from workbench.report.console import fit
-
-    table = Table("question_id", "question", "confidence")
-    table.add_row("capital-of-australia", "What is the capital city of Australia, the country "
-                  "whose largest city is Sydney?", "0.850")
-    console = Console(width=60, record=True)
-    console.print(fit(console, table))
-    text = console.export_text()
-    assert "capital-of-australia" in text and "0.850" in text  # short values stay whole
-    assert "── 1 of" not in text  # it fits once the question wraps
-    narrow = Console(width=34, record=True)
-    narrow.print(fit(narrow, table))
-    text = narrow.export_text()
-    assert "── 1 of 1 ──" in text and "capital-of-australia" in text  # long text: blocks
-    assert max(len(line) for line in text.splitlines()) <= 34

@@ -106,18 +106,6 @@ def test_cot_prompt_shows_reasoning_then_answer_line():
     assert prompts.PromptPlan("cot", "completion", 2).stop == ("\n\n", "\nQ:")
 
 
-def test_chat_prompt_uses_the_tokenizer_template(tiny_model):
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(tiny_model)
-    ds = datasets.load("bundled:capitals@3")
-    p = prompts.build_prompt(prompts.PromptPlan("concise", "chat", 0), ds, ds.questions[0], tok)
-    assert p.startswith("<bos><user>") and p.endswith("<assistant>")
-    assert ds.questions[0].question in p
-    with pytest.raises(UsageError, match="chat template"):
-        prompts.build_prompt(prompts.PromptPlan("concise", "chat", 0), ds, ds.questions[0])
-
-
 def test_bad_plan_values():
     with pytest.raises(UsageError, match="style"):
         prompts.PromptPlan("poem", "completion", 5)

@@ -161,7 +161,7 @@ def test_check_server_against_llama_cpp(tmp_path):
                             stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        assert wait_http(url + "/models", 120), "llama.cpp's server did not come up"
+        assert wait_http(url + "/models", proc=proc), "llama.cpp's server did not come up"
         args = ["--base-url", url, "--model", "gemma-3-270m", "--local", "gemma-3-270m",
                 "--n", 400]
         faithful = _check(*args, "--server", "llamacpp")

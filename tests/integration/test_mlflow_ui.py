@@ -147,7 +147,7 @@ def test_questions_samples_and_judge_verdicts_are_tables_in_mlflow(ui_store):
     assert judged.data.metrics["n_shared"] == 4
     # Each question is also an evaluation record on the score's run: a trace with the verdict
     # and the confidence as assessments, which the run's Traces tab lists and charts.
-    traces = client.search_traces(experiment_ids=[run.info.experiment_id],
+    traces = client.search_traces(locations=[run.info.experiment_id],
                                   run_id=run.info.run_id)
     assert len(traces) == 4
     au = next(t for t in traces if "Australia" in t.data.request)
@@ -164,7 +164,7 @@ def test_questions_samples_and_judge_verdicts_are_tables_in_mlflow(ui_store):
         record = queries.stage_record(con, "scores", score["score_id"], questions=RECORDS)
     Tracker(config.mlflow_uri(path), path.parent / "artifacts").log_records(
         run.info.run_id, project(record))  # a retried sync finds the records there
-    assert len(client.search_traces(experiment_ids=[run.info.experiment_id],
+    assert len(client.search_traces(locations=[run.info.experiment_id],
                                     run_id=run.info.run_id)) == 4
 
 
@@ -195,7 +195,7 @@ def test_the_ui_a_newcomer_opens_serves_all_of_it(ui_store, tmp_path):
             return json.loads(r.read())
 
     try:
-        assert wait_http(f"{base}/health", 120), "the MLflow UI did not start"
+        assert wait_http(f"{base}/health", proc=proc), "the MLflow UI did not start"
         exp = get("/api/2.0/mlflow/experiments/get-by-name",
                   experiment_name="workbench/caps")["experiment"]
         assert {"key": "mlflow.experimentKind", "value": "custom_model_development"} in exp[
