@@ -24,7 +24,7 @@ import numpy as np
 
 from workbench import api
 from workbench.analysis.resample import resample_indices
-from workbench.stages.compare import points
+from workbench.readouts.compare import points
 
 sys.path.insert(0, str(Path(__file__).parent))
 from store import synthetic, write  # noqa: E402  (the store benchmark's synthetic runs)

@@ -22,9 +22,9 @@ import torch
 from workbench import data as datasets
 from workbench import prompts
 from workbench.backends.base import SamplingParams
-from workbench.backends.local import models
-from workbench.backends.local.device import resolve_device
-from workbench.backends.local.sampler import LocalSampler
+from workbench.backends.transformers import models
+from workbench.backends.transformers.device import resolve_device
+from workbench.backends.transformers.tokens import TokenSampler
 
 
 def matmul_peak(n: int = 2048, reps: int = 10) -> float:
@@ -121,7 +121,7 @@ def main():
     ds = datasets.load(f"{args.dataset}@{args.questions}")
     plan = prompts.PromptPlan("concise", "completion", args.shots)
     texts = [prompts.build_prompt(plan, ds, q, tok) for q in ds.questions]
-    sampler = LocalSampler(model, tok)
+    sampler = TokenSampler(model, tok)
     items = [(q.id, sampler.encode(t)) for q, t in zip(ds.questions, texts)]
     params = SamplingParams(n=args.samples, max_new_tokens=args.max_new_tokens, stop=("\n",))
     body, head = flops_per_token(model)
@@ -135,7 +135,7 @@ def main():
     run_workbench(sampler, items[:1], SamplingParams(n=2, max_new_tokens=2))  # warm-up
     results = {"workbench": run_workbench(sampler, items, params)}
     if args.bf16:
-        bf16 = LocalSampler(*models.load(info, "bfloat16", device))
+        bf16 = TokenSampler(*models.load(info, "bfloat16", device))
         run_workbench(bf16, items[:1], SamplingParams(n=2, max_new_tokens=2))
         results["workbench bfloat16"] = run_workbench(bf16, items, params)
     if not args.skip_plain:

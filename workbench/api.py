@@ -19,19 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import config
+from .backends.openai import ENDPOINTS
 from .backends.openai.servers import FAMILIES
 from .errors import NotFound, StageError, UsageError
 from .grading.judges import RULES, JudgeRecord
 from .grading.judges.llm import (
-    ENDPOINTS,
     EXAMPLES_VERSION,
     EXTRACTOR_PROMPT,
     GRADER_PROMPT,
     VERDICT_MODES,
     VERDICT_PROMPT,
 )
-from .stages.request import GenerateRequest
-from .stages.resolve import expand, grading_for
+from .lifecycle.request import GenerateRequest
+from .lifecycle.resolve import expand, grading_for
 from .store import Writer, queries, reader, records, sandbox
 from .store.doctor import Finding, check
 from .store.locks import writer_active
@@ -45,9 +45,9 @@ if TYPE_CHECKING:
 # reads below (`workbench runs`, `show`, `questions`) need none of that, so each stage is
 # imported when it is first used (PEP 562): `api.score` is `stages.score.score`.
 _LAZY = {"generate": "stages.generate", "resume": "stages.generate", "grade": "stages.grade",
-         "score": "stages.score", "ablate": "stages.ablate", "diff": "stages.compare",
-         "compare": "stages.compare", "compare_judges": "stages.compare",
-         "report": "stages.report", "tune": "stages.tune", "TuneResult": "stages.tune",
+         "score": "stages.score", "ablate": "stages.ablate", "diff": "readouts.compare",
+         "compare": "readouts.compare", "compare_judges": "readouts.compare",
+         "report": "readouts.report", "tune": "stages.tune", "TuneResult": "stages.tune",
          "Estimate": "analysis.resample"}
 
 
@@ -112,9 +112,8 @@ def show(item_id: str, db_path: Path | None = None) -> dict:
         if table == "scores":
             score = queries.one(con, "score", item_id)
             score["diagram_path"] = _absolute(db_path, score["diagram_path"])
-            from .stages.score import metrics_of  # NumPy: only where figures are read
 
-            return {"score": score, "metrics": metrics_of(con, item_id)}
+            return {"score": score, "metrics": queries.score_estimates(con, item_id)}
         if table == "ablations":
             return {"ablation": queries.one(con, "ablation", item_id),
                     "rows": queries.ablation(con, item_id)}
@@ -126,9 +125,8 @@ def show(item_id: str, db_path: Path | None = None) -> dict:
 def metrics(score_id: str, db_path: Path | None = None) -> dict[str, Estimate]:
     with _read(db_path) as con:
         queries.one(con, "score", score_id)
-        from .stages.score import metrics_of  # NumPy: only where figures are read
 
-        return metrics_of(con, score_id)
+        return queries.score_estimates(con, score_id)
 
 
 def questions(item_id: str, judge: str | None = None, *, wrong: bool = False,
@@ -213,7 +211,7 @@ def mirror(*, db_path: Path | None = None, mlflow_uri: str | None = None
            ) -> list[tuple[str, str, bool]]:
     """Copy to MLflow every stage it does not show yet (recorded while it was unreachable);
     running it again changes nothing. Returns (table, id, mirrored now?) per pending stage."""
-    from .stages.lifecycle import open_context  # the writer and MLflow's mirror: see _LAZY
+    from .lifecycle.context import open_context  # the writer and MLflow's mirror: see _LAZY
 
     with open_context(db_path, mlflow_uri) as ctx:
         if ctx.mirror.down:
@@ -226,7 +224,7 @@ def check_server(base_url: str, model: str, **options):
     """Does an OpenAI-compatible server sample the distribution a run asks for? See
     ``stages/check.py``; options: server, prompt, n, local, seed, api_key_env, alpha."""
     # The check talks through the openai client (about a second to import): only when used.
-    from .stages.check import check_server as run_check
+    from .backends.check import check_server as run_check
 
     return run_check(base_url, model, **options)
 
@@ -253,7 +251,7 @@ def doctor(*, fix: bool = False, db_path: Path | None = None,
     """Check the store; with ``fix``, pending migrations are applied and stages stuck RUNNING
     are marked FAILED (here and in MLflow) first, each said as a finding of level "fixed"."""
     if fix:
-        from .stages.lifecycle import open_context  # the writer and MLflow's mirror
+        from .lifecycle.context import open_context  # the writer and MLflow's mirror
 
         with open_context(db_path, mlflow_uri) as ctx, ctx.writer.session() as con:
             fixed = [Finding("fixed", f"applied migrations {ctx.writer.applied}")

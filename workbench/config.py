@@ -29,6 +29,12 @@ def mlflow_uri(db: Path, explicit: str | None = None) -> str:
     return uri or default_mlflow_uri(db)
 
 
+def paths(db: Path | None, explicit_uri: str | None = None) -> tuple[Path, str]:
+    """The store's path and its MLflow URI, as every command resolves them."""
+    path = db_path(db)
+    return path, mlflow_uri(path, explicit_uri)
+
+
 def default_mlflow_uri(db: Path) -> str:
     return f"sqlite:///{runs_dir(db) / 'mlflow.db'}"
 

@@ -20,9 +20,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .backends.local.models import BUNDLED
-from .report.console import FittingConsole
-from .stages.request import GenerateRequest
+from .analysis import HEADLINE
+from .backends.transformers.models import BUNDLED
+from .lifecycle.request import GenerateRequest
+from .render.console import FittingConsole, fmt_delta
 from .tuning.request import TuneRequest
 
 PARENT = "gemma-3-270m"
@@ -45,7 +46,7 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
     # Each of these loads DuckDB or NumPy: only when the demo runs, since every command
     from . import api  # (`--help` too) imports this module for DemoPlan's defaults.
     from .analysis.metrics import METRICS  # NumPy
-    from .report.tables import diff_conclusion, metrics_table  # NumPy
+    from .render.tables import diff_conclusion, metrics_table  # NumPy
 
     console = console or FittingConsole()
     start = time.perf_counter()
@@ -81,7 +82,7 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
                               f"{res.run_id})", highlight=False)
             results.append(({"model": model, "run": res.run_id},
                             api.metrics(res.score_id, db_path=db_path)))
-    shown = ("accuracy", "confidence", "overconfidence", "smece")
+    shown = HEADLINE
     console.print(metrics_table(results, title="Semantic calibration on capitals:test, 95% "
                                                "bootstrap intervals; smECE floor: a calibrated "
                                                "model's mean ≤ 95th percentile here",
@@ -96,8 +97,7 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
                            mlflow_uri=mlflow_uri)
         diffs[kind] = d
         by = {m.metric: m for m in d.metrics}
-        table.add_row(models[kind], *(f"{by[k].delta:+.3f} [{by[k].ci_low:+.3f}, "
-                                      f"{by[k].ci_high:+.3f}]" for k in shown))
+        table.add_row(models[kind], *(fmt_delta(by[k]) for k in shown))
         sides = (results[0][1], results[list(models).index(kind)][1])
         conclusions.append(diff_conclusion(models["base"], models[kind], d, sides))
     console.print(table)

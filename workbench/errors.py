@@ -64,3 +64,12 @@ class RemoteError(WorkbenchError):
 
 class QueryError(WorkbenchError):
     """SQL that DuckDB refused, with DuckDB's message."""
+
+
+class NoSharedQuestions(WorkbenchError):
+    """Two gradings with no question judged on both sides: nothing to compare."""
+
+
+class MeasurementError(WorkbenchError):
+    """Figures that cannot be computed from what is there (no scored question, a reference
+    too concentrated to test against)."""

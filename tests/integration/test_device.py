@@ -11,8 +11,8 @@ import pytest
 
 from tests.helpers import WORKBENCH, query
 from workbench import api
-from workbench.backends.local import Config
-from workbench.backends.local.device import resolve_device, resolve_dtype
+from workbench.backends.transformers import Config
+from workbench.backends.transformers.device import resolve_device, resolve_dtype
 
 
 def test_auto_is_the_cpu_here_and_the_run_records_device_and_dtype(tiny_model, small_dataset,

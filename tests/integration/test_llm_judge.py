@@ -248,7 +248,7 @@ def test_a_bundled_model_judges_every_class_through_serve(tmp_path, mlflow_uri, 
     import torch
 
     from tests.helpers import WORKBENCH, free_port, wait_http
-    from workbench.backends.local.models import load, resolve
+    from workbench.backends.transformers.models import load, resolve
 
     monkeypatch.setenv("JUDGE_KEY", "k")
     port = free_port()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from transformers import AutoConfig
 
-from workbench.backends.local.memory import check_samples, plan_batches, row_bytes, shape_of
+from workbench.backends.transformers.memory import check_samples, plan_batches, row_bytes, shape_of
 from workbench.errors import UsageError
 
 CONFIGS = Path(__file__).parent.parent / "fixtures" / "configs"

@@ -9,13 +9,13 @@ from scipy import stats
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from workbench.backends.base import SamplingParams
-from workbench.backends.local.sampler import LocalSampler, draw, filter_logits
+from workbench.backends.transformers.tokens import TokenSampler, draw, filter_logits
 
 
 @pytest.fixture(scope="module")
 def sampler(tiny_model):
     model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
-    return LocalSampler(model, AutoTokenizer.from_pretrained(tiny_model))
+    return TokenSampler(model, AutoTokenizer.from_pretrained(tiny_model))
 
 
 def _full_logprob(sampler, prompt_ids, token_ids) -> float:
@@ -178,7 +178,7 @@ def sharp_sampler(tmp_path_factory):
     from tests.helpers import build_tiny_model
 
     folder = build_tiny_model(tmp_path_factory.mktemp("sharp") / "m", seed=0, head_scale=40.0)
-    return LocalSampler(AutoModelForCausalLM.from_pretrained(folder).eval(),
+    return TokenSampler(AutoModelForCausalLM.from_pretrained(folder).eval(),
                         AutoTokenizer.from_pretrained(folder))
 
 

@@ -7,13 +7,13 @@ from fastapi.testclient import TestClient
 from openai import OpenAI
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from workbench.backends.local.sampler import LocalSampler
-from workbench.backends.serve import create_app
+from workbench.backends.transformers.tokens import TokenSampler
+from workbench.server.app import create_app
 
 
 @pytest.fixture(scope="module")
 def client(tiny_model):
-    sampler = LocalSampler(AutoModelForCausalLM.from_pretrained(tiny_model).eval(),
+    sampler = TokenSampler(AutoModelForCausalLM.from_pretrained(tiny_model).eval(),
                            AutoTokenizer.from_pretrained(tiny_model))
     http = TestClient(create_app(sampler, "tiny"))
     return OpenAI(base_url="http://testserver/v1", api_key="x", http_client=http), sampler

@@ -20,13 +20,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tests.helpers import WORKBENCH, free_port, wait_http
 from workbench.backends.base import Completion
-from workbench.backends.local.sampler import Cancelled, LocalSampler
-from workbench.backends.serve import Limits, create_app
+from workbench.backends.transformers.tokens import Cancelled, TokenSampler
+from workbench.server.app import Limits, create_app
 
 
 @pytest.fixture(scope="module")
 def http(tiny_model):
-    sampler = LocalSampler(AutoModelForCausalLM.from_pretrained(tiny_model).eval(),
+    sampler = TokenSampler(AutoModelForCausalLM.from_pretrained(tiny_model).eval(),
                            AutoTokenizer.from_pretrained(tiny_model))
     return TestClient(create_app(sampler, "tiny", Limits(max_body=20_000, token_budget=1000)))
 
@@ -149,7 +149,7 @@ def test_a_client_that_leaves_frees_its_slot():
     import asyncio
 
     from workbench.backends.base import SamplingParams
-    from workbench.backends.serve import APIError, Worker
+    from workbench.server.app import APIError, Worker
 
     class Leaving:
         async def is_disconnected(self):

@@ -20,8 +20,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from tests.fakeserver import FakeServer, completion_body, models_body
 from tests.helpers import WORKBENCH, free_port, wait_http
 from workbench.analysis.fidelity import truncate
+from workbench.backends.check import PROMPT, _local_distribution
 from workbench.backends.openai.servers import detect
-from workbench.stages.check import PROMPT, _local_distribution
 
 
 def _models(owned_by):
@@ -152,7 +152,7 @@ def test_check_server_against_llama_cpp(tmp_path):
     it compiles for minutes): faithful with the neutral fields, caught without them."""
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed "
                                                    "(it compiles llama.cpp for ~9 minutes)")
-    from workbench.backends.local.models import BUNDLED
+    from workbench.backends.transformers.models import BUNDLED
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model",

@@ -11,7 +11,7 @@ from tests.helpers import query as _rows
 from workbench import api
 from workbench.analysis.metrics import compute
 from workbench.api import GenerateRequest
-from workbench.backends.local.sampler import LocalSampler
+from workbench.backends.transformers.tokens import TokenSampler
 from workbench.errors import DatasetError, ModelError, NotFound, StageError, UsageError
 from workbench.store import Writer, records
 
@@ -70,7 +70,7 @@ def test_a_failing_generation_is_failed_in_duckdb_and_mlflow(tiny_model, small_d
     def boom(self, items, params):
         raise RuntimeError("device fell over")
 
-    monkeypatch.setattr(LocalSampler, "sample_batch", boom)
+    monkeypatch.setattr(TokenSampler, "sample_batch", boom)
     req = GenerateRequest(str(tiny_model), str(small_dataset), samples=2, max_new_tokens=4)
     with pytest.raises(RuntimeError, match="device fell over"):
         api.generate(req, db_path=db_path, mlflow_uri=mlflow_uri)

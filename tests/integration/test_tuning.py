@@ -14,11 +14,11 @@ from mlflow.tracking import MlflowClient
 from tests.helpers import WORKBENCH, write_jsonl
 from workbench import api, data, prompts
 from workbench.backends.base import ModelInfo, SamplingParams
-from workbench.backends.local.models import load, resolve
-from workbench.backends.local.sampler import LocalSampler
+from workbench.backends.transformers import variants
+from workbench.backends.transformers.models import load, resolve
+from workbench.backends.transformers.tokens import TokenSampler
 from workbench.grading.judges import get as get_judge
 from workbench.stages.tune import tune
-from workbench.tuning import variants
 from workbench.tuning.policy import completion_logprobs, group_advantages
 from workbench.tuning.request import TuneRequest
 from workbench.tuning.train import Trainee
@@ -46,7 +46,7 @@ def test_completion_logprobs_are_the_samplers_own(tiny_model):
     prompts of different lengths (left padding) and completions of different lengths (right
     padding, EOS included)."""
     model, tok = load(ModelInfo("tiny", str(tiny_model), "base", "completion"))
-    sampler = LocalSampler(model, tok)
+    sampler = TokenSampler(model, tok)
     items = [("a", sampler.encode("Q: short?\nA:")),
              ("b", sampler.encode("Q: a much longer question than the first?\nA:"))]
     outs = sampler.sample_batch(items, SamplingParams(n=4, max_new_tokens=6, seed=3))
@@ -68,7 +68,7 @@ def test_group_advantages_centre_each_group():
 
 def _reward_rate(model, tok, ds, plan, judge, seed: int, m: int = 64) -> float:
     """The exact judge's mean reward over m fresh samples per question (held-out seed)."""
-    sampler = LocalSampler(model, tok)
+    sampler = TokenSampler(model, tok)
     t = Trainee(None, model, tok, sampler, plan, ds, judge, sampler.pad_id)
     items = [(q.id, t.encode(q)) for q in ds.questions]
     outs = sampler.sample_batch(items, SamplingParams(n=m, max_new_tokens=1, stop=plan.stop,

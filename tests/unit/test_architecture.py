@@ -25,6 +25,24 @@ HEAVY = {"torch", "transformers", "safetensors", "mlflow", "relplot", "matplotli
          "numpy", "duckdb", "pyarrow"}
 MAX_LINES = 400
 
+# The layers, lowest first: a module may import (at module or function level) only from its own
+# package and from packages in lower layers; packages that share a layer do not import each
+# other. Top-level modules (api.py, config.py, ...) count as packages of their own name.
+LAYERS = [
+    {"errors", "registry"},  # the error root; how a registry entry loads
+    {"config", "text"},  # paths and URIs; text and number keys
+    {"data", "analysis"},  # questions; pure figures
+    {"prompts", "store"},  # prompts from questions; DuckDB, all SQL
+    {"backends", "tracking", "render"},  # where samples come from; the MLflow mirror; display
+    {"grading", "server"},  # the map B and judges; `workbench serve`
+    {"tuning", "lifecycle"},  # tuned variants; what every stage shares
+    {"stages", "readouts"},  # what writes the store; what reads it
+    {"api"},
+    {"demo", "notebook"},
+    {"cli"},
+]
+LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
+
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -195,3 +213,69 @@ def test_listing_runs_loads_only_duckdb(tmp_path):
                           check=True)
     assert "run_" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "['duckdb']"
+
+
+def _room(module: str) -> str:
+    """The package (or top-level module) a workbench module belongs to."""
+    return module.split(".")[1] if module.count(".") else module
+
+
+def layer_violations(edges) -> list[str]:
+    """``edges``: (importer, imported, statement line) for imports between workbench modules."""
+    bad = []
+    for importer, target, line in edges:
+        a, b = _room(importer), _room(target)
+        if a == b or b in ("workbench", "__version__") or a == "workbench":
+            continue
+        if a not in LAYER or b not in LAYER:
+            bad.append(f"{importer}: {a if a not in LAYER else b} is in no layer")
+        elif LAYER[b] >= LAYER[a]:
+            bad.append(f"{importer}:{line} imports {target} ({b}, layer {LAYER[b]}; "
+                       f"{a} is layer {LAYER[a]})")
+    return bad
+
+
+def _edges():
+    for module in MODULES:
+        for target, node, _ in _imports(module):
+            if target.startswith("workbench"):
+                yield module, target, node.lineno
+
+
+def test_every_import_points_down_the_layers():
+    assert set(LAYER) == {_room(m) for m in MODULES if m != "workbench"}
+    assert layer_violations(_edges()) == []
+
+
+def test_the_layer_check_fails_on_the_imports_it_forbids():
+    """What the check was written against: data reading grading's text keys, the backends and
+    tuning importing each other, a stage module importing the API."""
+    assert len(layer_violations([
+        ("workbench.data.files", "workbench.grading.text", 13),
+        ("workbench.backends.transformers.models", "workbench.tuning.variants", 20),
+        ("workbench.tuning.train", "workbench.backends.transformers.models", 19),
+        ("workbench.stages.score", "workbench.api", 1),
+        ("workbench.tracking.mirror", "workbench.render.tables", 3),  # same layer
+    ])) == 4
+
+
+STAGES = {"generate", "grade", "score", "ablate", "tune"}
+
+
+def test_no_module_takes_another_modules_private_names_and_no_stage_another_stage():
+    bad = []
+    for module in MODULES:
+        for target, node, _ in _imports(module):
+            if not target.startswith("workbench") or target == module:
+                continue
+            if isinstance(node, ast.ImportFrom):
+                bad += [f"{module}:{node.lineno} takes {target}.{a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+            parts = target.split(".")
+            if module.startswith("workbench.stages.") and len(parts) > 2 \
+                    and parts[1] == "stages" and parts[2] in STAGES \
+                    and module.split(".")[2] != parts[2]:
+                bad.append(f"{module}:{node.lineno} imports the stage {target}")
+    assert bad == []
+    assert {p.stem for p in (PACKAGE / "stages").glob("*.py")} - {"__init__"} == STAGES
+

@@ -18,7 +18,7 @@ def test_fit_wraps_only_long_text():
     from rich.console import Console
     from rich.table import Table
 
-    from workbench.report.console import fit
+    from workbench.render.console import fit
 
     table = Table("question_id", "question", "confidence")
     table.add_row("capital-of-australia", "What is the capital city of Australia, the country "

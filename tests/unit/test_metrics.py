@@ -7,7 +7,7 @@ import relplot.metrics
 
 from workbench.analysis.metrics import METRICS, NAMES, compute
 from workbench.analysis.resample import bootstrap, resample_indices
-from workbench.errors import UsageError
+from workbench.errors import MeasurementError
 
 
 def metric(name, f, y, bins=15):
@@ -90,7 +90,7 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     for name, e in a.items():
         assert e.ci_low <= e.value <= e.ci_high, name
     assert a["accuracy"].ci_high - a["accuracy"].ci_low == pytest.approx(0.14, abs=0.05)
-    with pytest.raises(UsageError):
+    with pytest.raises(MeasurementError, match="no scored question"):  # not a flag: no --f
         bootstrap(np.array([]), np.array([]))
 
 

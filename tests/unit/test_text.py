@@ -7,7 +7,7 @@ from workbench.errors import JudgeError
 from workbench.grading.classes import assign_classes, class_key
 from workbench.grading.extract import extract_answer
 from workbench.grading.judges import get
-from workbench.grading.text import last_number, normalize_text, number_key, parse_number
+from workbench.text import last_number, normalize_text, number_key, parse_number
 
 
 @pytest.mark.parametrize("text,want", [

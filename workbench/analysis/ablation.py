@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import UsageError
+from .confidence import estimate
 from .metrics import NAMES, compute
 
 
@@ -28,25 +28,14 @@ def subsample(classes: list[np.ndarray], verdicts: list[dict[int, bool | None]],
               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """One draw: (confidence, correct) per question with a verdict. ``classes[q]`` holds each
     stored sample's class id (-1: no answer)."""
-    f, y = [], []
-    for cls, verdict in zip(classes, verdicts):
+    subs = []
+    for cls in classes:
         if m > len(cls):
-            raise UsageError("ms", f"m = {m} exceeds the {len(cls)} samples stored for a "
-                                   "question")
-        sub = cls[rng.choice(len(cls), m, replace=False)]
-        sub = sub[sub >= 0]
-        if len(sub) == 0:
-            f.append(0.0)
-            y.append(0.0)
-            continue
-        ids, counts = np.unique(sub, return_counts=True)  # ids ascending: argmax takes lowest
-        best = int(ids[np.argmax(counts)])
-        ok = verdict.get(best)
-        if ok is None:
-            continue
-        f.append(counts.max() / m)
-        y.append(float(ok))
-    return np.array(f), np.array(y)
+            raise ValueError(f"m = {m} exceeds the {len(cls)} samples stored for a question "
+                             "(the stage refuses such m first)")
+        subs.append(cls[rng.choice(len(cls), m, replace=False)])
+    f, y, _ = estimate(subs, verdicts)  # the score's plurality estimator on the subsample
+    return f, y
 
 
 def ablate(classes, verdicts, ms: list[int], *, repeats: int = 20, seed: int = 0,
@@ -55,7 +44,7 @@ def ablate(classes, verdicts, ms: list[int], *, repeats: int = 20, seed: int = 0
     rows = []
     for m in ms:
         if m <= 0:
-            raise UsageError("ms", f"values must be ≥ 1, got {m}")
+            raise ValueError(f"m must be ≥ 1, got {m} (the stage refuses such m first)")
         values = {k: [] for k in NAMES}
         for _ in range(repeats):
             f, y = subsample(classes, verdicts, m, rng)

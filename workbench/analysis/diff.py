@@ -11,13 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import WorkbenchError
+from ..errors import NoSharedQuestions
 from .metrics import NAMES, compute
 from .resample import resample_indices, z_value
-
-
-class NoSharedQuestions(WorkbenchError):
-    """Two gradings with no question judged on both sides: nothing to compare."""
 
 
 @dataclass(frozen=True)

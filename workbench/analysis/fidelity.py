@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import MeasurementError
+
 MIN_EXPECTED = 5.0
 OTHER = "<other>"
 
@@ -71,7 +73,8 @@ def fit(reference: dict[str, float], draws: list[str]) -> FitTest:
     n = len(draws)
     bins = _bins(reference, n)
     if len(bins) < 2:
-        raise ValueError("the reference is too concentrated for a test at this many draws")
+        raise MeasurementError(f"the reference distribution is too concentrated for a test at "
+                               f"{n} draws: more draws (--n) or another prompt")
     counts = Counter(draws)
     named = [counts.get(b, 0) for b in bins if b != OTHER]
     observed = _spread(named, bins, n - sum(named))

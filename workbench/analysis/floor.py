@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import UsageError
 from .confidence import ESTIMATORS  # the floor draws with the score's estimator
 from .metrics import compute
 
@@ -54,7 +55,7 @@ def floor(dists: list[np.ndarray], m: int, *, estimator: str = "plurality", draw
           seed: int = 0, bins: int = 15, which=FLOORED) -> dict[str, Floor]:
     """The floor of each metric in ``which``; ``dists``: one ``distribution`` per question."""
     if estimator not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {estimator!r}")
+        raise UsageError("estimator", f"{estimator!r} is not one of {', '.join(ESTIMATORS)}")
     rng = np.random.default_rng(seed)
     conf = np.zeros((draws, len(dists)))
     right = np.zeros((draws, len(dists)))

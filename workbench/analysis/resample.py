@@ -11,7 +11,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import MeasurementError, UsageError
 from .metrics import METRICS, NAMES, compute
 
 METHODS = ("normal", "percentile")
@@ -51,7 +51,7 @@ def bootstrap(f, y, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
     """
     f, y = np.asarray(f, float), np.asarray(y, float)
     if len(f) == 0:
-        raise UsageError("f", "no scored questions")
+        raise MeasurementError("no scored question: every question lacks a verdict")
     if method not in METHODS:
         raise UsageError("method", f"{method!r} is not one of {', '.join(METHODS)}")
     which = which or NAMES

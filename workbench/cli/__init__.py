@@ -1,8 +1,8 @@
 """The ``workbench`` command: option parsing over ``workbench.api``, one module per group.
 
-``generate.py`` (the stages), ``inspect.py`` (runs, show, sql, doctor), ``compare.py`` (diff,
-compare), ``judges.py``, ``serve.py`` (serve, ui, demo), ``tune.py`` (tune, tunings);
-``common.py`` holds what they share.
+``generate.py`` (the stages), ``read.py`` (runs, show, sql, doctor), ``compare.py`` (diff,
+compare, report), ``judges.py``, ``serve.py`` (serve, ui, demo, check-server), ``tune.py``
+(tune, tunings); ``common.py`` holds what they share, ``app.py`` the order --help lists.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from . import compare, generate, inspect, judges, serve, tune  # noqa: F401  (they register commands)
+from . import compare, generate, judges, read, serve, tune  # noqa: F401  (they register commands)
 from .app import app
 
 __all__ = ["app", "main"]

@@ -15,8 +15,8 @@ import typer
 from ..backends import config_class
 from ..backends.base import BackendConfig
 from ..errors import UsageError, WorkbenchError
-from ..report.console import FittingConsole
-from ..stages.request import GenerateRequest
+from ..lifecycle.request import GenerateRequest
+from ..render.console import FittingConsole
 
 
 class _Api:

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from ..report.console import fmt_estimate, fmt_floor, write_rows
+from ..render.console import fmt_delta, fmt_estimate, fmt_floor, write_rows
 from .app import app
 from .common import (
     DbOpt,
@@ -51,7 +51,7 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
                   f"{gb['judge']!r}: the differences mix the judges with the variants",
                   soft_wrap=True, highlight=False)
     from ..analysis.metrics import METRICS  # NumPy: only when a figure is printed
-    from ..stages.compare import diff_record  # the stage's modules: only when it runs
+    from ..readouts.compare import diff_record  # the stage's modules: only when it runs
 
     record = diff_record(ga, gb, d)
     if fmt == "json":
@@ -73,7 +73,7 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
         fa, fb = (f"{f[m.metric].mean:.3f} ≤{f[m.metric].p95:.3f}" if m.metric in f else ""
                   for f in floors)
         table.add_row(METRICS[m.metric].label, f"{m.a:.3f}", f"{m.b:.3f}",
-                      f"{m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]", fa, fb)
+                      fmt_delta(m), fa, fb)
     out.print(table)
     cc, cw = d.confidence_correct, d.confidence_wrong
     out.print(f"answer class changed on {d.class_changed} of {d.n_shared} questions; "

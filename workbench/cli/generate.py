@@ -95,7 +95,7 @@ def grade(run_id: str, judge: str = JudgeOpt,
 
 
 def _print_metrics(score_id: str, db: Optional[Path]):
-    from ..report.tables import floor_notes, metrics_table  # NumPy: only to print figures
+    from ..render.tables import floor_notes, metrics_table  # NumPy: only to print figures
 
     info = api.show(score_id, db_path=db)
     s = info["score"]

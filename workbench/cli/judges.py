@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from ..report.console import write_rows
+from ..render.console import write_rows
 from .app import judges_app
 from .common import DbOpt, Format, FormatOpt, LogOpt, MlflowOpt, api, friendly, out
 

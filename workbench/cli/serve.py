@@ -15,7 +15,7 @@ import typer
 from .. import config
 from ..demo import DemoPlan, run_demo
 from ..errors import UsageError
-from ..report.console import write_rows
+from ..render.console import write_rows
 from .app import app
 from .common import DbOpt, Format, MlflowOpt, SeedOpt, api, err, friendly, out
 
@@ -38,9 +38,9 @@ def serve(model: str = typer.Option(..., "--model", help="bundled name, local fo
           request_timeout: float = typer.Option(120.0, "--request-timeout", help="seconds a "
                                                 "request may wait and run before it is "
                                                 "cancelled")):
-    """An OpenAI-compatible server (chat and completions) over the local sampler, on 127.0.0.1."""
+    """An OpenAI-compatible server (chat and completions) over the token sampler, on 127.0.0.1."""
     # FastAPI and torch: only for serving.
-    from ..backends import serve as server
+    from .. import server
 
     for name, value in (("max_body", max_body), ("token_budget", token_budget),
                         ("queue", queue), ("request_timeout", request_timeout),
@@ -145,15 +145,15 @@ def check_server(base_url: str = typer.Option(..., "--base-url", help="the serve
                    api_key_env=api_key_env, **({"prompt": prompt} if prompt else {}))
     check = api.check_server(base_url, model, **options)
     if fmt != Format.table:
-        from ..stages.check import report  # loaded already by the check
+        from ..backends.check import figures  # loaded already by the check
 
-        figures = report(check)
+        record = figures(check)
         if fmt == Format.json:
-            out.print_json(json.dumps(figures, default=float))
+            out.print_json(json.dumps(record, default=float))
         else:
             write_rows(out, ["field", "value"],
                        [[k, v if isinstance(v, (str, int, float, bool, type(None)))
-                         else json.dumps(v, default=float)] for k, v in figures.items()], fmt)
+                         else json.dumps(v, default=float)] for k, v in record.items()], fmt)
     else:
         _print_check(check)
     if not check.consistent:

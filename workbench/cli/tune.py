@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..report.console import write_rows
+from ..render.console import write_rows
 from ..tuning.request import TuneRequest
 from .app import app
 from .common import DbOpt, Format, FormatOpt, MlflowOpt, SeedOpt, api, err, friendly, out, renamed

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DatasetError
-from ..grading.text import parse_number
+from ..text import parse_number
 from .types import ANSWER_TYPES, Dataset, Question, hold_out_pool
 
 

@@ -30,8 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from .equivalence import equivalent
-from .text import (
+from ..text import (
     last_number,
     math_key,
     math_value,
@@ -40,6 +39,7 @@ from .text import (
     parse_number,
     word_number,
 )
+from .equivalence import equivalent
 
 # extract.py + classes.py (+ the math equivalence); bump when their behaviour changes.
 # v4: math answers without a value are grouped by math-verify equivalence.

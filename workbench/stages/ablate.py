@@ -11,10 +11,10 @@ import numpy as np
 from .. import __version__
 from ..analysis import ablation
 from ..errors import StageError, UsageError
+from ..lifecycle.context import check_writable, open_context, stage
+from ..lifecycle.resolve import grading_for
 from ..store import queries, records
 from ..tracking import git_sha
-from .lifecycle import check_writable, open_context, stage
-from .resolve import grading_for
 
 TRIVIAL_NOTE = ("m = 1: every answered question's confidence is 1 by construction (one sample "
                 "always agrees with itself), so its calibration error only measures the "

@@ -20,15 +20,15 @@ from typing import Callable
 from .. import __version__, data, prompts
 from ..backends import config_class
 from ..backends.base import KINDS, BackendConfig, ModelInfo, Sampler, SamplingParams
+from ..backends.transformers import variants
 from ..data.types import Dataset, Question
 from ..errors import StageError, UsageError, WorkbenchError
+from ..lifecycle import faults
+from ..lifecycle.context import Context, check_writable, open_context, stage
+from ..lifecycle.lineage import record_lineage
+from ..lifecycle.request import GenerateRequest
 from ..store import queries, records
 from ..tracking import git_sha
-from ..tuning import variants
-from . import faults
-from .lifecycle import Context, check_writable, open_context, stage
-from .request import GenerateRequest
-from .tune import record_lineage
 
 Progress = Callable[[int, int], None]
 Log = Callable[[str], None]

@@ -17,10 +17,10 @@ from ..grading import judges
 from ..grading.classes import MAP_VERSION, assign_classes
 from ..grading.extract import extract_answer
 from ..grading.judges import Judge, JudgeItem
+from ..lifecycle.artifacts import SAMPLES_SHOWN, write_table
+from ..lifecycle.context import Context, check_writable, open_context, stage
+from ..lifecycle.resolve import expand
 from ..store import queries, records
-from .artifacts import SAMPLES_SHOWN, write_table
-from .lifecycle import Context, check_writable, open_context, stage
-from .resolve import expand
 
 
 def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None,

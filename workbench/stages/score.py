@@ -19,10 +19,10 @@ from ..analysis.confidence import ESTIMATORS, estimate
 from ..analysis.floor import distribution, floor
 from ..analysis.resample import Estimate, bootstrap
 from ..errors import StageError, UsageError
+from ..lifecycle.artifacts import question_rows, write_csv, write_table
+from ..lifecycle.context import Context, check_writable, open_context, stage
+from ..lifecycle.resolve import expand
 from ..store import queries, records
-from .artifacts import question_rows, write_csv, write_table
-from .lifecycle import Context, check_writable, open_context, stage
-from .resolve import expand
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,3 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
         with ctx.writer.transaction() as con:
             records.write_metrics(con, score_id, est, config.stored_path(ctx.path, png))
     return score_id
-
-
-def metrics_of(con, score_id: str) -> dict[str, Estimate]:
-    return {r["metric"]: Estimate(r["value"], r["ci_low"], r["ci_high"], r["floor_mean"],
-                                  r["floor_p95"])
-            for r in queries.score_metrics(con, score_id)}

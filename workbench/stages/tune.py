@@ -13,23 +13,24 @@ gets its lineage from the variant's folder.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .. import __version__, data, prompts
 from ..backends.base import SamplingParams
-from ..backends.local import Config as LocalConfig
-from ..backends.local.models import BUNDLED
-from ..errors import StageError, UsageError
+from ..backends.transformers import Config as LocalConfig
+from ..backends.transformers import variants
+from ..backends.transformers.models import BUNDLED
+from ..errors import UsageError
 from ..grading import judges
-from ..store import queries, records
+from ..lifecycle.context import Context, check_writable, open_context, stage
+from ..lifecycle.lineage import record_lineage, tuning_row
+from ..store import records
 from ..tracking import git_sha
-from ..tuning import METHODS, variants
+from ..tuning import METHODS
 from ..tuning.request import TuneRequest
 from ..tuning.train import train
-from .lifecycle import Context, check_writable, open_context, stage
 
 Log = Callable[[str], None]
 
@@ -87,7 +88,7 @@ def tune(req: TuneRequest, *, db_path: Path | None = None, mlflow_uri: str | Non
     with open_context(db_path, mlflow_uri, log) as ctx:
         with ctx.writer.transaction() as con:
             records.ensure_dataset(con, ds)
-            records.create_tuning(con, _row(lineage, ds.dataset_id))
+            records.create_tuning(con, tuning_row(lineage, ds.dataset_id))
         with stage(ctx, "tunings", tuning_id):
             folder, curve = _train(ctx, req, info, ds, plan, lineage, log, progress)
     return TuneResult(tuning_id, name, folder, False, tuple(curve))
@@ -117,37 +118,6 @@ def _train(ctx: Context, req, info, ds, plan, lineage: dict, log: Log, progress)
                            "trainable_parameters": sum(p.numel() for p in model.parameters()
                                                        if p.requires_grad)})
     return folder, curve
-
-
-def record_lineage(ctx: Context, lineage: dict, folder: Path, cached: bool = True) -> None:
-    """Record a variant's lineage from its folder in this store, unless it is there already."""
-    with ctx.writer.session() as con:
-        if queries.has_tuning(con, lineage["tuning_id"]):
-            return
-    ds = data.load(lineage["dataset"])
-    if ds.content_hash != lineage["dataset_hash"]:
-        raise StageError(f"variant {lineage['name']}: its training data {lineage['dataset']} "
-                         "has changed since it was tuned (content hash differs); tune it again "
-                         "with overwrite")
-    with ctx.writer.transaction() as con:
-        records.ensure_dataset(con, ds)
-        records.create_tuning(con, {**_row(lineage, ds.dataset_id), "cached": cached})
-        records.add_tuning_steps(con, lineage["tuning_id"], lineage["curve"])
-        records.set_adapter(con, lineage["tuning_id"], str(folder), lineage["adapter_sha256"],
-                            cached)
-        records.set_stats(con, "tunings", lineage["tuning_id"],
-                          {"seconds": sum(r["seconds"] for r in lineage["curve"])})
-    with stage(ctx, "tunings", lineage["tuning_id"]):
-        pass
-
-
-def _row(lineage: dict, dataset_id: str) -> dict:
-    return {"tuning_id": lineage["tuning_id"], "name": lineage["name"],
-            "parent_model": lineage["parent_model"], "parent_source": lineage["parent_source"],
-            "method": lineage["method"], "dataset_id": dataset_id, "steps": lineage["steps"],
-            "learning_rate": lineage["learning_rate"], "seed": lineage["seed"],
-            "settings": json.dumps(lineage["settings"], sort_keys=True),
-            "package_version": lineage["package_version"], "git_sha": lineage["git_sha"]}
 
 
 def _parent_ref(info) -> str:

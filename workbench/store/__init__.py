@@ -7,8 +7,9 @@ reads, ``doctor.py`` checks, ``recovery.py`` finds dead stages). The schema itse
 from __future__ import annotations
 
 from . import queries, records
-from .access import Writer, ensure_writable, reader
+from .access import Writer, reader
 from .connection import Connection, connect, migrations, views
+from .locks import ensure_free
 
-__all__ = ["Writer", "reader", "ensure_writable", "connect", "Connection", "migrations", "views",
+__all__ = ["Writer", "reader", "ensure_free", "connect", "Connection", "migrations", "views",
            "queries", "records"]

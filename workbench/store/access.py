@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from .connection import create_views, migrate, open_duckdb
-from .locks import WriterLock, access, ensure_free
+from .locks import WriterLock, access
 from .records import transaction
 
 
@@ -85,7 +85,3 @@ def reader(path: Path, *, allow_pending: bool = False, wait: float | None = None
             con.close()
 
 
-def ensure_writable(path: Path) -> None:
-    """Fail now if another process writes the store; holds nothing and creates nothing. Stages
-    call this before loading models, so a busy store is reported in well under a second."""
-    ensure_free(Path(path))

@@ -273,6 +273,14 @@ def score_metrics(con, score_id: str) -> list[dict]:
                      "FROM score_metrics WHERE score_id = ?", [score_id])
 
 
+def score_estimates(con, score_id: str) -> dict:
+    """A score's metrics as ``analysis.resample.Estimate`` by name, floors included."""
+    from ..analysis.resample import Estimate  # NumPy: only where figures are read
+
+    return {r["metric"]: Estimate(r["value"], r["ci_low"], r["ci_high"], r["floor_mean"],
+                                  r["floor_p95"]) for r in score_metrics(con, score_id)}
+
+
 def truncated_share(con, grading_id: str) -> float:
     """Share of the run's samples that hit their token budget without giving an answer."""
     return first(con, """

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__, config
+from ..analysis import HEADLINE  # on the variant's own run
 
 
 @dataclass
@@ -50,7 +51,6 @@ def dataset_input(record: dict) -> dict | None:
 TABLES = ("questions.json", "samples.json", "verdicts.json")  # stages/artifacts.py writes them
 RECORDS = 100  # questions a score logs as evaluation records, ~33 ms each in a SQLite MLflow
 # store (questions.json holds them all)
-HEADLINE = ("accuracy", "confidence", "overconfidence", "smece")  # on the variant's own run
 
 
 def experiment_name(dataset_name: str) -> str:

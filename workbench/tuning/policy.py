@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import torch
 
+from ..backends.transformers.tokens import prefill
+
 
 def completion_logprobs(model, prompts: list[list[int]], completions: list[list[list[int]]],
                         pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -27,15 +29,7 @@ def completion_logprobs(model, prompts: list[list[int]], completions: list[list[
     if any(len(c) != g for c in completions):
         raise ValueError("every prompt needs the same number of completions")
     device = next(model.parameters()).device
-    width = max(len(p) for p in prompts)
-    ids = torch.full((q, width), pad_id, dtype=torch.long, device=device)
-    mask = torch.zeros((q, width), dtype=torch.long, device=device)
-    for i, p in enumerate(prompts):
-        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-        mask[i, width - len(p):] = 1
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
-                logits_to_keep=1)
+    out, mask, pos = prefill(model, prompts, pad_id, device)
     first = out.logits[:, -1].repeat_interleave(g, 0)  # predicts each completion's first token
     cache = out.cache
     cache.batch_repeat_interleave(g)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Callable
 
-from .. import prompts
+from .. import prompts, registry
 from ..backends.base import Completion, ModelInfo
-from ..backends.local.models import load, peft_quiet
+from ..backends.transformers.models import load, peft_quiet
 from ..data.types import Dataset, Question
 from ..grading.extract import extract_answer
 from ..grading.judges import Judge, JudgeItem
@@ -30,7 +29,7 @@ class Trainee:
     request: TuneRequest
     model: object  # the peft-wrapped model
     tokenizer: object
-    sampler: object  # a LocalSampler over ``model``
+    sampler: object  # a TokenSampler over ``model``
     plan: prompts.PromptPlan
     dataset: Dataset
     judge: Judge
@@ -59,9 +58,7 @@ class Trainee:
 
 
 def method_class(name: str):
-    module, cls = METHODS[name].split(":")
-    # A method module imports torch: loaded only when training.
-    return getattr(import_module(f"{__package__}.{module}"), cls)
+    return registry.load(__package__, METHODS[name])  # imports torch: only when training
 
 
 def train(req: TuneRequest, info: ModelInfo, ds: Dataset, plan: prompts.PromptPlan,
@@ -71,7 +68,7 @@ def train(req: TuneRequest, info: ModelInfo, ds: Dataset, plan: prompts.PromptPl
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from ..backends.local.sampler import LocalSampler  # imports torch
+    from ..backends.transformers.tokens import TokenSampler  # imports torch
 
     torch.manual_seed(req.seed)
     model, tokenizer = load(info)
@@ -79,7 +76,7 @@ def train(req: TuneRequest, info: ModelInfo, ds: Dataset, plan: prompts.PromptPl
         model = get_peft_model(model, LoraConfig(
             r=req.lora_rank, lora_alpha=2 * req.lora_rank, lora_dropout=0.0,
             target_modules=list(req.lora_targets)))
-    sampler = LocalSampler(model, tokenizer)
+    sampler = TokenSampler(model, tokenizer)
     trainee = Trainee(req, model, tokenizer, sampler, plan, ds, judge, sampler.pad_id)
     method = method_class(req.method)(trainee)
     params = [p for p in model.parameters() if p.requires_grad]

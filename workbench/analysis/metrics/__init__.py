@@ -11,10 +11,9 @@ which direction is better. A new metric is a module here defining a ``Metric`` a
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numpy as np
 
+from ... import registry
 from .base import Metric
 
 _REGISTRY = (  # "module:NAME" in this package, in table order
@@ -28,12 +27,8 @@ _REGISTRY = (  # "module:NAME" in this package, in table order
 )
 
 
-def _load(ref: str) -> Metric:
-    module, name = ref.split(":")
-    return getattr(import_module(f"{__name__}.{module}"), name)
-
-
-METRICS: dict[str, Metric] = {m.name: m for m in map(_load, _REGISTRY)}
+METRICS: dict[str, Metric] = {m.name: m for m in (registry.load(__name__, ref)
+                                                    for ref in _REGISTRY)}
 NAMES = tuple(METRICS)
 
 

@@ -7,8 +7,7 @@ A new dataset is a module here and one line in ``FORMATS``.
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from ... import registry
 from .base import HubSpec
 
 FORMATS = {  # dataset name -> its module in this package
@@ -22,4 +21,4 @@ FORMATS = {  # dataset name -> its module in this package
 
 
 def spec(name: str) -> HubSpec:
-    return import_module(f"{__name__}.{FORMATS[name]}").SPEC
+    return registry.load(__name__, FORMATS[name] + ":SPEC")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...grading.text import boxed
+from ...text import boxed
 from ..types import Question
 from .base import HubSpec, one_line
 

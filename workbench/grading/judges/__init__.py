@@ -7,8 +7,7 @@ names must not shadow a rule judge.
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from ... import registry
 from ...errors import JudgeError
 from .base import Judge, JudgeItem, Verdict
 from .llm import JudgeRecord, LLMJudge
@@ -25,8 +24,7 @@ RULES = {  # name -> "module:Class" in this package
 def get(name: str, record: dict | None = None) -> Judge:
     """A rule judge by name, or the LLM judge of a stored record (a ``judges`` row)."""
     if name in RULES:
-        module, cls = RULES[name].split(":")
-        return getattr(import_module(f"{__name__}.{module}"), cls)()
+        return registry.load(__name__, RULES[name])()
     if record is not None:
         return LLMJudge(JudgeRecord.from_row(record))
     raise JudgeError(f"unknown judge {name!r}; rule judges: {', '.join(RULES)}; add an LLM "

@@ -14,13 +14,9 @@ False
 
 from __future__ import annotations
 
-import re
-
-from ..text import number_key, parse_number
+from ...text import number_key, numbers_in, parse_number
 from .base import JudgeItem, Verdict
 from .rules import ExactJudge
-
-_NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?")
 
 
 class ContainsNumberJudge(ExactJudge):
@@ -32,7 +28,7 @@ class ContainsNumberJudge(ExactJudge):
         if verdict.correct or item.answer_type not in ("number", "math"):
             return verdict
         gold = {number_key(v) for v in map(parse_number, item.gold) if v is not None}
-        for found in _NUMBER.findall(item.answer):
+        for found in numbers_in(item.answer):
             value = parse_number(found)
             if value is not None and number_key(value) in gold:
                 return Verdict(True, f"contains gold number {found!r}")

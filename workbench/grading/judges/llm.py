@@ -74,7 +74,6 @@ EXAMPLES = (
 )
 EXAMPLES_VERSION = hashlib.sha256(repr(EXAMPLES).encode()).hexdigest()[:8]
 VERDICT_MODES = ("logprob", "text")
-ENDPOINTS = ("chat", "completions")
 
 _JSON = re.compile(r"\{.*\}", re.DOTALL)
 _WORD = re.compile(r"[A-Za-z]+")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
+from ...text import normalize_text
 from ..classes import class_key
 from ..equivalence import equivalent
-from ..text import normalize_text
 from .base import Judge, JudgeItem, Verdict
 
 

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from ..report.console import fmt_estimate, fmt_floor, write_rows
+from ..render.console import fmt_estimate, fmt_floor, write_rows
 from .app import app
 from .common import (
     DbOpt,

@@ -1,5 +1,5 @@
-"""Pure text functions: normalisation, number parsing and ``\\boxed{}`` for extraction, classes
-and judges.
+"""Text and number keys, the bottom layer under data and grading (pure): normalisation,
+number parsing and ``\\boxed{}``, for datasets, extraction, classes and judges.
 
 >>> normalize_text("  The Paris. ")
 'paris'
@@ -51,9 +51,18 @@ def parse_number(text: str) -> float | None:
     return None
 
 
+def numbers_in(text: str) -> list[str]:
+    """Every number written in free text, as written (``3/4`` and ``1,200.5`` whole).
+
+    >>> numbers_in("from 3/4 to 1,200.5 or -2")
+    ['3/4', '1,200.5', '-2']
+    """
+    return _NUMBER_IN_TEXT.findall(text)
+
+
 def last_number(text: str) -> float | None:
     """The value of the last number written in free text."""
-    found = _NUMBER_IN_TEXT.findall(text)
+    found = numbers_in(text)
     for candidate in reversed(found):
         value = parse_number(candidate)
         if value is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..backends.base import BackendConfig
-from ..backends.local import Config as LocalConfig
+from ..backends.transformers import Config as LocalConfig
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config
-from ..store import Writer, ensure_writable
+from ..store import Writer, ensure_free
 from ..store.records import set_status
 from ..store.recovery import Stale, find_stale, mark_failed
 from ..tracking import Mirror, check_uri
@@ -42,7 +42,7 @@ def check_writable(db_path: Path | None, mlflow_uri: str | None = None) -> Path:
     """The store's path, after failing fast if another process holds it or the MLflow URI
     names a folder that does not exist."""
     path = config.db_path(db_path)
-    ensure_writable(path)
+    ensure_free(path)
     _check_mlflow(path, mlflow_uri)
     return path
 

@@ -39,6 +39,23 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
 BLOCK = 512  # vocabulary block for two-level inverse-CDF sampling
 
 
+def prefill(model, prompts: list[list[int]], pad_id: int, device):
+    """One forward pass over the prompts, left-padded to one width: (the output, with the KV
+    cache and the logits of each prompt's last position only; the attention mask; the
+    positions). Left padding puts every prompt's next token in the same column."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, p in enumerate(prompts):
+        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
+        mask[i, width - len(p):] = 1
+    ids, mask = ids.to(device), mask.to(device)
+    pos = (mask.cumsum(-1) - 1).clamp_(min=0)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
+                logits_to_keep=1)
+    return out, mask, pos
+
+
 class Cancelled(Exception):
     """A batch stopped on request, its partial samples dropped."""
 
@@ -94,7 +111,7 @@ def _inverse_cdf(weights: torch.Tensor, gens, groups) -> torch.Tensor:
     return torch.minimum(tok, torch.full_like(tok, vocab - 1))
 
 
-class LocalSampler:
+class TokenSampler:
     """Samples from a transformers causal LM on the local device.
 
     ``sample_batch`` runs several prompts together: their prefill is one left-padded batch
@@ -130,16 +147,7 @@ class LocalSampler:
             raise Cancelled("stopped before the prefill")
         n, q = params.n, len(items)
         gens = [torch.Generator().manual_seed(seed_for(params.seed, key)) for key, _ in items]
-        width = max(len(ids) for _, ids in items)
-        ids = torch.full((q, width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((q, width), dtype=torch.long)
-        for i, (_, p) in enumerate(items):
-            ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-            mask[i, width - len(p):] = 1
-        ids, mask = ids.to(self.device), mask.to(self.device)
-        pos = (mask.cumsum(-1) - 1).clamp_(min=0)
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
-                         logits_to_keep=1)
+        out, mask, pos = prefill(self.model, [p for _, p in items], self.pad_id, self.device)
         cache = out.cache
         cache.batch_repeat_interleave(n)
         logits = out.logits[:, -1, :].repeat_interleave(n, dim=0)

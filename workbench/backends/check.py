@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..analysis import fidelity
-from ..backends.base import SamplingParams
-from ..backends.local import models
-from ..backends.openai.client import ClientConfig, OpenAIClient, RetryPolicy
-from ..backends.openai.servers import FAMILIES, detect
 from ..errors import RemoteError, UsageError
+from .base import SamplingParams
+from .openai.client import ClientConfig, OpenAIClient, RetryPolicy
+from .openai.servers import FAMILIES, detect
+from .transformers import models
 
 PROMPT = ("Q: What is the capital of France?\nA: Paris\n\nQ: Name a fruit that is red.\nA:")
 ALTERNATIVES = {"top-k 10": dict(top_k=10), "top-k 40": dict(top_k=40),
@@ -109,10 +109,10 @@ def _local_distribution(name: str, prompt: str) -> dict[str, float]:
     # torch: only here, for the local reference.
     import torch
 
-    from ..backends.local.sampler import LocalSampler
+    from .transformers.tokens import TokenSampler
 
     info = models.resolve(name)
-    sampler = LocalSampler(*models.load(info))
+    sampler = TokenSampler(*models.load(info))
     ids = torch.tensor([sampler.encode(prompt)])
     with torch.no_grad():
         probs = sampler.model(input_ids=ids).logits[0, -1].double().softmax(-1).tolist()
@@ -123,7 +123,7 @@ def _local_distribution(name: str, prompt: str) -> dict[str, float]:
     return out
 
 
-def report(c: ServerCheck) -> dict:
+def figures(c: ServerCheck) -> dict:
     """The check as plain data (for --format json)."""
     return {"base_url": c.base_url, "model": c.model, "server_family": c.family,
             "request_params": c.request_params, "reference": c.reference, "draws": c.fit.n,
@@ -134,4 +134,4 @@ def report(c: ServerCheck) -> dict:
                      zip(c.fit.bins, c.fit.observed, c.fit.expected)]}
 
 
-__all__ = ["ServerCheck", "check_server", "report"]
+__all__ = ["ServerCheck", "check_server", "figures"]

@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 
 from ..analysis.metrics import METRICS
-from .console import fmt_floor
+from .console import fmt_delta, fmt_floor
 
 _STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#222}table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 9px;border-bottom:1px
@@ -69,8 +69,7 @@ def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, 
                    "<th>B − A [95% paired]</th></tr>")
         for m in d["diff"].metrics:
             out.append(f"<tr><td>{_e(METRICS[m.metric].label)}</td><td>{m.a:.3f}</td>"
-                       f"<td>{m.b:.3f}</td><td>{m.delta:+.3f} [{m.ci_low:+.3f}, "
-                       f"{m.ci_high:+.3f}]</td></tr>")
+                       f"<td>{m.b:.3f}</td><td>{fmt_delta(m)}</td></tr>")
         out.append("</table><table><tr><th>question</th><th class=l>A answer (conf)</th>"
                    "<th class=l>B answer (conf)</th></tr>")
         for x, y in d["diff"].largest:

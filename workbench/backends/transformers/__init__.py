@@ -1,4 +1,5 @@
-"""The local backend: a transformers model on this machine, sampled exactly and in batches.
+"""The transformers backend: a model on this machine, sampled exactly and in batches
+(``sampler.TransformersSampler`` for a run, over ``tokens.TokenSampler``).
 
 ``Config`` is light; ``open`` loads the model (torch and transformers import then).
 """
@@ -44,8 +45,9 @@ class Config(BackendConfig):
                       default_budget(self.device))
 
     def open(self, info: ModelInfo, log: Log) -> Sampler:
-        from .backend import LocalBackend  # torch and transformers: heavy, only when sampling
+        # torch and transformers: heavy, only when sampling
+        from .sampler import TransformersSampler
 
         log(f"loading {info.name} ({info.kind}, {info.prompt_format} prompts, {self.dtype} on "
             f"{self.device})")
-        return LocalBackend.load(info, self.dtype, self.device)
+        return TransformersSampler.load(info, self.dtype, self.device)

@@ -1,4 +1,4 @@
-"""An OpenAI-compatible server over the local sampler: /v1/completions, /v1/chat/completions
+"""An OpenAI-compatible server over the token sampler: /v1/completions, /v1/chat/completions
 (``n``, ``stop``, ``seed``, logprobs) and /v1/models, bound to 127.0.0.1.
 
 It lets the offline demo and the tests run the whole OpenAI path, and an LLM judge, with the
@@ -32,10 +32,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from .base import SamplingParams
-from .local import Config as LocalConfig
-from .local import models
-from .local.sampler import Cancelled, LocalSampler
+from ..backends.base import SamplingParams
+from ..backends.transformers import Config as LocalConfig
+from ..backends.transformers import models
+from ..backends.transformers.tokens import Cancelled, TokenSampler
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _stops(stop) -> tuple[str, ...]:
 class Worker:
     """One thread samples; ``admit`` counts the requests waiting or running."""
 
-    def __init__(self, sampler: LocalSampler, limits: Limits,
+    def __init__(self, sampler: TokenSampler, limits: Limits,
                  clock: Callable[[], float] = time.monotonic):
         self.sampler, self.limits, self.clock = sampler, limits, clock
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sampler")
@@ -194,7 +194,7 @@ class Worker:
                             "limit and was cancelled", "timeout_error", code="timeout")
 
 
-def create_app(sampler: LocalSampler, model_name: str, limits: Limits = Limits(),
+def create_app(sampler: TokenSampler, model_name: str, limits: Limits = Limits(),
                clock: Callable[[], float] = time.monotonic) -> FastAPI:
     """The app; ``clock`` (seconds, monotonic) is what the request deadline is read from, so a
     test can make time pass without waiting for it."""
@@ -318,7 +318,7 @@ def create_app(sampler: LocalSampler, model_name: str, limits: Limits = Limits()
     return app
 
 
-def _context(sampler: LocalSampler) -> int:
+def _context(sampler: TokenSampler) -> int:
     """The model's context length in tokens."""
     config = sampler.model.config
     found = [getattr(config, k, None) for k in ("max_position_embeddings", "n_positions",
@@ -337,7 +337,7 @@ def serve(model: str, *, host: str = "127.0.0.1", port: int = 8000, dtype: str =
     local = local.settle(info)  # auto resolved as a run resolves it
     dtype, device = local.dtype, local.device
     m, tok = models.load(info, dtype, device)
-    sampler = LocalSampler(m, tok)
+    sampler = TokenSampler(m, tok)
     app = create_app(sampler, model, limits)
     log(f"serving {model} ({info.kind}, {dtype} on {device}) at http://{host}:{port}/v1; context "
         f"{limits.max_context or _context(sampler)} tokens, body ≤ {limits.max_body} bytes, "

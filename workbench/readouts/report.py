@@ -10,10 +10,10 @@ from pathlib import Path
 
 from .. import config
 from ..analysis import diagram
-from ..report.html import render
+from ..render.html import render
 from ..store import queries, reader
-from ..tracking import experiment_name
-from .compare import _log, _paths, compare, diff
+from ..tracking import experiment_name, log_analysis
+from .compare import compare, diff
 
 
 def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
@@ -22,7 +22,7 @@ def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
            log: bool = False, n_bootstrap: int = 1000) -> Path:
     """The report's path. ``pairs``: (A, B) ids to diff (default: the first variant against
     each other one)."""
-    path, uri = _paths(db_path, mlflow_uri)
+    path, uri = config.paths(db_path, mlflow_uri)
     rows, png = compare(dataset, group_by, judge=judge, db_path=db_path, mlflow_uri=mlflow_uri,
                         seed=seed)
     names = {r["grading_id"]: " · ".join(str(v) for v in r["variant"].values()) for r in rows}
@@ -54,7 +54,7 @@ def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     target.write_text(render(f"workbench report: {dataset}", rows, png, questions, diffs,
                              notes, classes, curves), encoding="utf-8")
     if log:
-        _log(uri, path, experiment_name(dataset.split("@")[0]), f"report {dataset}",
-             {"stage": "report", "dataset": dataset, "group_by": ",".join(group_by)}, {},
-             [target])
+        log_analysis(uri, config.artifacts_dir(path), experiment_name(dataset.split("@")[0]),
+                     f"report {dataset}", {"stage": "report", "dataset": dataset,
+                                           "group_by": ",".join(group_by)}, {}, [target])
     return target

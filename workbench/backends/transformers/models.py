@@ -19,8 +19,8 @@ from pathlib import Path
 
 from ...config import atomic_folder, model_cache_dir
 from ...errors import ModelError, UsageError
-from ...tuning import variants
 from ..base import ModelInfo, looks_chat
+from . import variants
 from .device import DTYPE_BYTES
 
 

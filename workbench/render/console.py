@@ -27,6 +27,11 @@ def fmt_estimate(e: Estimate | None) -> str:
     return f"{e.value:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
 
 
+def fmt_delta(m) -> str:
+    """A paired difference (``analysis.diff.MetricDiff``): '+0.120 [+0.050, +0.190]'."""
+    return f"{m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]"
+
+
 def fmt_floor(e: Estimate | None) -> str:
     """'0.090 ≤0.130': a calibrated model's mean score here and its 95th percentile."""
     if e is None or e.floor_mean is None:

@@ -1,5 +1,5 @@
 """The local model as a ``Sampler``: prompts built with its tokenizer, samples drawn by
-``LocalSampler`` in batches planned to fit the memory budget (``memory.py``)."""
+``TokenSampler`` in batches planned to fit the memory budget (``memory.py``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from ..base import ModelInfo, SamplingParams
 from .device import DTYPE_BYTES
 from .memory import default_budget, plan_batches, shape_of
 from .models import load
-from .sampler import LocalSampler
+from .tokens import TokenSampler
 
 
-class LocalBackend:
-    def __init__(self, info: ModelInfo, sampler: LocalSampler, dtype: str, budget: int):
+class TransformersSampler:
+    def __init__(self, info: ModelInfo, sampler: TokenSampler, dtype: str, budget: int):
         self.info, self.sampler, self.budget = info, sampler, budget
         self.dtype_bytes = DTYPE_BYTES[dtype]
         self.shape = shape_of(sampler.model.config)
@@ -22,9 +22,9 @@ class LocalBackend:
 
     @classmethod
     def load(cls, info: ModelInfo, dtype: str, device: str = "cpu",
-             budget: int | None = None) -> "LocalBackend":
+             budget: int | None = None) -> "TransformersSampler":
         model, tokenizer = load(info, dtype, device)
-        return cls(info, LocalSampler(model, tokenizer), dtype,
+        return cls(info, TokenSampler(model, tokenizer), dtype,
                    budget or default_budget(device, weights_loaded=True))
 
     def request(self, plan, dataset, question) -> tuple[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -15,15 +14,14 @@ import numpy as np
 from .. import config
 from ..analysis import diagram
 from ..analysis.agreement import kappa, probability_agreement
-from ..analysis.diff import Diff, NoSharedQuestions, Point, paired_points
+from ..analysis.diff import Diff, Point, paired_points
 from ..analysis.diff import diff as diff_points
 from ..analysis.floor import distribution, floor
-from ..errors import StageError, UsageError
+from ..errors import NoSharedQuestions, StageError, UsageError
+from ..lifecycle.artifacts import write_table
+from ..lifecycle.resolve import grading_for
 from ..store import queries, reader
-from ..tracking import Tracker, experiment_name, probe
-from .artifacts import write_table
-from .resolve import grading_for
-from .score import metrics_of
+from ..tracking import experiment_name, log_analysis
 
 GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
                 "temperature", "dtype", "judge")
@@ -34,11 +32,6 @@ def points(con, grading_id: str) -> list[Point]:
                   r["confidence"], r["correct"]) for r in queries.points(con, grading_id)]
 
 
-def _paths(db_path: Path | None, mlflow_uri: str | None) -> tuple[Path, str]:
-    path = config.db_path(db_path)
-    return path, config.mlflow_uri(path, mlflow_uri)
-
-
 def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, seed: int = 0,
          db_path: Path | None = None, mlflow_uri: str | None = None, log: bool = False,
          floor_draws: int = 200) -> tuple[dict, dict, Diff]:
@@ -46,7 +39,7 @@ def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, s
     with ``log``, also an MLflow run. ``a`` and ``b``: grading, score or run ids (or prefixes);
     a run means its grading by ``judge`` (``resolve.grading_for``). Each side's calibration
     errors come with their noise floor on the shared questions. Reads the store read-only."""
-    path, uri = _paths(db_path, mlflow_uri)
+    path, uri = config.paths(db_path, mlflow_uri)
     with reader(path) as con:
         ga, gb = grading_for(con, a, judge), grading_for(con, b, judge)
         da = queries.run_dataset_name(con, ga["run_id"])
@@ -65,25 +58,13 @@ def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, s
     (out / "diff.json").write_text(json.dumps(diff_record(ga, gb, result), indent=1,
                                               default=str))
     if log:
-        _log(uri, path, experiment_name(da), f"diff {a} {b}",
+        log_analysis(uri, config.artifacts_dir(path), experiment_name(da), f"diff {a} {b}",
              {"stage": "diff", "a": ga["grading_id"], "b": gb["grading_id"], "dataset_a": da,
               "dataset_b": db_, "n_bootstrap": n_bootstrap, "seed": seed},
              {f"delta_{m.metric}": m.delta for m in result.metrics}
              | {"n_shared": result.n_shared, "class_changed": result.class_changed},
              [out / "diff.json"])
     return ga, gb, result
-
-
-def _log(uri: str, path: Path, experiment: str, name: str, params: dict, metrics: dict,
-         artifacts: list[Path]) -> None:
-    """An analysis as an MLflow run of its own; skipped, with one line, if MLflow is down."""
-    down = probe(uri)
-    if down:
-        print(f"workbench: MLflow at {uri} is unreachable ({down}); not logged there",
-              file=sys.stderr)
-        return
-    Tracker(uri, config.artifacts_dir(path)).log_analysis(experiment, name, params, metrics,
-                                                          artifacts)
 
 
 def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
@@ -117,7 +98,7 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
         raise UsageError("group_by", f"{','.join(bad)}: not among {', '.join(GROUP_FIELDS)}")
     if out is not None and Path(out).suffix.lower() != ".png":
         raise UsageError("out", f"{out}: the overlay is a PNG; give a path ending in .png")
-    path, uri = _paths(db_path, mlflow_uri)
+    path, uri = config.paths(db_path, mlflow_uri)
     family = dataset.split("@")[0]
     by_judge = None if "judge" in group_by else judge
     with reader(path) as con:
@@ -136,7 +117,7 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
         rows, curves = [], []
         for key, members in sorted(groups.items(), key=lambda kv: [str(k) for k in kv[0]]):
             newest = members[0]
-            est = metrics_of(con, newest["score_id"])
+            est = queries.score_estimates(con, newest["score_id"])
             rows.append({"variant": dict(zip(group_by, key)), "runs": len(members),
                          "run_id": newest["run_id"], "grading_id": newest["grading_id"],
                          "score_id": newest["score_id"], "metrics": est})
@@ -153,7 +134,7 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     table = png.with_suffix(".json")
     table.write_text(json.dumps(rows, indent=1, default=_jsonable))
     if log:
-        _log(uri, path, experiment_name(family), f"compare {dataset}",
+        log_analysis(uri, config.artifacts_dir(path), experiment_name(family), f"compare {dataset}",
              {"stage": "compare", "dataset": dataset, "group_by": ",".join(group_by),
               "variants": len(rows)}, {}, [png, table])
     return rows, png
@@ -168,7 +149,7 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
                    log: bool = False) -> dict:
     """Two gradings (usually two judges on one run): agreement on each shared question's
     correctness, Cohen's kappa, the disagreements, and how accuracy and smECE differ."""
-    path, uri = _paths(db_path, mlflow_uri)
+    path, uri = config.paths(db_path, mlflow_uri)
     try:
         ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
                          mlflow_uri=mlflow_uri, log=log)
@@ -215,7 +196,7 @@ def _log_verdicts(path: Path, uri: str, experiment: str, result: dict, pairs: li
                     x.correct == y.correct] for x, y in pairs), key=lambda r: (r[-1], r[0]))
     folder = config.artifacts_dir(path) / "judges" / f"{result['a']}-{result['b']}"
     table = write_table(folder / "verdicts.json", columns, rows)
-    _log(uri, path, experiment, f"judges {ja} vs {jb}",
+    log_analysis(uri, config.artifacts_dir(path), experiment, f"judges {ja} vs {jb}",
          {"stage": "judges-compare", "a": result["a"], "b": result["b"], "judge_a": ja,
           "judge_b": jb}, {k: result[k] for k in ("agreement", "kappa", "n_shared")
                            if result[k] is not None}, [table])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from ..analysis import HEADLINE
 from ..analysis.metrics import METRICS
 from ..analysis.resample import Estimate
-from .console import fmt_estimate, fmt_floor
+from .console import fmt_delta, fmt_estimate, fmt_floor
 
 
 def floor_notes(est: dict[str, Estimate]) -> list[str]:
@@ -41,7 +42,7 @@ def metrics_table(rows: list[tuple[dict, dict[str, Estimate]]], title: str | Non
 
 def _direction(m) -> str:
     """How a paired difference reads: its sign when its interval excludes 0."""
-    span = f"{m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]"
+    span = fmt_delta(m)
     if m.ci_low > 0:
         return f"rises by {span}"
     if m.ci_high < 0:
@@ -64,7 +65,7 @@ def diff_conclusion(a: str, b: str, d, sides: tuple[dict, dict] | None = None) -
     goes from -0.100 to +0.200: base is under-confident, rl over-confident.
     """
     by = {m.metric: m for m in d.metrics}
-    keys = [k for k in ("accuracy", "confidence", "overconfidence", "smece") if k in by]
+    keys = [k for k in HEADLINE if k in by]
     text = (f"{b} vs {a} on {d.n_shared} shared questions: "
             + "; ".join(f"{METRICS[k].label} {_direction(by[k])}" for k in keys) + ".")
     over, cal = by.get("overconfidence"), by.get("smece")

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from ..config import atomic_folder, model_cache_dir
+from ...config import atomic_folder, model_cache_dir
 
 LINEAGE = "lineage.json"
 ADAPTER = "adapter_model.safetensors"
