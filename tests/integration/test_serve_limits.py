@@ -149,7 +149,8 @@ def test_a_client_that_leaves_frees_its_slot():
     import asyncio
 
     from workbench.backends.base import SamplingParams
-    from workbench.server.app import APIError, Worker
+    from workbench.server.protocol import APIError
+    from workbench.server.worker import Worker
 
     class Leaving:
         async def is_disconnected(self):

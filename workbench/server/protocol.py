@@ -1,0 +1,133 @@
+"""What an OpenAI client sees: the request bodies (the sampling fields OpenAI's clients and
+other servers send), errors in OpenAI's shape ``{"error": {"message", "type", "param",
+"code"}}`` (so the official client raises its own classes), a body-size limit, and the choices
+of a response with their log-probabilities in each endpoint's layout."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+
+class Sampling(BaseModel):
+    """The sampling fields: OpenAI's, and the ones other servers read (``servers.py``).
+    Defaults are the untruncated distribution; penalties this server does not apply are
+    refused rather than ignored."""
+
+    n: int = Field(1, ge=1, le=256)
+    temperature: float = Field(1.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    top_k: int = Field(0, ge=-1)  # 0 or -1: none
+    min_p: float = Field(0.0, ge=0, lt=1)
+    repetition_penalty: float = 1.0
+    repeat_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    stop: Optional[Union[str, list[str]]] = None
+    seed: Optional[int] = None
+
+
+class CompletionRequest(Sampling):
+    model: str
+    prompt: Union[str, list[str]]
+    max_tokens: int = Field(16, ge=1, le=4096)
+    logprobs: Optional[int] = Field(None, ge=0, le=20)
+
+
+class Message(BaseModel):
+    role: str
+    content: str
+
+
+class ChatRequest(Sampling):
+    model: str
+    messages: list[Message]
+    max_tokens: Optional[int] = Field(None, ge=1, le=4096)
+    max_completion_tokens: Optional[int] = Field(None, ge=1, le=4096)
+    logprobs: bool = False
+    top_logprobs: Optional[int] = Field(None, ge=0, le=20)
+
+
+class APIError(Exception):
+    """An error the client sees, in OpenAI's shape."""
+
+    def __init__(self, status: int, message: str, type_: str = "invalid_request_error",
+                 param: str | None = None, code: str | None = None, headers=None):
+        super().__init__(message)
+        self.status, self.type, self.param, self.code = status, type_, param, code
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": {"message": str(self), "type": self.type,
+                                       "param": self.param, "code": self.code}},
+                            status_code=self.status, headers=self.headers)
+
+
+class BodyLimit:
+    """ASGI middleware: a body over ``limit`` bytes gets 413 and is never held in memory. A body
+    of up to ``drain`` bytes is read and dropped first, so the client, still sending, can read
+    the answer (an answer before the body ends reaches most clients as a reset connection)."""
+
+    def __init__(self, app, limit: int, drain: int = 64 << 20):
+        self.app, self.limit, self.drain = app, limit, drain
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        too_big = APIError(413, f"request body over the server's limit of {self.limit} bytes",
+                           code="request_too_large")
+        if declared is not None and int(declared) > self.limit:
+            if int(declared) <= self.drain:
+                while (await receive()).get("more_body"):
+                    pass
+            return await too_big.response()(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise too_big
+            return message
+        try:
+            await self.app(scope, limited, send)
+        except APIError as exc:  # a chunked body that outgrew the limit
+            await exc.response()(scope, receive, send)
+
+
+def stops(stop) -> tuple[str, ...]:
+    if stop is None:
+        return ()
+    return (stop,) if isinstance(stop, str) else tuple(stop)
+
+
+def completion_choice(index: int, c, pieces: list[str], logprobs: bool) -> dict:
+    """One choice of /v1/completions (log-probabilities in the legacy layout when asked)."""
+    lp = None
+    if logprobs:
+        lp = {"tokens": pieces, "token_logprobs": list(c.token_logprobs),
+              "top_logprobs": [dict(t) for t in c.top_logprobs] or None, "text_offset": None}
+    return {"index": index, "text": c.text, "finish_reason": c.finish_reason, "logprobs": lp}
+
+
+def chat_choice(index: int, c, pieces: list[str], logprobs: bool) -> dict:
+    """One choice of /v1/chat/completions (log-probabilities per content token when asked)."""
+    lp = None
+    if logprobs:
+        tops = c.top_logprobs or [{}] * len(c.token_logprobs)
+        lp = {"content": [{"token": t, "logprob": v, "bytes": None,
+                           "top_logprobs": [{"token": x, "logprob": y, "bytes": None}
+                                            for x, y in top.items()]}
+                          for t, v, top in zip(pieces, c.token_logprobs, tops)]}
+    return {"index": index, "message": {"role": "assistant", "content": c.text},
+            "finish_reason": c.finish_reason, "logprobs": lp}
+
+
+def usage(prompt_tokens: int, outs) -> dict:
+    completion = sum(c.n_tokens for c in outs)
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+            "total_tokens": prompt_tokens + completion}
