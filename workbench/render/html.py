@@ -1,5 +1,5 @@
-"""One self-contained HTML report (pure: data in, a string out): no server, no CDN, images
-inline. The stage that gathers its data is ``stages/report.py``."""
+"""One self-contained HTML report: figures in, a string out, with the PNGs it is given read
+and inlined (no server, no CDN). What gathers its figures is ``readouts/report.py``."""
 
 from __future__ import annotations
 

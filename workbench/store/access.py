@@ -30,7 +30,6 @@ class Writer:
         self._con = None
         self._migrated = False
         self.applied: list[int] = []  # migrations this writer applied
-        self.sessions = 0
 
     @contextmanager
     def session(self):
@@ -48,7 +47,6 @@ class Writer:
                     con.close()
                     raise
             self._migrated, self._con = True, con
-            self.sessions += 1
             try:
                 yield con
             finally:

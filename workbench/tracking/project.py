@@ -1,4 +1,5 @@
-"""What a stage's MLflow run shows, computed from its stored rows alone (a pure function).
+"""What a stage's MLflow run shows, computed from its stored rows (and which of its artifact
+files exist): one function per stage table, ``PROJECTIONS``.
 
 Because the mirror is a projection of DuckDB, a stage recorded while MLflow was down is mirrored
 later exactly as it would have been live.
@@ -81,49 +82,68 @@ def project(record: dict) -> Projection:
     artifacts folder, where the stage's files lie (``config.stage_dir``)."""
     if record["table"] == "tunings":
         return project_tuning(record)
-    table, run, dataset = record["table"], record["run"], record["dataset"]
+    return PROJECTIONS[record["table"]](record, _variant_tags(record))
+
+
+def _variant_tags(record: dict) -> dict[str, str]:
+    """The tags every stage of a run carries: the variant, and its tuning if it was tuned."""
+    run = record["run"]
     tags = {"workbench.version": __version__, "workbench.run_id": run["run_id"],
-            **variant_tags(run, dataset)}
+            **variant_tags(run, record["dataset"])}
     tuning = record.get("tuning")
     if tuning:  # a tuned variant: link its training run
         tags["workbench.tuning_id"] = tuning["tuning_id"]
         if tuning.get("mlflow_run_id"):
             tags["workbench.training_run"] = tuning["mlflow_run_id"]
-    if table == "runs":
-        backend = json.loads(run.get("backend_config") or "{}")
-        params = dict(stage="generate", run_id=run["run_id"], model=run["model"],
-                      model_kind=run["model_kind"], prompt_format=run["prompt_format"],
-                      style=run["style"], shots=run["shots"], dataset=dataset,
-                      dataset_id=run["dataset_id"], n_questions=run["n_questions"],
-                      samples=run["samples_per_question"], temperature=run["temperature"],
-                      top_p=run["top_p"], top_k=run["top_k"],
-                      max_new_tokens=run["max_new_tokens"], seed=run["seed"],
-                      backend=run["backend"], chunk_size=run["chunk_size"], **backend)
-        metrics = {**_stats(run), "prompt_tokens": float(run.get("prompt_tokens") or 0),
-                   "completion_tokens": float(run.get("completion_tokens") or 0)}
-        return Projection(experiment_name(dataset), f"{run['model']} {run['style']}",
-                          _strings({**params, **_common(run)}),
-                          {**tags, "workbench.stage": "generate"}, metrics,
-                          status=run["status"], error=run.get("error"),
-                          dataset=dataset_input(record))
-    grading = record["grading"]
-    tags.update({"workbench.grading_id": grading["grading_id"], "workbench.judge":
-                 grading["judge"]})
-    if table == "gradings":
-        params = dict(stage="grade", grading_id=grading["grading_id"], run_id=run["run_id"],
-                      model=run["model"], style=run["style"], dataset=dataset,
-                      samples=run["samples_per_question"], judge=grading["judge"],
-                      judge_version=grading["judge_version"], extractor=grading["extractor"])
-        return Projection(experiment_name(dataset), f"grade {run['model']} {grading['judge']}",
-                          _strings({**params, **_common(run)}),
-                          {**tags, "workbench.stage": "grade"}, _stats(grading),
-                          artifacts=_existing(record, "gradings", grading["grading_id"],
-                                              ["samples.json"]),
-                          status=grading["status"], error=grading.get("error"),
-                          parent_run=run.get("mlflow_run_id"), dataset=dataset_input(record))
-    if table == "ablations":
-        return project_ablation(record, tags)
-    score = record["score"]
+    if "grading" in record and record.get("grading"):
+        grading = record["grading"]
+        tags.update({"workbench.grading_id": grading["grading_id"],
+                     "workbench.judge": grading["judge"]})
+    return tags
+
+
+def project_run(record: dict, tags: dict[str, str]) -> Projection:
+    """A run: the variant's own MLflow run (its settings, token counts, speed)."""
+    run, dataset = record["run"], record["dataset"]
+    backend = json.loads(run.get("backend_config") or "{}")
+    params = dict(stage="generate", run_id=run["run_id"], model=run["model"],
+                  model_kind=run["model_kind"], prompt_format=run["prompt_format"],
+                  style=run["style"], shots=run["shots"], dataset=dataset,
+                  dataset_id=run["dataset_id"], n_questions=run["n_questions"],
+                  samples=run["samples_per_question"], temperature=run["temperature"],
+                  top_p=run["top_p"], top_k=run["top_k"],
+                  max_new_tokens=run["max_new_tokens"], seed=run["seed"],
+                  backend=run["backend"], chunk_size=run["chunk_size"], **backend)
+    metrics = {**_stats(run), "prompt_tokens": float(run.get("prompt_tokens") or 0),
+               "completion_tokens": float(run.get("completion_tokens") or 0)}
+    return Projection(experiment_name(dataset), f"{run['model']} {run['style']}",
+                      _strings({**params, **_common(run)}),
+                      {**tags, "workbench.stage": "generate"}, metrics,
+                      status=run["status"], error=run.get("error"),
+                      dataset=dataset_input(record))
+
+
+def project_grading(record: dict, tags: dict[str, str]) -> Projection:
+    """A grading: a child of its run, with its judge and map and the samples table."""
+    run, dataset, grading = record["run"], record["dataset"], record["grading"]
+    params = dict(stage="grade", grading_id=grading["grading_id"], run_id=run["run_id"],
+                  model=run["model"], style=run["style"], dataset=dataset,
+                  samples=run["samples_per_question"], judge=grading["judge"],
+                  judge_version=grading["judge_version"], extractor=grading["extractor"])
+    return Projection(experiment_name(dataset), f"grade {run['model']} {grading['judge']}",
+                      _strings({**params, **_common(run)}),
+                      {**tags, "workbench.stage": "grade"}, _stats(grading),
+                      artifacts=_existing(record, "gradings", grading["grading_id"],
+                                          ["samples.json"]),
+                      status=grading["status"], error=grading.get("error"),
+                      parent_run=run.get("mlflow_run_id"), dataset=dataset_input(record))
+
+
+def project_score(record: dict, tags: dict[str, str]) -> Projection:
+    """A score: a child of its run, every metric with its interval and floor; the variant's
+    row shows its newest finished score's headline figures, named by the judge."""
+    run, dataset, grading, score = (record["run"], record["dataset"], record["grading"],
+                                    record["score"])
     params = dict(stage="score", score_id=score["score_id"], grading_id=grading["grading_id"],
                   run_id=run["run_id"], model=run["model"], model_kind=run["model_kind"],
                   style=run["style"], dataset=dataset, samples=run["samples_per_question"],
@@ -139,20 +159,17 @@ def project(record: dict) -> Projection:
                         f"{m['metric']}_floor_p95": m.get("floor_p95")})
     metrics.update(n_questions=score["n_questions"], n_excluded=score["n_excluded"],
                    truncated_share=score.get("truncated_share"))
-    artifacts = _existing(record, "scores", score["score_id"],
-                          ["reliability.png", "questions.csv", "questions.json"])
+    figures = {k: float(v) for k, v in metrics.items() if v is not None}
+    headline = {f"{grading['judge']}.{k}": v for k, v in figures.items()
+                if k.split("_")[0] in HEADLINE} if score["status"] == "FINISHED" else {}
     return Projection(experiment_name(dataset), f"score {run['model']} {run['style']}",
                       _strings({**params, **_common(run)}),
                       {**tags, "workbench.score_id": score["score_id"],
-                       "workbench.stage": "score"},
-                      {k: float(v) for k, v in metrics.items() if v is not None}, {},
-                      artifacts, status=score["status"], error=score.get("error"),
-                      parent_run=run.get("mlflow_run_id"),
-                      # The variant's row shows its newest finished score, with the judge.
-                      parent_metrics={f"{grading['judge']}.{k}": float(v)
-                                      for k, v in metrics.items() if v is not None
-                                      and k.split("_")[0] in HEADLINE}
-                      if score["status"] == "FINISHED" else {},
+                       "workbench.stage": "score"}, figures, {},
+                      _existing(record, "scores", score["score_id"],
+                                ["reliability.png", "questions.csv", "questions.json"]),
+                      status=score["status"], error=score.get("error"),
+                      parent_run=run.get("mlflow_run_id"), parent_metrics=headline,
                       dataset=dataset_input(record), records=evaluation_records(record),
                       judge=grading["judge"])
 
@@ -223,3 +240,7 @@ def _existing(record: dict, table: str, item_id: str, names: list[str]) -> list[
 
 def _strings(params: dict) -> dict[str, str]:
     return {k: "" if v is None else str(v)[:6000] for k, v in params.items()}
+
+
+PROJECTIONS = {"runs": project_run, "gradings": project_grading, "scores": project_score,
+               "ablations": project_ablation}  # a stage table -> what its MLflow run shows

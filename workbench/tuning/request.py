@@ -56,7 +56,7 @@ class TuneRequest:
     def settings(self, shots: int) -> dict:
         """What determines the adapter besides the parent, the data and the code."""
         out = {k: v for k, v in asdict(self).items()
-               if k not in ("parent", "dataset", "variant", "overwrite", "extra")}
+               if k not in ("parent", "dataset", "variant", "overwrite")}
         out["lora_targets"] = list(self.lora_targets)
         out["shots"] = shots
         return out

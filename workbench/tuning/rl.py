@@ -12,8 +12,6 @@ from .policy import completion_logprobs, group_advantages
 
 
 class RL:
-    kind = "rl"
-
     def __init__(self, trainee):
         self.t = trainee
         req = trainee.request

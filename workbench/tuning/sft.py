@@ -9,8 +9,6 @@ from .policy import completion_logprobs
 
 
 class SFT:
-    kind = "sft"
-
     def __init__(self, trainee):
         self.t = trainee
 
