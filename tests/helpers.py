@@ -62,6 +62,13 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def gsm8k_rows(n: int, offset: int = 0) -> list[dict]:
+    """Rows in GSM8K's own format (the answer after ``####``)."""
+    return [{"question": f"Tom has {i} apples and buys {i + 2}. How many?",
+             "answer": f"He has {i} + {i + 2} = <<{i}+{i + 2}={2 * i + 2}>>{2 * i + 2} apples.\n"
+                       f"#### {2 * i + 2:,}"} for i in range(offset, offset + n)]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

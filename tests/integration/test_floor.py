@@ -1,5 +1,5 @@
-"""The noise floor and the confidence estimators, on synthetic models whose truth is known, and
-the floor as every score stores and shows it."""
+"""The floor as every score stores and shows it: in the store, `show`, the views and MLflow
+(the floor itself, on synthetic models, is tests/unit/test_floor.py)."""
 
 from __future__ import annotations
 
@@ -13,26 +13,8 @@ from typer.testing import CliRunner
 from tests.helpers import CAPS, TEXTS, make_run
 from tests.helpers import query as _rows
 from workbench import api
-from workbench.analysis.confidence import plurality, split
 from workbench.analysis.floor import floor
 from workbench.cli import app
-
-
-def calibrated_model(n, m, seed, over=0.0):
-    """n questions; each has a class distribution, M samples drawn from it, and the answer
-    right with its class's probability (calibrated), or that minus ``over`` (overconfident).
-    Returns per estimator (confidence, correct), and the samples' classes."""
-    rng = np.random.default_rng(seed)
-    p = rng.dirichlet([0.6] * 6, size=n)
-    cum = p.cumsum(1)
-    classes = (rng.random((n, m, 1)) > cum[:, None, :-1]).sum(2)  # inverse CDF, (n, m)
-    luck = rng.random(n)
-    out = {}
-    for name, fn in (("plurality", plurality), ("split", split)):
-        top, conf = zip(*(fn(c) for c in classes))
-        chosen = p[np.arange(n), np.array(top)]
-        out[name] = (np.array(conf), (luck < np.maximum(0.0, chosen - over)).astype(float))
-    return out, list(classes)
 
 
 def test_every_score_stores_and_shows_its_floor(db_path, mlflow_uri):

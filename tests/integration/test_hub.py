@@ -3,18 +3,7 @@ few-shot pools, math answers by value, and a clear message without a network."""
 
 from __future__ import annotations
 
-import json
-
-
-def _jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return str(path)
-
-
-def _gsm8k_rows(n, offset=0):
-    return [{"question": f"Tom has {i} apples and buys {i + 2}. How many?",
-             "answer": f"He has {i} + {i + 2} = <<{i}+{i + 2}={2 * i + 2}>>{2 * i + 2} apples.\n"
-                       f"#### {2 * i + 2:,}"} for i in range(offset, offset + n)]
+from tests.helpers import gsm8k_rows, write_jsonl
 
 
 def test_a_dataset_is_stored_once_and_listed(tmp_path, tiny_model, mlflow_uri):
@@ -23,7 +12,7 @@ def test_a_dataset_is_stored_once_and_listed(tmp_path, tiny_model, mlflow_uri):
     from workbench import api
     from workbench.cli import app
 
-    path = _jsonl(tmp_path / "gsm.jsonl", _gsm8k_rows(30))
+    path = write_jsonl(tmp_path / "gsm.jsonl", gsm8k_rows(30))
     db_path = tmp_path / "wb.duckdb"
     for style in ("concise", "cot"):
         api.generate(api.GenerateRequest(str(tiny_model), f"gsm8k:test={path}@4", style=style,

@@ -1,5 +1,4 @@
-"""The noise floor and the confidence estimators, on synthetic models whose truth is known, and
-the floor as every score stores and shows it."""
+"""The noise floor and the confidence estimators, on synthetic models whose truth is known."""
 
 from __future__ import annotations
 

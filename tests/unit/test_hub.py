@@ -3,7 +3,6 @@ few-shot pools, math answers by value, and a clear message without a network."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,27 +11,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.helpers import verdict
+from tests.helpers import gsm8k_rows, verdict, write_jsonl
 from workbench import data as datasets
 from workbench.data import hub
 from workbench.errors import DatasetError
 from workbench.grading.judges import get
 
 
-def _jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return str(path)
-
-
-def _gsm8k_rows(n, offset=0):
-    return [{"question": f"Tom has {i} apples and buys {i + 2}. How many?",
-             "answer": f"He has {i} + {i + 2} = <<{i}+{i + 2}={2 * i + 2}>>{2 * i + 2} apples.\n"
-                       f"#### {2 * i + 2:,}"} for i in range(offset, offset + n)]
-
-
 def test_gsm8k_takes_the_number_after_hashes_and_a_train_pool(tmp_path):
-    test = _jsonl(tmp_path / "test.jsonl", _gsm8k_rows(12, offset=500))
-    train = _jsonl(tmp_path / "train.jsonl", _gsm8k_rows(30))
+    test = write_jsonl(tmp_path / "test.jsonl", gsm8k_rows(12, offset=500))
+    train = write_jsonl(tmp_path / "train.jsonl", gsm8k_rows(30))
     ds = hub.load("gsm8k", files={"test": test, "train": train}, use_cache=False)
     assert ds.name == "gsm8k:test" and len(ds.questions) == 12
     q = ds.questions[0]
@@ -74,7 +62,8 @@ def test_math500_and_openmathinstruct2_answers_are_math(tmp_path):
     m500 = [{"problem": f"Compute {i}/4.", "solution": f"We get $\\boxed{{\\frac{{{i}}}{{4}}}}$.",
              "answer": f"\\frac{{{i}}}{{4}}", "subject": "Algebra", "level": 1,
              "unique_id": f"test/algebra/{i}.json"} for i in range(1, 11)]
-    ds = hub.load("math500", files={"test": _jsonl(tmp_path / "m.jsonl", m500)}, use_cache=False)
+    ds = hub.load("math500", files={"test": write_jsonl(tmp_path / "m.jsonl", m500)},
+                  use_cache=False)
     q = next(q for q in ds.questions + ds.fewshot if q.id == "test/algebra/2.json")
     assert q.answers == ("\\frac{2}{4}",) and q.answer_type == "math"
     omi = [{"problem": f"What is {i} halves?", "generated_solution": f"It is \\boxed{{{i / 2}}}.",
@@ -89,14 +78,14 @@ def test_truthfulqa_takes_best_and_correct_answers(tmp_path):
     rows = [{"type": "Adversarial", "category": "Misconceptions", "question": f"Q{i}?",
              "best_answer": f"Best {i}", "correct_answers": [f"Best {i}", f"Also {i}"],
              "incorrect_answers": [f"Wrong {i}"], "source": "x"} for i in range(10)]
-    ds = hub.load("truthfulqa", files={"validation": _jsonl(tmp_path / "t.jsonl", rows)},
+    ds = hub.load("truthfulqa", files={"validation": write_jsonl(tmp_path / "t.jsonl", rows)},
                   use_cache=False)
     assert all(q.answers == (f"Best {q.question[1:-1]}", f"Also {q.question[1:-1]}")
                for q in ds.questions)
 
 
 def test_spec_with_a_local_file_and_at_n(tmp_path):
-    path = _jsonl(tmp_path / "gsm.jsonl", _gsm8k_rows(40))
+    path = write_jsonl(tmp_path / "gsm.jsonl", gsm8k_rows(40))
     ds = datasets.load(f"gsm8k:test={path}@5")
     assert len(ds.questions) == 5 and ds.name == "gsm8k:test@5"
     again = datasets.load(f"gsm8k:test={path}@5")
@@ -109,7 +98,7 @@ def test_the_mapped_split_is_cached(tmp_path, monkeypatch):
 
     def counting(spec_, split, local):
         calls.append(split)
-        return _gsm8k_rows(25) if split == "train" else _gsm8k_rows(8, offset=100)
+        return gsm8k_rows(25) if split == "train" else gsm8k_rows(8, offset=100)
 
     monkeypatch.setattr(hub, "_rows", counting)
     first = hub.load("gsm8k")
@@ -144,11 +133,11 @@ def test_simpleqa_without_a_network(monkeypatch, tmp_path):
 def test_bad_rows_are_named(tmp_path):
     """A row whose gold cannot be extracted is left out; a split with none usable is refused,
     naming the row and the reason."""
-    rows = _gsm8k_rows(3) + [{"question": "no hashes", "answer": "just text"}]
-    ds = hub.load("gsm8k", files={"test": _jsonl(tmp_path / "g.jsonl", rows)}, use_cache=False)
+    rows = gsm8k_rows(3) + [{"question": "no hashes", "answer": "just text"}]
+    ds = hub.load("gsm8k", files={"test": write_jsonl(tmp_path / "g.jsonl", rows)}, use_cache=False)
     assert len(ds.questions) + len(ds.fewshot) == 3
     with pytest.raises(DatasetError, match="row 0.*####"):
-        hub.load("gsm8k", files={"test": _jsonl(tmp_path / "b.jsonl", rows[3:])},
+        hub.load("gsm8k", files={"test": write_jsonl(tmp_path / "b.jsonl", rows[3:])},
                  use_cache=False)
 
 

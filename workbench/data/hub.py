@@ -33,8 +33,10 @@ def is_hub_name(base: str) -> bool:
     return base.split(":")[0] in FORMATS
 
 
-def load(base: str, *, files: dict[str, str] | None = None, use_cache: bool = True) -> Dataset:
+def load(base: str, *, files: dict[str, str | os.PathLike] | None = None,
+         use_cache: bool = True) -> Dataset:
     """``name[:split]`` → Dataset; ``files`` maps split names to local files in hub format."""
+    files = {k: os.fspath(v) for k, v in files.items()} if files else files
     name, _, split = base.partition(":")
     hub = formats.spec(name)
     split = split or hub.default_split
