@@ -38,8 +38,19 @@ from .store.locks import writer_active
 from .store.tables import STAGES
 from .tuning.request import TuneRequest
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definition" follows
     from .analysis.resample import Estimate
+    from .readouts.compare import compare as compare
+    from .readouts.compare import compare_judges as compare_judges
+    from .readouts.compare import diff as diff
+    from .readouts.report import report as report
+    from .stages.ablate import ablate as ablate
+    from .stages.generate import generate as generate
+    from .stages.generate import resume as resume
+    from .stages.grade import grade as grade
+    from .stages.score import score as score
+    from .stages.tune import TuneResult as TuneResult
+    from .stages.tune import tune as tune
 
 # The stages load NumPy (the figures), DuckDB's writer, MLflow's mirror and model helpers; the
 # reads below (`workbench runs`, `show`, `questions`) need none of that, so each stage is

@@ -11,6 +11,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import MissingKey
+
 DEFAULT_DB = Path("runs") / "workbench.duckdb"
 
 
@@ -59,6 +61,16 @@ def stored_path(db: Path, path: Path) -> str:
 def artifact_path(db: Path, stored: str | None) -> Path | None:
     """An artifact path as recorded (``stored_path``), made absolute against the store."""
     return None if stored is None else runs_dir(db) / stored
+
+
+def api_key(env: str, who: str) -> str:
+    """The API key in environment variable ``env``, read for ``who`` ("the backend", "judge
+    'x'"); one error, worded once, wherever a key is missing."""
+    key = os.environ.get(env)
+    if not key:
+        raise MissingKey(f"{who} reads its API key from ${env}, which is not set (set it, or "
+                         "name another variable with --api-key-env)")
+    return key
 
 
 def cache_root() -> Path:

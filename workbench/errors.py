@@ -41,6 +41,11 @@ class DatasetError(WorkbenchError):
     """A dataset that cannot be used; the message names the file and rows."""
 
 
+class MissingKey(WorkbenchError):
+    """An API key read from an environment variable that is not set (a backend, a server
+    check or a recorded LLM judge); the message names the variable and who reads it."""
+
+
 class ModelError(WorkbenchError):
     """A model name that cannot be resolved, or a model that fails to load."""
 

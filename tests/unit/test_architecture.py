@@ -279,3 +279,16 @@ def test_no_module_takes_another_modules_private_names_and_no_stage_another_stag
     assert bad == []
     assert {p.stem for p in (PACKAGE / "stages").glob("*.py")} - {"__init__"} == STAGES
 
+
+
+def test_the_apis_lazy_names_are_spelled_out_for_editors():
+    """`api.generate` is loaded on first use (_LAZY) and imported under TYPE_CHECKING from the
+    same module, so a reader's "go to definition" lands on the stage; the two lists agree."""
+    tree = ast.parse((ROOT / "workbench" / "api.py").read_text())
+    lazy = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                and getattr(n.targets[0], "id", None) == "_LAZY")
+    block = next(n for n in tree.body if isinstance(n, ast.If)
+                 and getattr(n.test, "id", None) == "TYPE_CHECKING")
+    spelled = {a.name: n.module for n in block.body if isinstance(n, ast.ImportFrom)
+               for a in n.names}
+    assert spelled == lazy

@@ -50,3 +50,24 @@ def test_each_error_is_one_line_naming_the_input(store, args, names):
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), res.output
     assert names.lower() in lines[0].lower(), res.output
+
+
+def test_a_missing_api_key_reads_the_same_wherever_it_is_needed(store, monkeypatch):
+    """The backend and a recorded judge word an unset key alike: one line naming the variable
+    (it was a flag error in one place and a judge error in another)."""
+    path, run_id = store
+    monkeypatch.delenv("WB_NO_SUCH_KEY", raising=False)
+    runner = CliRunner()
+    added = runner.invoke(app, ["judges", "add", "keyless", "--model", "m", "--base-url",
+                                "http://127.0.0.1:9/v1", "--api-key-env", "WB_NO_SUCH_KEY",
+                                "--db", str(path)])
+    assert added.exit_code == 0, added.output
+    outputs = [
+        runner.invoke(app, ["grade", run_id, "--judge", "keyless", "--db", str(path)]).output,
+        runner.invoke(app, ["generate", "--model", "m", "--dataset", "bundled:capitals@2",
+                            "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1",
+                            "--api-key-env", "WB_NO_SUCH_KEY", "--db", str(path)]).output]
+    for output, who in zip(outputs, ("judge 'keyless'", "the openai backend")):
+        lines = [ln for ln in output.splitlines() if ln.strip()]
+        assert lines == [f"error: {who} reads its API key from $WB_NO_SUCH_KEY, which is not "
+                         "set (set it, or name another variable with --api-key-env)"], output

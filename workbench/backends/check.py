@@ -11,10 +11,10 @@ suggest. Nothing is stored.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .. import config
 from ..analysis import fidelity
 from ..errors import RemoteError, UsageError
 from .base import SamplingParams
@@ -58,9 +58,7 @@ def check_server(base_url: str, model: str, *, server: str = "auto", prompt: str
         raise UsageError("alpha", f"must be in (0, 1), got {alpha}")
     if server != "auto" and server not in FAMILIES:
         raise UsageError("server", f"{server!r} is not one of auto, {', '.join(FAMILIES)}")
-    key = os.environ.get(api_key_env)
-    if not key:
-        raise UsageError("api_key_env", f"the key is read from ${api_key_env}, which is not set")
+    key = config.api_key(api_key_env, "check-server")
     local = local or (model if model in models.BUNDLED or Path(model).is_dir() else None)
     family = detect(base_url, key) if server == "auto" else server
     client = OpenAIClient(ClientConfig(base_url, key, "completions", timeout, RetryPolicy(3),

@@ -8,7 +8,7 @@ import os
 import sys
 from enum import Enum
 from functools import wraps
-from typing import Optional, get_type_hints
+from typing import TYPE_CHECKING, Optional, get_type_hints
 
 import typer
 
@@ -30,7 +30,10 @@ class _Api:
         return getattr(api, name)
 
 
-api = _Api()
+if TYPE_CHECKING:  # an editor reads `api.generate` as the module's function and follows it
+    from .. import api
+else:
+    api = _Api()
 
 # Piped output (logs, CI, `| less`) gets wide tables instead of rich's 80-column default.
 _WIDTH = int(os.environ.get("COLUMNS", 0)) or (None if sys.stdout.isatty() else 180)

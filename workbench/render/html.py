@@ -7,6 +7,7 @@ import base64
 import html
 from pathlib import Path
 
+from ..analysis import HEADLINE
 from ..analysis.metrics import METRICS
 from .console import fmt_delta, fmt_floor
 
@@ -34,6 +35,10 @@ def _img(path: Path, alt: str = "reliability diagrams", wide: bool = False) -> s
     return f'<img alt="{alt}"{" class=wide" if wide else ""} src="data:image/png;base64,{data}">'
 
 
+# The report's variants table: the headline metrics and the two that say more about ranking.
+SHOWN = (*HEADLINE, "brier", "auroc")
+
+
 def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, list[dict]],
            diffs: list[dict], notes: list[str], classes: dict[str, dict[str, str]] | None = None,
            ablation: Path | None = None) -> str:
@@ -41,22 +46,10 @@ def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, 
     score id, the per-question table; ``diffs``: {"label", "diff"} (``analysis.diff.Diff``);
     ``classes``: per score id and question, its classes with counts and verdicts in one line;
     ``ablation``: the M-ablation figure, if any variant has one."""
-    classes = classes or {}
-    shown = ("accuracy", "confidence", "overconfidence", "smece", "brier", "auroc")
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>"
            f"<style>{_STYLE}</style></head><body><h1>{_e(title)}</h1>"]
     out += [f"<p>{_e(n)}</p>" for n in notes]
-    labels = list(rows[0]["variant"]) if rows else []
-    out.append("<h2>Variants</h2><table><tr>" + "".join(f"<th>{_e(c)}</th>" for c in labels)
-               + "".join(f"<th>{_e(METRICS[m].label)}</th>" for m in shown)
-               + "<th>smECE floor</th><th class=l>run</th></tr>")
-    for r in rows:
-        est = r["metrics"]
-        out.append("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r["variant"].values())
-                   + "".join(f"<td>{_est(est.get(m))}</td>" for m in shown)
-                   + f"<td>{fmt_floor(est.get('smece'))}</td>"
-                   f"<td class=l><code>{_e(r['run_id'])}</code></td></tr>")
-    out.append("</table>")
+    out += _variants(rows)
     if png:
         out.append("<h2>Reliability</h2>" + _img(png))
     if ablation:
@@ -65,36 +58,59 @@ def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, 
                    "<code>workbench ablate</code>). At m = 1 every answered question's "
                    "confidence is 1 by construction.</p>" + _img(ablation, "M ablation", wide=True))
     for d in diffs:
-        out.append(f"<h2>{_e(d['label'])}</h2><table><tr><th>metric</th><th>A</th><th>B</th>"
-                   "<th>B − A [95% paired]</th></tr>")
-        for m in d["diff"].metrics:
-            out.append(f"<tr><td>{_e(METRICS[m.metric].label)}</td><td>{m.a:.3f}</td>"
-                       f"<td>{m.b:.3f}</td><td>{fmt_delta(m)}</td></tr>")
-        out.append("</table><table><tr><th>question</th><th class=l>A answer (conf)</th>"
-                   "<th class=l>B answer (conf)</th></tr>")
-        for x, y in d["diff"].largest:
-            out.append(f"<tr><td class=l>{_e(x.question)}</td>"
-                       f"<td class=l>{_mark(x.correct)} {_e(x.answer)} ({x.confidence:.2f})</td>"
-                       f"<td class=l>{_mark(y.correct)} {_e(y.answer)} ({y.confidence:.2f})</td>"
-                       "</tr>")
-        out.append("</table>")
+        out += _diff(d["label"], d["diff"])
     out.append("<h2>Questions</h2>")
     for r in rows:
-        qs = questions.get(r["score_id"], [])
-        shown_classes = classes.get(r["score_id"], {})
-        name = " · ".join(str(v) for v in r["variant"].values())
-        out.append(f"<details><summary>{_e(name)}: {len(qs)} questions, wrong and confident "
-                   "first</summary><table><tr><th class=l>question</th><th class=l>gold</th>"
-                   "<th class=l>answer</th><th>confidence</th><th class=l>classes</th></tr>")
-        for q in sorted(qs, key=lambda q: (q["correct"] is not False, -q["confidence"])):
-            gold = " | ".join(q["answers"] or [])
-            out.append(f"<tr><td class=l>{_e(q['question'])}</td><td class=l>{_e(gold)}</td>"
-                       f"<td class=l>{_mark(q['correct'])} {_e(q['answer'])}</td>"
-                       f"<td>{q['confidence']:.2f}</td><td class=l>"
-                       f"{_e(shown_classes.get(q['question_id'], q['n_classes']))}</td></tr>")
-        out.append("</table></details>")
+        out += _questions(r, questions.get(r["score_id"], []),
+                          (classes or {}).get(r["score_id"], {}))
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _variants(rows: list[dict]) -> list[str]:
+    labels = list(rows[0]["variant"]) if rows else []
+    out = ["<h2>Variants</h2><table><tr>" + "".join(f"<th>{_e(c)}</th>" for c in labels)
+           + "".join(f"<th>{_e(METRICS[m].label)}</th>" for m in SHOWN)
+           + "<th>smECE floor</th><th class=l>run</th></tr>"]
+    for r in rows:
+        est = r["metrics"]
+        out.append("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r["variant"].values())
+                   + "".join(f"<td>{_est(est.get(m))}</td>" for m in SHOWN)
+                   + f"<td>{fmt_floor(est.get('smece'))}</td>"
+                   f"<td class=l><code>{_e(r['run_id'])}</code></td></tr>")
+    return [*out, "</table>"]
+
+
+def _diff(label: str, diff) -> list[str]:
+    """One paired comparison: each metric's B − A, then the questions that moved most."""
+    out = [f"<h2>{_e(label)}</h2><table><tr><th>metric</th><th>A</th><th>B</th>"
+           "<th>B − A [95% paired]</th></tr>"]
+    for m in diff.metrics:
+        out.append(f"<tr><td>{_e(METRICS[m.metric].label)}</td><td>{m.a:.3f}</td>"
+                   f"<td>{m.b:.3f}</td><td>{fmt_delta(m)}</td></tr>")
+    out.append("</table><table><tr><th>question</th><th class=l>A answer (conf)</th>"
+               "<th class=l>B answer (conf)</th></tr>")
+    for x, y in diff.largest:
+        out.append(f"<tr><td class=l>{_e(x.question)}</td>"
+                   f"<td class=l>{_mark(x.correct)} {_e(x.answer)} ({x.confidence:.2f})</td>"
+                   f"<td class=l>{_mark(y.correct)} {_e(y.answer)} ({y.confidence:.2f})</td>"
+                   "</tr>")
+    return [*out, "</table>"]
+
+
+def _questions(row: dict, qs: list[dict], classes: dict[str, str]) -> list[str]:
+    """One variant's questions, wrong and confident first, folded."""
+    name = " · ".join(str(v) for v in row["variant"].values())
+    out = [f"<details><summary>{_e(name)}: {len(qs)} questions, wrong and confident "
+           "first</summary><table><tr><th class=l>question</th><th class=l>gold</th>"
+           "<th class=l>answer</th><th>confidence</th><th class=l>classes</th></tr>"]
+    for q in sorted(qs, key=lambda q: (q["correct"] is not False, -q["confidence"])):
+        gold = " | ".join(q["answers"] or [])
+        out.append(f"<tr><td class=l>{_e(q['question'])}</td><td class=l>{_e(gold)}</td>"
+                   f"<td class=l>{_mark(q['correct'])} {_e(q['answer'])}</td>"
+                   f"<td>{q['confidence']:.2f}</td><td class=l>"
+                   f"{_e(classes.get(q['question_id'], q['n_classes']))}</td></tr>")
+    return [*out, "</table></details>"]
 
 
 def _mark(correct) -> str:

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from ... import config
 from ...errors import UsageError
 from ..base import BackendConfig, Log, ModelInfo, Sampler, looks_chat
 from .servers import FAMILIES, detect
@@ -42,9 +43,7 @@ class Config(BackendConfig):
                                   ("max_retries", self.max_retries, 0)):
             if value < low:
                 raise UsageError(field, f"must be {'> 0' if low else '≥ 0'}, got {value}")
-        if not os.environ.get(self.api_key_env):
-            raise UsageError("api_key_env", f"the key is read from ${self.api_key_env}, which "
-                                            "is not set (name another variable)")
+        config.api_key(self.api_key_env, "the openai backend")
 
     def resolve(self, model: str, kind: str | None, prompt_format: str | None) -> ModelInfo:
         """A served model: nothing to resolve locally; the format follows the endpoint or the

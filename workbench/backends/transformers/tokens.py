@@ -10,6 +10,7 @@ from a generator seeded per (seed, key).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
@@ -34,6 +35,16 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
         drop = drop_sorted.scatter(-1, order, drop_sorted)
         logits = logits.masked_fill(drop, float("-inf"))
     return logits
+
+
+@dataclass
+class _Row:
+    """One sample being decoded: its tokens, their log p, and its completion once done."""
+    tokens: list[int] = field(default_factory=list)
+    lps: list[float] = field(default_factory=list)
+    tops: list[dict[str, float]] = field(default_factory=list)
+    logprob: float = 0.0
+    done: Completion | None = None
 
 
 BLOCK = 512  # vocabulary block for two-level inverse-CDF sampling
@@ -147,45 +158,19 @@ class TokenSampler:
             raise Cancelled("stopped before the prefill")
         n, q = params.n, len(items)
         gens = [torch.Generator().manual_seed(seed_for(params.seed, key)) for key, _ in items]
-        out, mask, pos = prefill(self.model, [p for _, p in items], self.pad_id, self.device)
-        cache = out.cache
-        cache.batch_repeat_interleave(n)
-        logits = out.logits[:, -1, :].repeat_interleave(n, dim=0)
-        mask = mask.repeat_interleave(n, dim=0)
-        next_pos = pos[:, -1].repeat_interleave(n) + 1
-
-        live = list(range(q * n))  # flat (prompt, sample) index of each batch row
-        tokens: list[list[int]] = [[] for _ in live]
-        lps: list[list[float]] = [[] for _ in live]
-        tops: list[list[dict[str, float]]] = [[] for _ in live]
-        logprob = [0.0] * (q * n)
-        done: dict[int, Completion] = {}
+        cache, logits, mask, next_pos = self._prefill([p for _, p in items], n)
+        rows = [_Row() for _ in range(q * n)]  # flat (prompt, sample) index
+        live = list(range(q * n))  # the rows still decoding, in batch order
         for step in range(params.max_new_tokens):
             if should_stop and should_stop():
                 raise Cancelled(f"stopped after {step} decode steps")
             next_tok, lp = draw(logits, params, gens, [r // n for r in live])
-            next_tok, lps_now = next_tok.to(self.device), lp.tolist()
-            if top_logprobs:
-                for r, top in zip(live, self._tops(logits, top_logprobs)):
-                    tops[r].append(top)
-            keep = []
-            for b, (r, tok) in enumerate(zip(live, next_tok.tolist())):
-                logprob[r] += lps_now[b]
-                lps[r].append(lps_now[b])
-                if tok in self.eos_ids:
-                    text, _ = self._text(tokens[r], params.stop)
-                    done[r] = Completion(text, len(tokens[r]) + 1, logprob[r], "stop",
-                                         time.perf_counter() - start, (*tokens[r], tok),
-                                         tuple(lps[r]), tuple(tops[r]))
-                    continue
-                tokens[r].append(tok)
-                text, hit = self._text(tokens[r], params.stop)
-                if hit or step == params.max_new_tokens - 1:
-                    done[r] = Completion(text, len(tokens[r]), logprob[r],
-                                         "stop" if hit else "length", time.perf_counter() - start,
-                                         tuple(tokens[r]), tuple(lps[r]), tuple(tops[r]))
-                else:
-                    keep.append(b)
+            next_tok = next_tok.to(self.device)
+            tops = self._tops(logits, top_logprobs) if top_logprobs else [None] * len(live)
+            last = step == params.max_new_tokens - 1
+            keep = [b for b, (r, tok, lp_, top) in enumerate(zip(live, next_tok.tolist(),
+                                                                 lp.tolist(), tops))
+                    if not self._extend(rows[r], tok, lp_, top, params.stop, last, start)]
             if not keep:
                 break
             if len(keep) < len(live):
@@ -195,11 +180,40 @@ class TokenSampler:
                 live = [live[b] for b in keep]
             mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=-1)
             out = self.model(input_ids=next_tok[:, None], attention_mask=mask,
-                             position_ids=next_pos[:, None], cache=cache,
-                             use_cache=True)
+                             position_ids=next_pos[:, None], cache=cache, use_cache=True)
             cache, logits = out.cache, out.logits[:, -1, :]
             next_pos = next_pos + 1
-        return [[done[i * n + j] for j in range(n)] for i in range(q)]
+        return [[rows[i * n + j].done for j in range(n)] for i in range(q)]
+
+    def _prefill(self, prompts: list[list[int]], n: int):
+        """Each prompt run once; its cache, last logits, mask and next position repeated for
+        its n samples."""
+        out, mask, pos = prefill(self.model, prompts, self.pad_id, self.device)
+        out.cache.batch_repeat_interleave(n)
+        return (out.cache, out.logits[:, -1, :].repeat_interleave(n, dim=0),
+                mask.repeat_interleave(n, dim=0), pos[:, -1].repeat_interleave(n) + 1)
+
+    def _extend(self, row: _Row, tok: int, lp: float, top: dict | None,
+                stop: tuple[str, ...], last: bool, start: float) -> bool:
+        """One sampled token onto ``row``; True when the row is finished (EOS, a stop string,
+        or the token budget), with its ``Completion`` in ``row.done``."""
+        row.logprob += lp
+        row.lps.append(lp)
+        if top is not None:
+            row.tops.append(top)
+        if tok in self.eos_ids:
+            text, _ = self._text(row.tokens, stop)
+            row.done = Completion(text, len(row.tokens) + 1, row.logprob, "stop",
+                                  time.perf_counter() - start, (*row.tokens, tok),
+                                  tuple(row.lps), tuple(row.tops))
+            return True
+        row.tokens.append(tok)
+        text, hit = self._text(row.tokens, stop)
+        if hit or last:
+            row.done = Completion(text, len(row.tokens), row.logprob, "stop" if hit else "length",
+                                  time.perf_counter() - start, tuple(row.tokens), tuple(row.lps),
+                                  tuple(row.tops))
+        return hit or last
 
     def _tops(self, logits: torch.Tensor, k: int) -> list[dict[str, float]]:
         """Per row: the k likeliest next tokens as text with their log p; tokens that print

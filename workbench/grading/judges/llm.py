@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ... import config
 from ...backends.base import SamplingParams
-from ...errors import JudgeError, RemoteError
+from ...errors import RemoteError
 from .base import Judge, JudgeItem, Verdict
 from .verdict import NO, YES, from_top_logprobs
 
@@ -178,10 +178,7 @@ class LLMJudge(Judge):
         super().__init__()
         self.record = record
         self.name, self.version = record.name, record.version
-        key = os.environ.get(record.api_key_env)
-        if not key:
-            raise JudgeError(f"judge {record.name!r} reads its key from ${record.api_key_env}, "
-                             "which is not set")
+        key = config.api_key(record.api_key_env, f"judge {record.name!r}")
         # The openai library takes about a second to import: only when an LLM judge runs.
         from ...backends.openai.client import ClientConfig, OpenAIClient, RetryPolicy
 
