@@ -151,8 +151,8 @@ TEXTS = {
 }
 
 
-def verdict(judge: Judge, answer: str, gold, answer_type: str, keys=(), groups=()
-            ) -> bool | None:
+def verdict(judge: Judge, answer: str, gold, answer_type: str, keys=(), groups=(),
+            question: str = "q?") -> bool | None:
     """A judge's verdict on one answer, as a grading would ask for it."""
-    return judge.judge(JudgeItem("q?", answer, tuple(gold), answer_type, tuple(keys),
+    return judge.judge(JudgeItem(question, answer, tuple(gold), answer_type, tuple(keys),
                                  tuple(groups))).correct

@@ -288,3 +288,43 @@ def test_a_bundled_model_judges_every_class_through_serve(tmp_path, mlflow_uri, 
         path, "SELECT count(*), count(correct), count(p_yes), count(judge_error) "
               "FROM class_grades WHERE grading_id = ?", [grading])[0]
     assert classes > 10 and verdicts == with_p == classes and errors == 0
+
+
+def test_judges_compare_counts_every_class_level_disagreement(tmp_path):
+    """Two gradings of one run whose maps B class the answers differently (as an LLM extractor
+    and the rules do): grading B merges " in Paris" into Paris and credits Sydney. Comparing
+    verdicts by class key saw neither (no shared key disagrees); pairing the samples finds both
+    classes, with their sample counts."""
+    from workbench.store import Writer
+
+    path, uri = tmp_path / "wb.duckdb", f"sqlite:///{tmp_path}/mlflow.db"
+    run = make_run(path, CAPS, TEXTS)
+    a = api.grade(run, "exact", db_path=path, mlflow_uri=uri)
+    b = "grd_mapb_other"
+    with Writer(path) as writer, writer.transaction() as con:
+        con.execute("CREATE TEMP TABLE g AS SELECT * FROM gradings WHERE grading_id = ?", [a])
+        con.execute("UPDATE g SET grading_id = ?, judge = 'other-map'", [b])
+        con.execute("INSERT INTO gradings SELECT * FROM g")
+        con.execute("INSERT INTO sample_classes SELECT ? AS grading_id, * EXCLUDE (grading_id) "
+                    "FROM sample_classes WHERE grading_id = ?", [b, a])
+        con.execute("INSERT INTO class_grades SELECT ? AS grading_id, * EXCLUDE (grading_id) "
+                    "FROM class_grades WHERE grading_id = ?", [b, a])
+        # B's map: "in Paris" is Paris (its own class is gone); B's judge: Sydney is right
+        paris = con.execute("SELECT class_id FROM class_grades WHERE grading_id = ? AND "
+                            "question_id = 'fr' AND class_key = 'paris'", [b]).fetchone()[0]
+        con.execute("UPDATE sample_classes SET class_id = ? WHERE grading_id = ? AND "
+                    "question_id = 'fr' AND extracted = 'in Paris'", [paris, b])
+        con.execute("DELETE FROM class_grades WHERE grading_id = ? AND question_id = 'fr' AND "
+                    "class_key = 'in paris'", [b])
+        con.execute("UPDATE class_grades SET correct = true WHERE grading_id = ? AND "
+                    "question_id = 'au' AND class_key = 'sydney'", [b])
+    r = api.compare_judges(a, b, n_bootstrap=20, db_path=path, mlflow_uri=uri)
+    got = {(d["question_id"], d["class_a"], d["class_b"], d["correct_a"], d["correct_b"],
+            d["samples"]) for d in r["class_disagreements"]}
+    assert got == {("fr", "in paris", "paris", False, True, 1),
+                   ("au", "sydney", "sydney", False, True, 3)}
+    assert [d["question_id"] for d in r["disagreements"]] == ["au"]  # plurality: Sydney only
+    shown = CliRunner().invoke(app, ["judges", "compare", a, b, "--db", str(path),
+                                     "--mlflow-uri", uri])
+    assert shown.exit_code == 0, shown.output
+    assert "2 answer classes judged differently (4 samples)" in shown.output

@@ -110,6 +110,11 @@ def test_contains_judge_matches_whole_words_only():
     assert verdict(judge, "Parisian", ("Paris",), "text") is False
     assert verdict(judge, "in 14 days", ("14",), "number") is True  # numbers by value
     assert verdict(judge, "141", ("14",), "number") is False
+    # an answer that only repeats the question's entity contains its gold by accident
+    q = "What is the capital of Sao Tome and Principe?"
+    assert verdict(judge, "Sao Tome and Principe", ("Sao Tome",), "text", question=q) is False
+    assert verdict(judge, "Sao Tome", ("Sao Tome",), "text", question=q) is True  # exact
+    assert verdict(judge, "the city of Sao Tome", ("Sao Tome",), "text", question=q) is True
 
 
 def test_contains_number_judge_finds_the_gold_value_in_words():

@@ -162,6 +162,8 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
         pb = {p.question_id: p for p in points(con, gb["grading_id"])}
         ca = queries.class_verdicts(con, ga["grading_id"])
         cb = queries.class_verdicts(con, gb["grading_id"])
+        by_sample = (queries.class_disagreements(con, ga["grading_id"], gb["grading_id"])
+                     if ga["run_id"] == gb["run_id"] else None)
         dataset = queries.run_dataset_name(con, ga["run_id"])
     keys = sorted(ca.keys() & cb.keys())
     classes = probability_agreement([ca[k] for k in keys], [cb[k] for k in keys])
@@ -176,6 +178,10 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
         "kappa": kappa(ya, yb) if shared else None,
         "metrics": metrics,
         "classes": classes,
+        # per sample pair, so it counts every class either map B drew (None: other runs)
+        "class_disagreements": [
+            {**d, "question": pa[d["question_id"]].question if d["question_id"] in pa else None}
+            for d in by_sample] if by_sample is not None else None,
         "disagreements": [{"question_id": q, "question": pa[q].question,
                            "answer_a": pa[q].answer, "correct_a": pa[q].correct,
                            "answer_b": pb[q].answer, "correct_b": pb[q].correct}

@@ -5,7 +5,9 @@
   for text, value for numbers; math answers also when math-verify finds them equivalent). The
   class is judged by its key, never by "any member matches".
 - ``contains``: more lenient for text: also correct when a gold alias appears as whole words
-  inside the class's canonical answer ("in Paris" for "Paris"); numbers as in ``exact``.
+  inside the class's canonical answer ("in Paris" for "Paris"), unless that answer is only
+  words of the question ("Sao Tome and Principe" asked for its capital); numbers as in
+  ``exact``.
 """
 
 from __future__ import annotations
@@ -39,12 +41,17 @@ class ExactJudge(Judge):
 
 class ContainsJudge(ExactJudge):
     name = "contains"
+    version = "5"  # 5: an answer that only repeats the question's words is not credited
 
     def judge(self, item: JudgeItem) -> Verdict:
         verdict = super().judge(item)
         if verdict.correct or item.answer_type in ("number", "math"):
             return verdict
         text = f" {normalize_text(item.answer)} "
+        if text.strip() and f" {text.strip()} " in f" {normalize_text(item.question)} ":
+            # the answer only says the question's own entity again ("Sao Tome and Principe"
+            # for its capital, "Sao Tome"): containing the gold is then no answer
+            return Verdict(False, "repeats the question's own words")
         for g in item.gold:
             g_norm = normalize_text(g)
             if g_norm and re.search(rf"(?<!\w){re.escape(g_norm)}(?!\w)", text):
