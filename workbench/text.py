@@ -28,11 +28,23 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_DOTTED = re.compile(r"\b[A-Za-z](?:\.\s?[A-Za-z]\b)+\.?")  # U.S.A., D.C, J. K.
+_LETTER_A = re.compile(r"(?:(?<=\w )|^)A\b(?!\s+[a-z])")  # Vitamin A, Type A, "A" alone
+
+
 def normalize_text(text: str) -> str:
-    """Lowercase, drop accents, punctuation, articles and extra spaces (SQuAD-style)."""
+    """Lowercase, drop accents, punctuation, articles and extra spaces (SQuAD-style). Dotted
+    initials join ("U.S.A." is "usa", "J. K." is "jk") and a capital A that is a letter, not
+    an article ("A", "Vitamin A", "Type A blood"), stays.
+
+    >>> normalize_text("U.S.A."), normalize_text("Vitamin A"), normalize_text("A dog")
+    ('usa', 'vitamin a', 'dog')
+    """
+    text = _DOTTED.sub(lambda m: re.sub(r"[.\s]", "", m.group(0)) + " ", text)
+    text = _LETTER_A.sub("qxletteraqx", text)  # kept through the article rule
     text = strip_accents(text).lower().replace("'", "").replace("\u2019", "")
     text = _PUNCT.sub(" ", text)
-    text = _ARTICLES.sub(" ", text)
+    text = _ARTICLES.sub(" ", text).replace("qxletteraqx", "a")
     return _SPACES.sub(" ", text).strip()
 
 
@@ -84,12 +96,18 @@ def word_number(text: str) -> float | None:
 
     >>> word_number("twenty-one"), word_number("He has fourteen apples."), word_number("none")
     (21.0, 14.0, None)
+    >>> word_number("negative seven")
+    -7.0
     """
     words = re.findall(r"[a-z]+", text.lower().replace("-", " "))
     total = current = 0
     seen = False
-    for w in words:
-        if w in _UNITS or w in _TENS:
+    sign = 1.0
+    for i, w in enumerate(words):
+        if w in ("negative", "minus") and not seen and i + 1 < len(words) and (
+                words[i + 1] in _UNITS or words[i + 1] in _TENS):
+            sign = -1.0
+        elif w in _UNITS or w in _TENS:
             current += _UNITS.get(w, 0) + _TENS.get(w, 0)
             seen = True
         elif w in _SCALES and seen:
@@ -101,7 +119,53 @@ def word_number(text: str) -> float | None:
             continue
         elif seen:
             break
-    return float(total + current) if seen else None
+    return sign * float(total + current) if seen else None
+
+
+# Units a quantity keeps in its key: each to (the unit it is counted in, the factor), so a
+# quantity in convertible units is one key (5 km is 5000 m) and different units never meet
+# (°C and °F, km and miles). Counted things ("14 apples") and currencies are not units.
+_UNIT_TABLE = {
+    ("km", "kilometre", "kilometres", "kilometer", "kilometers"): ("m", 1000),
+    ("m", "metre", "metres", "meter", "meters"): ("m", 1),
+    ("cm", "centimetre", "centimetres", "centimeter", "centimeters"): ("m", 0.01),
+    ("mm", "millimetre", "millimetres", "millimeter", "millimeters"): ("m", 0.001),
+    ("kg", "kilogram", "kilograms"): ("g", 1000), ("g", "gram", "grams"): ("g", 1),
+    ("mg", "milligram", "milligrams"): ("g", 0.001),
+    ("l", "litre", "litres", "liter", "liters"): ("l", 1),
+    ("ml", "millilitre", "millilitres", "milliliter", "milliliters"): ("l", 0.001),
+    ("h", "hr", "hrs", "hour", "hours"): ("s", 3600),
+    ("min", "mins", "minute", "minutes"): ("s", 60),
+    ("s", "sec", "secs", "second", "seconds"): ("s", 1),
+    ("°c", "celsius", "degrees celsius", "degrees c", "° c"): ("°c", 1),
+    ("°f", "fahrenheit", "degrees fahrenheit", "degrees f", "° f"): ("°f", 1),
+    ("k", "kelvin", "kelvins"): ("k", 1),
+    ("mi", "mile", "miles"): ("mi", 1), ("ft", "foot", "feet"): ("ft", 1),
+    ("lb", "lbs"): ("lb", 1), ("km/h", "kph"): ("km/h", 1), ("mph",): ("mph", 1),
+    ("m/s",): ("m/s", 1),
+}
+_UNITS_BY_NAME = {name: unit for names, unit in _UNIT_TABLE.items() for name in names}
+_QUANTITY = re.compile(
+    r"([+-]?\d[\d,]*(?:\.\d+)?)\s*(" + "|".join(
+        re.escape(n) for n in sorted(_UNITS_BY_NAME, key=len, reverse=True)) + r")(?![\w/])",
+    re.IGNORECASE)
+
+
+def quantity(text: str) -> tuple[float, str] | None:
+    """The last number written with a unit, in the unit it is counted in.
+
+    >>> quantity("5 km"), quantity("It boils at 100 °C."), quantity("14 apples")
+    ((5000.0, 'm'), (100.0, '°c'), None)
+    """
+    found = _QUANTITY.findall(text)
+    if not found:
+        return None
+    number, unit = found[-1]
+    value = parse_number(number)
+    if value is None:
+        return None
+    base, factor = _UNITS_BY_NAME[re.sub(r"\s+", " ", unit.lower())]
+    return round(value * factor, 9), base
 
 
 def number_key(value: float) -> str:

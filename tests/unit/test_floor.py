@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis.confidence import plurality, split
+from workbench.analysis.confidence import plurality
 from workbench.analysis.floor import distribution, floor
 from workbench.analysis.metrics import compute
-
-
-def calibrated_model(n, m, seed, over=0.0):
-    """n questions; each has a class distribution, M samples drawn from it, and the answer
-    right with its class's probability (calibrated), or that minus ``over`` (overconfident).
-    Returns per estimator (confidence, correct), and the samples' classes."""
-    rng = np.random.default_rng(seed)
-    p = rng.dirichlet([0.6] * 6, size=n)
-    cum = p.cumsum(1)
-    classes = (rng.random((n, m, 1)) > cum[:, None, :-1]).sum(2)  # inverse CDF, (n, m)
-    luck = rng.random(n)
-    out = {}
-    for name, fn in (("plurality", plurality), ("split", split)):
-        top, conf = zip(*(fn(c) for c in classes))
-        chosen = p[np.arange(n), np.array(top)]
-        out[name] = (np.array(conf), (luck < np.maximum(0.0, chosen - over)).astype(float))
-    return out, list(classes)
+from workbench.analysis.simulate import calibrated_model
 
 
 def test_split_estimator_removes_the_plurality_bias():
@@ -64,3 +48,20 @@ def test_floor_draws_are_seeded_and_use_the_scores_estimator():
     assert floor(dists, 10, draws=30, seed=4) == floor(dists, 10, draws=30, seed=4)
     assert floor(dists, 10, draws=30, seed=4) != floor(dists, 10, draws=30, seed=4,
                                                        estimator="split")
+
+
+def test_the_floor_breaks_ties_as_the_score_does():
+    """A tie goes to the class drawn first, as the score's plurality (class ids follow first
+    appearance) breaks it; the floor took the lowest observed class id instead."""
+    from workbench.analysis.floor import plurality_class
+
+    rng = np.random.default_rng(0)
+    k = 5  # four answer classes, then no answer
+    draws = rng.integers(0, k, size=(2000, 6))
+    top, answered = plurality_class(draws, k)
+    for row, t, a in zip(draws, top, answered):
+        seen = list(dict.fromkeys(c for c in row if c < k - 1))  # first-appearance order
+        relabelled = np.array([seen.index(c) if c < k - 1 else -1 for c in row])
+        want, _ = plurality(relabelled)
+        assert a == (want >= 0) and (not a or seen[want] == t), row
+    assert plurality_class(np.array([[3, 1, 1, 3]]), 5)[0][0] == 3  # tied 2-2: 3 came first

@@ -38,6 +38,62 @@ def test_the_listed_extractions(text, style, question, finish, want):
     assert extract_answer(text, style, question, finish) == want
 
 
+SV, HAM, WALL, SPIDER = ("What is the capital of El Salvador?", "Who wrote Hamlet?",
+                         "In which year did the Berlin Wall fall?",
+                         "How many legs does a spider have?")
+
+
+@pytest.mark.parametrize("text,style,question,want", [
+    # negation and correction: the corrected answer
+    ("Not Sydney, it's Canberra.", "concise", AU, "Canberra"),
+    ("It isn't Sydney; it's Canberra.", "sentence", AU, "Canberra"),
+    ("Many say Sydney, but the capital is actually Canberra.", "sentence", AU, "Canberra"),
+    # "City, Country" keeps the city; a comma list commits to its first item
+    ("Sydney, Australia", "concise", AU, "Sydney"),
+    ("Bern, Zurich", "concise", "What is the capital of Switzerland?", "Bern"),
+    ("Washington, D.C.", "concise", "What is the capital of the United States?",
+     "Washington, D.C"),  # (its key: "washington dc", as the gold's)
+    # the answer is not at the copula
+    ("Hamlet is a play by William Shakespeare.", "sentence", HAM, "William Shakespeare"),
+    ("In the United States.", "concise", "In which country is the Grand Canyon?",
+     "the United States"),
+    ("November 9, 1989", "concise", WALL, "1989"),
+    ("Spiders have eight legs.", "sentence", SPIDER, "8"),
+    # fractions and slashed names stay whole
+    ("3/4", "concise", "What is half of 1.5?", "3/4"),
+    ("AC/DC", "concise", "Which band recorded Back in Black?", "AC/DC"),
+    ("60 km/h", "concise", "How fast was the car going?", "60 km/h"),
+    # CoT: the concluding sentence; the answer line before a next exemplar; the line whole
+    ("Let's think. Australia's government sits in Canberra. So the capital is Canberra.",
+     "cot", AU, "Canberra"),
+    ("12 + 5 = 17.\nThe answer is 17.\nQ: What is 3 + 4?\nA: 3 + 4 = 7. The answer is 7.",
+     "cot", "What is 12 + 5?", "17"),
+    ("El Salvador's capital is San Salvador.\nAnswer: San Salvador", "cot", SV,
+     "San Salvador"),
+])
+def test_the_failure_classes_read_right(text, style, question, want):
+    answer_type = "number" if question in ("What is 12 + 5?",) else "text"
+    assert extract_answer(text, style, question, "stop", answer_type) == want
+
+
+@pytest.mark.parametrize("a,b,answer_type,same", [
+    ("negative seven", "-7", "number", True),
+    ("negative seven", "7", "number", False),
+    ("5 km", "5000 m", "number", True),  # convertible units merge
+    ("5 km", "5 miles", "number", False),  # different units never
+    ("100 °C", "100 °F", "text", False),
+    ("A", "", "text", False),  # a bare A is an answer (blood type, a choice, a note)
+    ("Vitamin A", "Vitamin", "text", False),
+    ("U.S.A.", "USA", "text", True),
+    ("U.S.A.", "U.S.", "text", False),
+    ("President Lincoln", "Lincoln", "text", True),
+    ("Dr. Martin Luther King Jr.", "Martin Luther King", "text", True),
+    ("Miss Austen", "Austen", "text", True),
+])
+def test_keys_keep_signs_units_and_letters_and_drop_titles(a, b, answer_type, same):
+    assert (class_key(a, answer_type) == class_key(b, answer_type)) is same
+
+
 @pytest.mark.parametrize("answers,answer_type,classes", [
     (["George Washington", "George Washington Carver"], "text", 2),
     (["Paris", "Paris Hilton"], "text", 2),

@@ -51,6 +51,19 @@ def _counts(samples: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(flat, minlength=rows * k).reshape(rows, k)
 
 
+def plurality_class(samples: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of class draws (class ``k - 1`` is no answer): the most frequent answer class,
+    ties going to the one drawn first, as the score's estimators break them (class ids follow
+    first appearance, and they take the lowest); and whether the row answered at all."""
+    counts = _counts(samples, k)[:, :-1]
+    first = np.full(counts.shape, samples.shape[1])
+    rows, cols = np.nonzero(samples < k - 1)
+    np.minimum.at(first, (rows, samples[rows, cols]), cols)
+    tied = counts == counts.max(1, keepdims=True)
+    top = np.where(tied, first, samples.shape[1] + 1).argmin(1)
+    return top, counts.max(1) > 0
+
+
 def floor(dists: list[np.ndarray], m: int, *, estimator: str = "plurality", draws: int = 200,
           seed: int = 0, bins: int = 15, which=FLOORED) -> dict[str, Floor]:
     """The floor of each metric in ``which``; ``dists``: one ``distribution`` per question."""
@@ -60,15 +73,13 @@ def floor(dists: list[np.ndarray], m: int, *, estimator: str = "plurality", draw
     conf = np.zeros((draws, len(dists)))
     right = np.zeros((draws, len(dists)))
     for q, p in enumerate(dists):
+        if len(p) < 2:  # no sample of this question gave an answer: none ever does
+            continue  # (confidence 0, wrong), as the scores count it
         samples = rng.choice(len(p), size=(draws, m), p=p)  # the last class: no answer
         luck = rng.random(draws)
         choose, measure = ((samples, samples) if estimator == "plurality" else
                            (samples[:, :m // 2], samples[:, m // 2:]))
-        counts = _counts(choose, len(p))[:, :-1]
-        if not counts.shape[1]:  # no sample of this question gave an answer: none ever does
-            continue  # (confidence 0, wrong), as the scores count it
-        top = counts.argmax(1)  # ties: the first class, as the estimators break them
-        answered = counts.max(1) > 0
+        top, answered = plurality_class(choose, len(p))
         conf[:, q] = np.where(answered, (measure == top[:, None]).mean(1), 0.0)
         right[:, q] = answered & (luck < p[top])
     values = compute(conf, right, bins=bins, which=list(which))

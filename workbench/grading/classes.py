@@ -3,7 +3,9 @@
 Each answer gets a key, and answers with equal keys form one class:
 
 - numbers by value: ``14``, ``14.0``, ``$14``, ``fourteen`` and, for a number question,
-  ``14 apples`` are one class (for text questions a bare number is a number too);
+  ``14 apples`` are one class (for text questions a bare number is a number too); a unit stays
+  and converts where it can (``5 km`` is ``5000 m``; ``100 °C`` is not ``100 °F``);
+- a person's title and suffix drop (``President Lincoln`` is ``Lincoln``);
 - math answers by value where they have one (fractions, simple LaTeX: the fast path), else by
   meaning: an answer with no value joins the first class whose representative ``math-verify``
   verifies equal to it (``equivalence.py``; each new key is compared only with the current
@@ -27,6 +29,7 @@ with the gold answers' keys. Class ids are 0, 1, ... in order of first appearanc
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import lru_cache
 
@@ -37,13 +40,16 @@ from ..text import (
     normalize_text,
     number_key,
     parse_number,
+    quantity,
     word_number,
 )
 from .equivalence import equivalent
 
 # extract.py + classes.py (+ the math equivalence); bump when their behaviour changes.
 # v4: math answers without a value are grouped by math-verify equivalence.
-MAP_VERSION = "rules-v4"
+# v5: corrections, units, titles, "City, Country", dotted initials, the letter A, CoT answer
+#     lines read whole, exemplars the model went on to write cut off (the corpus's dev half).
+MAP_VERSION = "rules-v5"
 
 Groups = tuple[tuple[str, ...], ...]  # alias groups: answers within one group mean the same
 
@@ -65,9 +71,29 @@ def base_key(answer: str, answer_type: str) -> str | None:
             value = word_number(answer)
     if value is None and len(answer.split()) == 1:
         value = word_number(answer) if normalize_text(answer) != "none" else None
+    measured = quantity(answer) if value is not None or _QUANTITY_ONLY.match(answer) else None
+    if measured is not None:  # a unit stays: 5 km is 5000 m, never 5 miles
+        return f"#{number_key(measured[0])} {measured[1]}"
     if value is not None:
         return "#" + number_key(value)
-    return normalize_text(answer) or None
+    text = normalize_text(answer)
+    return _TITLES.sub("", text).strip() or text or None
+
+
+# A person's title and suffix are not the answer: "President Lincoln" and "Lincoln", "Martin
+# Luther King Jr." and "Martin Luther King" (only where a name is left).
+_TITLES = re.compile(r"^(?:mr|mrs|ms|miss|dr|doctor|sir|dame|president|pres|prof|professor|"
+                     r"rev|reverend|lord|lady|general|gen)\s+(?=\w)|\s+(?:jr|sr|ii|iii)$")
+_QUANTITY_ONLY = re.compile(r"^\s*(?:about|approximately|around|roughly|~)?\s*[+-]?\d[\d,.]*"
+                            r"\s*\S+(?:\s+\S+)?\s*\.?\s*$", re.IGNORECASE)
+
+
+def written_value(key: str, answer: str) -> float | None:
+    """The number an answer writes, before its unit converts it: 5 for "5 km" (keyed
+    ``#5000 m``); a bare number's key is its value."""
+    if not key.startswith("#"):
+        return None
+    return last_number(answer) if " " in key else float(key[1:])
 
 
 @lru_cache(maxsize=4096)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..text import boxed, normalize_text
+from ..text import boxed, normalize_text, number_key, word_number
 
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
 _FINAL = re.compile(r"\bfinal\s+answer\s*(?:is)?\s*[:：]?\s*(.+)", re.IGNORECASE)
@@ -45,7 +45,8 @@ _LEADS = [re.compile(p, re.IGNORECASE) for p in (
     r"^(?:sure|okay|ok|well|yes|no|so|hmm|alright|aw|oh)[,!.]?\s+",
     r"^(?:to summarize|in summary|in conclusion|overall|thus|therefore|hence)[,:]?\s+",
     r"^(?:i think|i believe|i guess|i'm (?:not )?sure,? but|i am (?:not )?sure,? but|"
-    r"probably|maybe|perhaps|possibly|likely|definitely|certainly|of course)\b[,:]?\s*",
+    r"probably|maybe|perhaps|possibly|likely|definitely|certainly|of course|actually|"
+    r"in fact|really)\b[,:]?\s*",
     r"^(?:it is|it's|it was|that is|that's|that would be|this is)\s+",
     r"^(?:the\s+)?(?:correct\s+|final\s+)?answer\s*(?:is|:)\s*",
     r"^(?:the\s+)?(?:city|town) of\s+",
@@ -74,6 +75,25 @@ _COPULA = re.compile(r"\s(?:is|are|was|were|equals|makes|became|becomes|remains|
                      r"had)\s", re.IGNORECASE)
 _PASSIVE = re.compile(r"\s(?:was|were|is|are)\s+\w+(?:ed|en|wn|ght|lt)\s+by\s", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+# "not X, it's Y", "isn't X; it's Y", "Not X, but Y": the corrected answer is Y
+_CORRECTION = re.compile(
+    r"(?:^|\b)(?:not|isn't|is not|wasn't|was not|aren't|are not|isn’t)\b[^,;]*[,;]\s*(?:but\s+)?"
+    r"(?:rather\s+)?(?:(?:it|that|the answer)(?:'s|’s|\s+is|\s+was)\s+)?(?P<answer>.+)",
+    re.IGNORECASE)
+_NEXT_EXEMPLAR = re.compile(r"\n\s*(?:Q|Question)\s*[:：]", re.IGNORECASE)
+_ASKS_PLACE = re.compile(r"^\s*(?:where|(?:in|at|on)\s+(?:which|what))\b", re.IGNORECASE)
+_PLACE_LEAD = re.compile(r"^(?:[Ii]n|[Aa]t|[Oo]n)\s+(?=(?:the\s+)?[A-Z])")
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(1\d{3}|20\d{2})\b")
+_ASKS_COUNT = re.compile(r"^\s*how\s+(?:many|much)\b", re.IGNORECASE)
+_ASKS_WHO = re.compile(r"^\s*who\b", re.IGNORECASE)
+_MADE_BY = re.compile(r"\bby\s+(?P<who>[A-Z][^,;.]*(?:\.[^,;.\s][^,;.]*)*)")
+_NUMBER_WORDS = re.compile(
+    r"\b(?:(?:negative|minus)\s+)?(?:(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)[\s-]*)+\b",
+    re.IGNORECASE)
+_SUFFIX = re.compile(r"^\s*(?:jr|sr|d\.?\s?c|inc|ltd|ii|iii|esq)\b\.?", re.IGNORECASE)
 _NUM = r"[+-]?\$?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*/\s*\d+)?"
 _RESULT = re.compile(rf"=\s*({_NUM})")
 _CONCLUDES = re.compile(rf"\b(?:so|thus|therefore|hence|now)\b[^.\n]*?({_NUM})", re.IGNORECASE)
@@ -138,10 +158,15 @@ def _first_item(text: str) -> str:
     with "and" in it ("Marie and Pierre Curie") is not a list."""
     if len(text.split()) > 8:
         return text
-    if re.search(r"\s+or\s+|\s*/\s*", text):
-        return re.split(r"\s+or\s+|\s*/\s*", text)[0].strip()
-    if "," in text and re.search(r"\s(?:and|or)\s", text):
-        return text.split(",")[0].strip()
+    # "or", " / ", and a slash between words ("Paris/Lyon"); not "3/4", "AC/DC" or "km/h"
+    items = re.split(r"\s+or\s+|\s+/\s+|(?<=[a-z]{3})/(?=[A-Za-z][a-z]{2})", text)
+    if len(items) > 1:
+        return items[0].strip()
+    head, comma, rest = text.partition(",")
+    if (comma and 0 < len(head.split()) <= 4 and 0 < len(rest.split()) <= 3
+            and rest.strip()[:1].isupper() and not re.search(r"\d", text)
+            and not _SUFFIX.match(rest)):
+        return head.strip()  # "Sydney, Australia"; "Bern, Zurich" commits to Bern
     return text
 
 
@@ -195,7 +220,15 @@ def answer_in_sentence(sentence: str, question: str = "", answer_type: str = "te
     bold = _BOLD.search(sentence)
     if bold:
         return bold.group(1).strip(_WRAP)
-    sentence = _peel(sentence)
+    sentence = _corrected(_peel(sentence))
+    if _ASKS_COUNT.match(question) and answer_type == "text":
+        answer_type = "number"  # "how many legs": the number, whatever the dataset's type
+    if answer_type == "number":
+        sentence = _digits(sentence)
+    if _ASKS_WHO.match(question):  # "Hamlet is a play by William Shakespeare"
+        made = _MADE_BY.search(sentence)
+        if made and not _overlap(made.group("who"), _words(question)):
+            return _first_item(_peel(_WHEN.sub("", made.group("who"))))
     if answer_type == "number" and re.search(r"\d", sentence):
         clause = _NUMBER_ASIDE.split(sentence, maxsplit=1)[0]
         return _number_answer(clause) or _number_answer(sentence) or ""
@@ -221,6 +254,31 @@ def answer_in_sentence(sentence: str, question: str = "", answer_type: str = "te
     return _first_item(_peel(sentence))
 
 
+def _corrected(text: str) -> str:
+    """What a correction settles on: "not X, it's Y" and "isn't X; it's Y" give Y."""
+    m = _CORRECTION.search(text)
+    return _peel(m.group("answer")) if m and _peel(m.group("answer")) else text
+
+
+def _digits(text: str) -> str:
+    """Numbers written in words as digits ("eight legs" → "8 legs", "negative seven" → -7)."""
+    def value(m):
+        v = word_number(m.group(0))
+        return f"{number_key(v)} " if v is not None else m.group(0)
+    return _NUMBER_WORDS.sub(value, text).strip()
+
+
+def _short(text: str, question: str, answer_type: str) -> str:
+    """An answer line's content: a short answer whole ("San Salvador" even when the question
+    says "El Salvador"), a sentence read as one."""
+    peeled = _corrected(_peel(text))
+    short = _first_item(_clause(peeled))
+    if short and len(short.split()) <= 5 and not _split(short) and not (
+            answer_type == "number" and not re.search(r"\d", _digits(short))):
+        return _first_item(_clause(_digits(peeled))) if answer_type == "number" else short
+    return answer_in_sentence(text, question, answer_type)
+
+
 def _restates(sentence: str, question_words: set[str]) -> bool:
     """Does one side of "X is Y" say the question again ("the capital of France")?"""
     split = _split(_clause(_peel(sentence)))
@@ -233,13 +291,13 @@ def _cot(text: str, question: str, answer_type: str, finish_reason: str) -> str:
     for line in reversed(lines):
         m = _FINAL.search(line)
         if m and m.group(1).strip():
-            return answer_in_sentence(m.group(1), question, answer_type)
+            return _short(m.group(1), question, answer_type)
     for i, line in enumerate(lines):
         if _HEADING.fullmatch(line) and i + 1 < len(lines):  # "The answer is:" then "-4"
-            return answer_in_sentence(lines[i + 1], question, answer_type)
+            return _short(lines[i + 1], question, answer_type)
         m = _ANSWER_COLON.search(line)
         if m and m.group(1).strip():
-            return answer_in_sentence(m.group(1), question, answer_type)
+            return _short(m.group(1), question, answer_type)
     found, question_words = None, _words(question)
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
         m = _ANSWER_IS.search(sentence)
@@ -251,7 +309,8 @@ def _cot(text: str, question: str, answer_type: str, finish_reason: str) -> str:
         return found
     if finish_reason == "length" or not lines:
         return ""
-    return answer_in_sentence(lines[-1], question, answer_type)
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+", lines[-1]) if _words(x)]
+    return answer_in_sentence(sentences[-1] if sentences else lines[-1], question, answer_type)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -262,7 +321,17 @@ def extract_answer(text: str, style: str, question: str = "", finish_reason: str
     found = boxed(text)
     if found:
         return found
+    answer = _extract(text, style, question, finish_reason, answer_type)
+    year = _YEAR.search(answer) if _ASKS_YEAR.search(question) else None
+    return year.group(1) if year else answer  # "November 9, 1989" for "which year": 1989
+
+
+def _extract(text: str, style: str, question: str, finish_reason: str,
+             answer_type: str) -> str:
     text = _THINK.sub("", text)
+    cut = _NEXT_EXEMPLAR.search(text)
+    if cut and text[:cut.start()].strip():  # the model went on to write the next exemplar
+        text, finish_reason = text[:cut.start()], "stop"
     if style == "cot":
         return _cot(text, question, answer_type, finish_reason)
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
@@ -277,6 +346,9 @@ def extract_answer(text: str, style: str, question: str = "", finish_reason: str
     asked = raw[:raw.find("?") + 1] if "?" in raw else ""
     if _REFUSAL.search(first) or (asked and _ASKS.match(asked)):
         return ""
+    first = _corrected(first)
+    if _ASKS_PLACE.match(question):  # "In the United States."
+        first = _PLACE_LEAD.sub("", first)
     if style == "concise":
         short = _first_item(_clause(first))
         if len(short.split()) <= 4 and not _split(short):

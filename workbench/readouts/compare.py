@@ -20,7 +20,7 @@ from ..analysis.floor import distribution, floor
 from ..errors import NoSharedQuestions, StageError, UsageError
 from ..lifecycle.artifacts import write_table
 from ..lifecycle.resolve import grading_for
-from ..store import queries, reader
+from ..store import queries, reader, verdicts
 from ..tracking import experiment_name, log_analysis
 
 GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
@@ -160,9 +160,9 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
         ga, gb = grading_for(con, a), grading_for(con, b)
         pa = {p.question_id: p for p in points(con, ga["grading_id"])}
         pb = {p.question_id: p for p in points(con, gb["grading_id"])}
-        ca = queries.class_verdicts(con, ga["grading_id"])
-        cb = queries.class_verdicts(con, gb["grading_id"])
-        by_sample = (queries.class_disagreements(con, ga["grading_id"], gb["grading_id"])
+        ca = verdicts.class_verdicts(con, ga["grading_id"])
+        cb = verdicts.class_verdicts(con, gb["grading_id"])
+        by_sample = (verdicts.class_disagreements(con, ga["grading_id"], gb["grading_id"])
                      if ga["run_id"] == gb["run_id"] else None)
         dataset = queries.run_dataset_name(con, ga["run_id"])
     keys = sorted(ca.keys() & cb.keys())

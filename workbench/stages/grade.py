@@ -20,7 +20,7 @@ from ..grading.judges import Judge, JudgeItem
 from ..lifecycle.artifacts import SAMPLES_SHOWN, write_table
 from ..lifecycle.context import Context, check_writable, open_context, stage
 from ..lifecycle.resolve import expand
-from ..store import queries, records
+from ..store import queries, records, verdicts
 
 
 def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None,
@@ -129,8 +129,8 @@ def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: di
     """Redo what failed in an earlier grading by this judge: questions whose answers could not
     be extracted, then verdicts that failed. Rows that succeeded are kept."""
     with ctx.writer.session() as con:
-        failed_q = queries.failed_extractions(con, grading_id)
-        pending = queries.failed_verdicts(con, grading_id)
+        failed_q = verdicts.failed_extractions(con, grading_id)
+        pending = verdicts.failed_verdicts(con, grading_id)
     redo = {q: questions[q] for q in failed_q}
     sample_rows, class_rows, errors = grade_questions(grading_id, judge, run["style"], redo,
                                                       texts)

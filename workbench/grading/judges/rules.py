@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ...text import normalize_text
-from ..classes import class_key
+from ..classes import class_key, written_value
 from ..equivalence import equivalent
 from .base import Judge, JudgeItem, Verdict
 
@@ -24,14 +24,19 @@ class ExactJudge(Judge):
     name = "exact"
     # 3: the class's key only, gold through the same alias groups; 4: math answers also by
     # math-verify equivalence with the gold (the map B's own check)
-    version = "4"
+    version = "5"  # 5: units kept in keys; a number without its unit matches one with it
 
     def judge(self, item: JudgeItem) -> Verdict:
         key = item.keys[0] if item.keys else class_key(item.answer, item.answer_type,
                                                         item.groups)
         for g in item.gold:
-            if key is not None and class_key(g, item.answer_type, item.groups) == key:
+            gold_key = class_key(g, item.answer_type, item.groups)
+            if key is not None and gold_key == key:
                 return Verdict(True, f"matches gold {g!r}")
+            if key and gold_key and (" " in key) != (" " in gold_key) and written_value(
+                    key, item.answer) == written_value(gold_key, g) is not None:
+                # one side has a unit, the other none: the number as written decides
+                return Verdict(True, f"matches gold {g!r} (one side without its unit)")
         if item.answer_type == "math" and key is not None:
             for g in item.gold:
                 if equivalent(g, item.answer):
@@ -41,7 +46,7 @@ class ExactJudge(Judge):
 
 class ContainsJudge(ExactJudge):
     name = "contains"
-    version = "5"  # 5: an answer that only repeats the question's words is not credited
+    version = "6"  # 5: an answer only repeating the question is not credited; 6: exact v5
 
     def judge(self, item: JudgeItem) -> Verdict:
         verdict = super().judge(item)
