@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from workbench.grading.classes import assign_classes, class_key
-from workbench.grading.evaluate import score
+from workbench.grading.evaluate import half, score
 from workbench.grading.extract import extract_answer
 
 LABELLED = Path(__file__).parent.parent / "fixtures" / "mapb"
@@ -128,3 +128,38 @@ def test_the_labelled_set_is_what_its_readme_says():
         if p.get("groups") and p["same"]:
             groups = tuple(tuple(g) for g in p["groups"])
             assert class_key(p["a"], "text", groups) == class_key(p["b"], "text", groups)
+
+
+CORPUS = LABELLED / "corpus"
+# Committed figures on the corpus (2026-12-01, rules-v5), per half: the rules were fixed while
+# reading the dev half's misses only; the test half was measured once, afterwards. Before this
+# round (rules-v4) the same halves scored dev 257/410, 12/13, 12/32 and test 257/410, 15/17,
+# 15/37.
+HALVES = {"dev": dict(extracted=323, merged_right=28, merged_wrong=0),
+          "test": dict(extracted=293, merged_right=33, merged_wrong=2)}
+
+
+@pytest.mark.parametrize("which", HALVES)
+def test_the_corpus_halves_hold_their_figures(which):
+    responses = [r for r in _load("corpus/responses.jsonl") if half(r) == which]
+    pairs = [p for p in _load("corpus/pairs.jsonl") if half(p) == which]
+    s = score(responses, pairs)
+    print(f"\n{which}: extraction {s.extracted}/{s.responses} = {s.extraction_accuracy:.3f}; "
+          f"merges: precision {s.precision:.3f}, recall {s.recall:.3f} (form); world-knowledge "
+          f"pairs joined {s.knowledge_merged}/{s.knowledge_pairs}")
+    want = HALVES[which]
+    assert s.extracted >= want["extracted"]
+    assert s.merged_wrong <= want["merged_wrong"] and s.merged_right >= want["merged_right"]
+
+
+def test_the_corpus_is_what_its_readme_says():
+    responses, pairs = _load("corpus/responses.jsonl"), _load("corpus/pairs.jsonl")
+    assert len(responses) == 820 and all(r["source"].startswith("sample:") for r in responses)
+    assert {r["source"].split(":")[1] for r in responses} == {"gemma-3-270m",
+                                                              "smollm2-135m-instruct"}
+    assert {r["style"] for r in responses} == {"concise", "sentence", "cot"}
+    assert len(pairs) == 444 and sum(p["same"] for p in pairs) == 138
+    assert sum(p.get("kind") == "knowledge" for p in pairs) == 69
+    assert [sum(half(r) == h for r in responses) for h in HALVES] == [410, 410]
+    # the split is a fixed function of the text: a record never changes half
+    assert half({"question": "What is the capital of Cuba?", "response": " Havana"}) == "test"

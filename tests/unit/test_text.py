@@ -96,7 +96,8 @@ def test_exact_judge_is_gold_through_the_same_map():
                    groups=dc) is True
     assert verdict(judge, "paris.", ("Paris",), "text") is True
     assert verdict(judge, "Kyiv", ("Kyiv", "Kiev"), "text") is True
-    assert verdict(judge, "Paris, France", ("Paris",), "text") is False
+    assert verdict(judge, "Paris, France", ("Paris",), "text") is True  # a city, its country
+    assert verdict(judge, "Paris Hilton", ("Paris",), "text") is False
     assert verdict(judge, "14.0", ("14",), "number") is True
     assert verdict(judge, "fourteen", ("14",), "number") is True
     assert verdict(judge, "15", ("14",), "number") is False

@@ -10,7 +10,9 @@ Each answer gets a key, and answers with equal keys form one class:
   meaning: an answer with no value joins the first class whose representative ``math-verify``
   verifies equal to it (``equivalence.py``; each new key is compared only with the current
   classes' representatives, each comparison cut off after a second), else its canonical LaTeX;
-- text by normalised form (case, accents, punctuation, articles);
+- text by normalised form (case, accents, punctuation, articles; "St."/"Mt."/"Ft." spelled
+  out; "Sydney, Australia" keyed as its first item, as extraction reads it; a date however it
+  is written);
 - and the question's own alias groups (``Question.alias_groups``: "Kyiv" and "Kiev", "Bern" and
   "Berne") join what they list. Nothing else merges: "George Washington Carver" is not "George
   Washington", "New York" is not "New" and "Kuwait City" is not "Kuwait". (An earlier version
@@ -22,9 +24,9 @@ with the gold answers' keys. Class ids are 0, 1, ... in order of first appearanc
 
 >>> ids, canonical, keys = assign_classes(["Paris", "paris.", "Lyon", "", "Paris, France"], "text")
 >>> ids, canonical
-([0, 0, 1, None, 2], {0: 'Paris', 1: 'Lyon', 2: 'Paris, France'})
+([0, 0, 1, None, 0], {0: 'Paris', 1: 'Lyon'})
 >>> keys
-{0: ['paris'], 1: ['lyon'], 2: ['paris france']}
+{0: ['paris'], 1: ['lyon']}
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from ..text import (
     word_number,
 )
 from .equivalence import equivalent
+from .extract import first_item
 
 # extract.py + classes.py (+ the math equivalence); bump when their behaviour changes.
 # v4: math answers without a value are grouped by math-verify equivalence.
@@ -76,14 +79,36 @@ def base_key(answer: str, answer_type: str) -> str | None:
         return f"#{number_key(measured[0])} {measured[1]}"
     if value is not None:
         return "#" + number_key(value)
-    text = normalize_text(answer)
+    text = normalize_text(first_item(answer.strip()))  # "Sydney, Australia" is Sydney
+    date = _date_key(text)
+    if date:
+        return date
+    text = " ".join(_SHORT_WORDS.get(w, w) for w in text.split())
     return _TITLES.sub("", text).strip() or text or None
 
 
 # A person's title and suffix are not the answer: "President Lincoln" and "Lincoln", "Martin
 # Luther King Jr." and "Martin Luther King" (only where a name is left).
 _TITLES = re.compile(r"^(?:mr|mrs|ms|miss|dr|doctor|sir|dame|president|pres|prof|professor|"
-                     r"rev|reverend|lord|lady|general|gen)\s+(?=\w)|\s+(?:jr|sr|ii|iii)$")
+                     r"rev|reverend|lord|lady|general|gen)\s+(?=\w)|\s+jr$")  # (Sr. is another)
+_SHORT_WORDS = {"st": "saint", "mt": "mount", "ft": "fort"}  # St. Louis, Mt. Everest, Ft. Worth
+_MONTHS = {m: i for i, m in enumerate("january february march april may june july august "
+                                      "september october november december".split(), 1)}
+_DATE = re.compile(r"^(?:(?P<m1>[a-z]+) (?P<d1>\d{1,2})(?:st|nd|rd|th)? (?P<y1>\d{4})|"
+                   r"(?P<d2>\d{1,2})(?:st|nd|rd|th)? (?:of )?(?P<m2>[a-z]+) (?P<y2>\d{4})|"
+                   r"(?P<y3>\d{4}) (?P<m3>\d{1,2}) (?P<d3>\d{1,2}))$")
+
+
+def _date_key(text: str) -> str | None:
+    """One key for a date however written: "July 20, 1969", "20 July 1969", "1969-07-20"."""
+    m = _DATE.match(text)
+    if not m:
+        return None
+    g = m.groupdict()
+    month = g["m1"] or g["m2"] or g["m3"]
+    month = _MONTHS.get(month) if not month.isdigit() else int(month)
+    day, year = int(g["d1"] or g["d2"] or g["d3"]), g["y1"] or g["y2"] or g["y3"]
+    return f"date {year}-{month:02d}-{day:02d}" if month and 1 <= day <= 31 else None
 _QUANTITY_ONLY = re.compile(r"^\s*(?:about|approximately|around|roughly|~)?\s*[+-]?\d[\d,.]*"
                             r"\s*\S+(?:\s+\S+)?\s*\.?\s*$", re.IGNORECASE)
 

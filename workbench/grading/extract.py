@@ -35,79 +35,48 @@ import re
 from functools import lru_cache
 
 from ..text import boxed, normalize_text, number_key, word_number
-
-_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
-_FINAL = re.compile(r"\bfinal\s+answer\s*(?:is)?\s*[:：]?\s*(.+)", re.IGNORECASE)
-_ANSWER_COLON = re.compile(r"(?:^|\s|>)(?:\*\*)?answer(?:\*\*)?\s*[:：]\s*(.*)$", re.IGNORECASE)
-_ANSWER_IS = re.compile(r"\b(?:the\s+)?answer\s+(?:is|would\s+be|will\s+be)\s*[:：-]?\s*(.*)",
-                        re.IGNORECASE)
-_LEADS = [re.compile(p, re.IGNORECASE) for p in (
-    r"^(?:sure|okay|ok|well|yes|no|so|hmm|alright|aw|oh)[,!.]?\s+",
-    r"^(?:to summarize|in summary|in conclusion|overall|thus|therefore|hence)[,:]?\s+",
-    r"^(?:i think|i believe|i guess|i'm (?:not )?sure,? but|i am (?:not )?sure,? but|"
-    r"probably|maybe|perhaps|possibly|likely|definitely|certainly|of course|actually|"
-    r"in fact|really)\b[,:]?\s*",
-    r"^(?:it is|it's|it was|that is|that's|that would be|this is)\s+",
-    r"^(?:the\s+)?(?:correct\s+|final\s+)?answer\s*(?:is|:)\s*",
-    r"^(?:the\s+)?(?:city|town) of\s+",
-    r"^(?:in|on|at)\s+(?=\d)",
-)]
-_TRAILING_HEDGE = re.compile(r",?\s*(?:i think|i believe|i guess|probably|maybe|perhaps|"
-                             r"of course|right|i'm not sure)\s*[.!?]*$", re.IGNORECASE)
-_REFUSAL = re.compile(r"^(?:i (?:do not|don't|cannot|can't) (?:know|say|answer)|i'm not sure$|"
-                      r"not sure$|unknown$|no idea|no answer|there is no (?:answer|information)|"
-                      r"i have no)", re.IGNORECASE)
-_ASKS = re.compile(r"^(?:is|are|was|were|what|why|how|can|could|do|does|did|who|which|where|"
-                   r"when|would|should|will|shall)\b.*\?$", re.IGNORECASE)
-_ASIDE = re.compile(r";|\s[-–—]\s|\s\(|,\s+(?:which|who|where|when|but|because|as|since|though|"
-                    r"although|not|with|at|in|of course|a|an|the|also|it|this|that|they|he|"
-                    r"she)\b|[!?](?:\s|$)", re.IGNORECASE)
-# Numbers keep their arithmetic ("21 - 4 = 17"): only these end a number's clause.
-_NUMBER_ASIDE = re.compile(r";|,\s+(?:which|because|since|as|though|although|but)\b",
-                           re.IGNORECASE)
-_WHEN = re.compile(r"\s+(?:in|on|since)\s+\d.*$", re.IGNORECASE)  # "… Curie in 1898"
-_HEADING = re.compile(r"(?:\*\*)?(?:the\s+)?(?:final\s+)?answer(?:\s+is)?(?:\*\*)?\s*[:：]?"
-                      r"\s*(?:\*\*)?", re.IGNORECASE)
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "mt", "pres", "jr", "sr", "vs", "no", "ft",
-                  "gen", "col", "capt", "lt", "sgt", "prof", "rev", "fr"}
-_PERIOD = re.compile(r"\.(?=\s|$)")
-_COPULA = re.compile(r"\s(?:is|are|was|were|equals|makes|became|becomes|remains|has|have|"
-                     r"had)\s", re.IGNORECASE)
-_PASSIVE = re.compile(r"\s(?:was|were|is|are)\s+\w+(?:ed|en|wn|ght|lt)\s+by\s", re.IGNORECASE)
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-# "not X, it's Y", "isn't X; it's Y", "Not X, but Y": the corrected answer is Y
-_CORRECTION = re.compile(
-    r"(?:^|\b)(?:not|isn't|is not|wasn't|was not|aren't|are not|isn’t)\b[^,;]*[,;]\s*(?:but\s+)?"
-    r"(?:rather\s+)?(?:(?:it|that|the answer)(?:'s|’s|\s+is|\s+was)\s+)?(?P<answer>.+)",
-    re.IGNORECASE)
-_NEXT_EXEMPLAR = re.compile(r"\n\s*(?:Q|Question)\s*[:：]", re.IGNORECASE)
-_ASKS_PLACE = re.compile(r"^\s*(?:where|(?:in|at|on)\s+(?:which|what))\b", re.IGNORECASE)
-_PLACE_LEAD = re.compile(r"^(?:[Ii]n|[Aa]t|[Oo]n)\s+(?=(?:the\s+)?[A-Z])")
-_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b", re.IGNORECASE)
-_YEAR = re.compile(r"\b(1\d{3}|20\d{2})\b")
-_ASKS_COUNT = re.compile(r"^\s*how\s+(?:many|much)\b", re.IGNORECASE)
-_ASKS_WHO = re.compile(r"^\s*who\b", re.IGNORECASE)
-_MADE_BY = re.compile(r"\bby\s+(?P<who>[A-Z][^,;.]*(?:\.[^,;.\s][^,;.]*)*)")
-_NUMBER_WORDS = re.compile(
-    r"\b(?:(?:negative|minus)\s+)?(?:(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|"
-    r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
-    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)[\s-]*)+\b",
-    re.IGNORECASE)
-_SUFFIX = re.compile(r"^\s*(?:jr|sr|d\.?\s?c|inc|ltd|ii|iii|esq)\b\.?", re.IGNORECASE)
-_NUM = r"[+-]?\$?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*/\s*\d+)?"
-_RESULT = re.compile(rf"=\s*({_NUM})")
-_CONCLUDES = re.compile(rf"\b(?:so|thus|therefore|hence|now)\b[^.\n]*?({_NUM})", re.IGNORECASE)
-_STATES = re.compile(rf"\b(?:is|are|was|were|has|have|had|be|get|gets|got)\s+({_NUM})",
-                     re.IGNORECASE)
-_ANY_NUMBER = re.compile(_NUM)
-_WRAP = " \t\n.,;:!?\"'`*“”‘’"
-_STOP = frozenset("a an the of to in on at for by with from and or is are was were be it its "
-                  "what which who whom whose when where how many much does do did has have had "
-                  "that this there their his her he she they you your i me my we our".split())
+from .patterns import (
+    ABBREVIATIONS,
+    ANSWER_COLON,
+    ANSWER_IS,
+    ANY_NUMBER,
+    ASIDE,
+    ASKS,
+    ASKS_COUNT,
+    ASKS_PLACE,
+    ASKS_WHO,
+    ASKS_YEAR,
+    BOLD,
+    CONCLUDES,
+    COPULA,
+    CORRECTION,
+    FINAL,
+    HEADING,
+    LEADS,
+    MADE_BY,
+    NEXT_EXEMPLAR,
+    NUMBER_ASIDE,
+    NUMBER_WORDS,
+    PARTICLES,
+    PASSIVE,
+    PERIOD,
+    PLACE_LEAD,
+    REFUSAL,
+    RESULT,
+    STATES,
+    STOP,
+    SUFFIX,
+    THINK,
+    TRAILING_HEDGE,
+    UNIT_AFTER,
+    WHEN,
+    WRAP,
+    YEAR,
+)
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in normalize_text(text).split() if w not in _STOP}
+    return {w for w in normalize_text(text).split() if w not in STOP}
 
 
 def _overlap(part: str, question_words: set[str]) -> float:
@@ -119,15 +88,15 @@ def _overlap(part: str, question_words: set[str]) -> float:
 def _peel(text: str) -> str:
     """Drop lead-ins ("Sure,", "I think", "The answer is"), wrapping punctuation and trailing
     hedges ("..., I think")."""
-    text = text.strip().strip(_WRAP).strip()
+    text = text.strip().strip(WRAP).strip()
     changed = True
     while changed:
         changed = False
-        for lead in _LEADS:
+        for lead in LEADS:
             new = lead.sub("", text, count=1).strip()
             if new != text:
                 text, changed = new, True
-        new = _TRAILING_HEDGE.sub("", text).strip().strip(_WRAP).strip()
+        new = TRAILING_HEDGE.sub("", text).strip().strip(WRAP).strip()
         if new != text:
             text, changed = new, True
     return text
@@ -136,10 +105,10 @@ def _peel(text: str) -> str:
 def _sentence_end(text: str) -> int | None:
     """Where the first sentence ends: a period before a space, unless it ends an abbreviation
     ("Pres.", "Mt.") or an initial ("U.S.")."""
-    for m in _PERIOD.finditer(text):
+    for m in PERIOD.finditer(text):
         before = text[:m.start()].split()
         word = before[-1].lower().strip("\"'(") if before else ""
-        if word in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", word):
+        if word in ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", word):
             continue
         return m.start()
     return None
@@ -149,11 +118,11 @@ def _clause(text: str) -> str:
     """The first clause: what comes before an explanation, an aside or a second thought."""
     end = _sentence_end(text)
     text = text[:end] if end else text
-    m = _ASIDE.search(text)
-    return (text[:m.start()] if m and m.start() > 0 else text).strip().strip(_WRAP)
+    m = ASIDE.search(text)
+    return (text[:m.start()] if m and m.start() > 0 else text).strip().strip(WRAP)
 
 
-def _first_item(text: str) -> str:
+def first_item(text: str) -> str:
     """A list ("Paris or Lyon", "Paris, Lyon and Marseille") commits to its first item; a name
     with "and" in it ("Marie and Pierre Curie") is not a list."""
     if len(text.split()) > 8:
@@ -165,28 +134,31 @@ def _first_item(text: str) -> str:
     head, comma, rest = text.partition(",")
     if (comma and 0 < len(head.split()) <= 4 and 0 < len(rest.split()) <= 3
             and rest.strip()[:1].isupper() and not re.search(r"\d", text)
-            and not _SUFFIX.match(rest)):
+            and not SUFFIX.match(rest)):
         return head.strip()  # "Sydney, Australia"; "Bern, Zurich" commits to Bern
     return text
 
 
 def _number_answer(text: str) -> str | None:
     """The number a statement commits to (see the module's doc)."""
-    for pattern, last in ((_RESULT, True), (_CONCLUDES, True), (_STATES, False),
-                          (_ANY_NUMBER, False)):
-        found = [m.group(1) if m.groups() else m.group(0) for m in pattern.finditer(text)]
+    for pattern, last in ((RESULT, True), (CONCLUDES, True), (STATES, False),
+                          (ANY_NUMBER, False)):
+        found = [m for m in pattern.finditer(text)]
         if found:
-            return found[-1 if last else 0].strip()
+            m = found[-1 if last else 0]
+            number = (m.group(1) if m.groups() else m.group(0)).strip()
+            unit = UNIT_AFTER.match(text, m.end(1) if m.groups() else m.end())
+            return f"{number} {unit.group(1)}" if unit else number  # "11 km" keeps its unit
     return None
 
 
 def _split(sentence: str) -> tuple[list[str], bool] | None:
     """The two sides of "X is Y" or "Y was written by X" (passive: True)."""
-    passive = _PASSIVE.search(sentence)
+    passive = PASSIVE.search(sentence)
     if passive:
         return [sentence[:passive.start()], sentence[passive.end():]], True
     padded = f" {sentence} "
-    m = _COPULA.search(padded)
+    m = COPULA.search(padded)
     if m:
         return [padded[:m.start()], padded[m.end():]], False
     return None
@@ -204,33 +176,64 @@ def _free_words(sentence: str, question_words: set[str]) -> str:
         else:
             current.append(word)
     runs.append(current)
+    runs = [r[1:] if r and r[0].lower() in ("the", "a", "an") else r for r in runs]
     runs = [r for r in runs if _words(" ".join(r))]
     if not runs:
         return sentence
+    if len(runs) == 1 and len(runs[0]) >= 6 and len(runs[0]) == len(sentence.split()):
+        return ""  # a sentence that neither answers with a verb nor uses the question's words
+    def lead(w):
+        return any(ch.isdigit() for ch in w) or w[:1].isupper()
+
     for test in (lambda w: any(ch.isdigit() for ch in w), lambda w: w[:1].isupper()):
         for run in runs:
-            starts = [i for i, w in enumerate(run) if test(w)]
-            if starts:
-                return " ".join(run[starts[0]:])
+            if any(test(w) for w in run):
+                start = next(i for i, w in enumerate(run) if lead(w))  # "October 4, 1969"
+                return " ".join(_name_run(run[start:]) if test(run[start]) and not any(
+                    ch.isdigit() for ch in run[start]) else run[start:])
     return " ".join(max(runs, key=len))
+
+
+def _name_run(words: list[str]) -> list[str]:
+    """A name's words: capitalised ones, with the particles between them ("Ludwig van
+    Beethoven"), up to the first other word ("Jack Kornham discovered ..." → Jack Kornham)."""
+    end = 1
+    for i, w in enumerate(words[1:], 1):
+        if w[:1].isupper() or w[:1].isdigit():
+            end = i + 1
+        elif w.lower() not in PARTICLES:
+            break
+    return words[:end]
 
 
 def answer_in_sentence(sentence: str, question: str = "", answer_type: str = "text") -> str:
     """The answer one sentence gives (see the module's doc)."""
-    bold = _BOLD.search(sentence)
+    bold = BOLD.search(sentence)
     if bold:
-        return bold.group(1).strip(_WRAP)
+        return bold.group(1).strip(WRAP)
     sentence = _corrected(_peel(sentence))
-    if _ASKS_COUNT.match(question) and answer_type == "text":
+    if ASKS_COUNT.match(question) and answer_type == "text":
         answer_type = "number"  # "how many legs": the number, whatever the dataset's type
     if answer_type == "number":
         sentence = _digits(sentence)
-    if _ASKS_WHO.match(question):  # "Hamlet is a play by William Shakespeare"
-        made = _MADE_BY.search(sentence)
-        if made and not _overlap(made.group("who"), _words(question)):
-            return _first_item(_peel(_WHEN.sub("", made.group("who"))))
-    if answer_type == "number" and re.search(r"\d", sentence):
-        clause = _NUMBER_ASIDE.split(sentence, maxsplit=1)[0]
+    if ASKS_PLACE.match(question):  # "In the United States."
+        sentence = PLACE_LEAD.sub("", sentence)
+    result = RESULT.search(sentence)
+    if result and not sentence[result.end():].strip(WRAP):  # "5 multiplied by 4 = 20"
+        return result.group(1)
+    if ASKS_WHO.match(question):  # "Hamlet is a play by William Shakespeare"
+        made = MADE_BY.search(sentence)
+        split = _split(sentence[:made.start()]) if made else None
+        if split and not _overlap(split[0][0], _words(question)):
+            made = None  # "Martha Evans is credited with ... discovered by Dr. X": the subject
+        name = " ".join(_name_run(_peel(WHEN.sub("", made.group("who"))).split())) if made \
+            else ""
+        if name and not _overlap(name, _words(question)):
+            return name
+    if answer_type == "number" and not re.search(r"\d", sentence):
+        return ""  # a number question answered without a number
+    if answer_type == "number":
+        clause = NUMBER_ASIDE.split(sentence, maxsplit=1)[0]
         return _number_answer(clause) or _number_answer(sentence) or ""
     but = re.split(r",\s+but\s+", sentence, maxsplit=1)
     if len(but) == 2 and _split(_clause(but[1])):  # "Most guess Sydney, but it is Canberra"
@@ -241,23 +244,25 @@ def answer_in_sentence(sentence: str, question: str = "", answer_type: str = "te
     if split:
         sides, passive = split
         sides = [_clause(_peel(s)) or _peel(s) for s in sides]
-        sides = [_WHEN.sub("", s) if _words(_WHEN.sub("", s)) else s for s in sides]
+        sides = [WHEN.sub("", s) if _words(WHEN.sub("", s)) else s for s in sides]
         if not question_words:  # nothing to compare with: what follows the verb
-            return _first_item(_peel(sides[1]))
+            return first_item(_peel(sides[1]))
         ranked = sorted(range(2), key=lambda i: (
             round(_overlap(sides[i], question_words), 6),
+            bool(re.match(r"(?:the|a|an|one of)\b", sides[i], re.IGNORECASE)),
             len(_words(sides[i])) if _overlap(sides[i], question_words) >= 0.99 else 0,
             -i if passive else i))
         sentence = sides[ranked[0]]
     elif question_words:
         sentence = _free_words(sentence, question_words)
-    return _first_item(_peel(sentence))
+    return first_item(_peel(sentence))
 
 
 def _corrected(text: str) -> str:
     """What a correction settles on: "not X, it's Y" and "isn't X; it's Y" give Y."""
-    m = _CORRECTION.search(text)
-    return _peel(m.group("answer")) if m and _peel(m.group("answer")) else text
+    m = CORRECTION.search(text)
+    found = m and _peel(m.group("a1") or m.group("a2"))
+    return found or text
 
 
 def _digits(text: str) -> str:
@@ -265,18 +270,39 @@ def _digits(text: str) -> str:
     def value(m):
         v = word_number(m.group(0))
         return f"{number_key(v)} " if v is not None else m.group(0)
-    return _NUMBER_WORDS.sub(value, text).strip()
+    return NUMBER_WORDS.sub(value, text).strip()
 
 
 def _short(text: str, question: str, answer_type: str) -> str:
     """An answer line's content: a short answer whole ("San Salvador" even when the question
     says "El Salvador"), a sentence read as one."""
     peeled = _corrected(_peel(text))
-    short = _first_item(_clause(peeled))
-    if short and len(short.split()) <= 5 and not _split(short) and not (
+    short = first_item(_clause(peeled))
+    whole = len(short.split()) <= 8 and _overlap(short, _words(question)) == 0
+    if short and (len(short.split()) <= 5 or whole) and not _split(short) and not (
             answer_type == "number" and not re.search(r"\d", _digits(short))):
-        return _first_item(_clause(_digits(peeled))) if answer_type == "number" else short
+        if answer_type == "number":
+            return _number_answer(_digits(short)) or short  # "15 lions when ..." → 15
+        return short
     return answer_in_sentence(text, question, answer_type)
+
+
+def _says_question(short: str, question: str) -> bool:
+    """A short reply that uses the question's own lower-case words is a sentence ("Jack Kornham
+    discovered penicillin"), not a name that contains the question's ("New Kuwait")."""
+    words, parts = _words(question), short.split()
+    return any(w[:1].islower() and normalize_text(w) in words for w in parts[1:-1])
+
+
+def _answers_first(text: str, question: str, answer_type: str) -> bool:
+    """Does a reply cut off by its token budget still make its claim? A first sentence that
+    ends ("Farid has 4 stickers."; "The capital of X is Y."), or one that gives the answer
+    before it says the question again ("Washington D.C. is the capital of the United ...")."""
+    words = _words(question)
+    if _sentence_end(text) is not None:
+        return answer_type == "number" or _restates(text, words)
+    split = _split(_clause(_peel(text)))
+    return bool(split) and _overlap(split[0][-1], words) >= 0.5 > _overlap(split[0][0], words)
 
 
 def _restates(sentence: str, question_words: set[str]) -> bool:
@@ -289,18 +315,18 @@ def _restates(sentence: str, question_words: set[str]) -> bool:
 def _cot(text: str, question: str, answer_type: str, finish_reason: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     for line in reversed(lines):
-        m = _FINAL.search(line)
+        m = FINAL.search(line)
         if m and m.group(1).strip():
             return _short(m.group(1), question, answer_type)
     for i, line in enumerate(lines):
-        if _HEADING.fullmatch(line) and i + 1 < len(lines):  # "The answer is:" then "-4"
+        if HEADING.fullmatch(line) and i + 1 < len(lines):  # "The answer is:" then "-4"
             return _short(lines[i + 1], question, answer_type)
-        m = _ANSWER_COLON.search(line)
+        m = ANSWER_COLON.search(line)
         if m and m.group(1).strip():
             return _short(m.group(1), question, answer_type)
     found, question_words = None, _words(question)
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
-        m = _ANSWER_IS.search(sentence)
+        m = ANSWER_IS.search(sentence)
         if m and _peel(m.group(1)):
             found = answer_in_sentence(m.group(1), question, answer_type) or found
         elif question_words and _restates(sentence, question_words):
@@ -309,8 +335,11 @@ def _cot(text: str, question: str, answer_type: str, finish_reason: str) -> str:
         return found
     if finish_reason == "length" or not lines:
         return ""
+    # the last line: its concluding sentence ("So the capital is Canberra."), else as a whole
     sentences = [x for x in re.split(r"(?<=[.!?])\s+", lines[-1]) if _words(x)]
-    return answer_in_sentence(sentences[-1] if sentences else lines[-1], question, answer_type)
+    concluding = [x for x in sentences[1:] if re.match(r"(?:so|thus|therefore|hence)\b", x,
+                                                       re.IGNORECASE)]
+    return answer_in_sentence(concluding[-1] if concluding else lines[-1], question, answer_type)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -322,14 +351,14 @@ def extract_answer(text: str, style: str, question: str = "", finish_reason: str
     if found:
         return found
     answer = _extract(text, style, question, finish_reason, answer_type)
-    year = _YEAR.search(answer) if _ASKS_YEAR.search(question) else None
+    year = YEAR.search(answer) if ASKS_YEAR.search(question) else None
     return year.group(1) if year else answer  # "November 9, 1989" for "which year": 1989
 
 
 def _extract(text: str, style: str, question: str, finish_reason: str,
              answer_type: str) -> str:
-    text = _THINK.sub("", text)
-    cut = _NEXT_EXEMPLAR.search(text)
+    text = THINK.sub("", text)
+    cut = NEXT_EXEMPLAR.search(text)
     if cut and text[:cut.start()].strip():  # the model went on to write the next exemplar
         text, finish_reason = text[:cut.start()], "stop"
     if style == "cot":
@@ -337,24 +366,33 @@ def _extract(text: str, style: str, question: str, finish_reason: str,
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     if not lines:
         return ""
+    if ASKS_COUNT.match(question) and answer_type == "text":
+        answer_type = "number"  # "how many legs": the number, whatever the dataset's type
     line = lines[0]
-    m = _ANSWER_COLON.search(line) or _ANSWER_IS.search(line)
+    m = ANSWER_COLON.search(line) or ANSWER_IS.search(line)
     if m and m.group(1).strip():
         line = m.group(1)
     first = _peel(line)
     raw = line.strip().strip("\"'“”")
     asked = raw[:raw.find("?") + 1] if "?" in raw else ""
-    if _REFUSAL.search(first) or (asked and _ASKS.match(asked)):
-        return ""
+    if REFUSAL.search(first) or (asked and ASKS.match(asked)) or (
+            question and normalize_text(first) == normalize_text(question)):
+        return ""  # a refusal, a counter-question, the question said again
     first = _corrected(first)
-    if _ASKS_PLACE.match(question):  # "In the United States."
-        first = _PLACE_LEAD.sub("", first)
+    if ASKS_PLACE.match(question):  # "In the United States."
+        first = PLACE_LEAD.sub("", first)
     if style == "concise":
-        short = _first_item(_clause(first))
-        if len(short.split()) <= 4 and not _split(short):
+        short = first_item(_clause(first))
+        if len(short.split()) <= 4 and not _split(short) and not _says_question(short, question):
+            if answer_type == "number":
+                return _number_answer(_digits(short)) or short  # "4 sides" → 4
             return short
-        rambling = (answer_type == "text" or (answer_type == "number"
-                                              and not re.search(r"\d", first)))
-        if finish_reason == "length" and rambling and not m:
-            return ""  # cut off before giving a short answer
+        rambling = (answer_type == "text" or (answer_type == "number" and not (
+            RESULT.search(first) or CONCLUDES.search(first))))  # a stray count is no result
+        made = MADE_BY.search(first) if ASKS_WHO.match(question) else None
+        whole = _answers_first(first, question, answer_type)
+        if finish_reason == "length" and rambling and not m and not made and not whole:
+            return ""  # cut off before giving a short answer ("The capital of X is Y." is one)
+    if m:
+        return _short(line, question, answer_type)
     return answer_in_sentence(line, question, answer_type)
