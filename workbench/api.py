@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
     from .readouts.compare import compare as compare
     from .readouts.compare import compare_judges as compare_judges
     from .readouts.compare import diff as diff
+    from .readouts.compare import pooled_diff as pooled_diff
     from .readouts.report import report as report
     from .stages.ablate import ablate as ablate
     from .stages.generate import generate as generate
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
 _LAZY = {"generate": "stages.generate", "resume": "stages.generate", "grade": "stages.grade",
          "score": "stages.score", "ablate": "stages.ablate", "diff": "readouts.compare",
          "compare": "readouts.compare", "compare_judges": "readouts.compare",
+         "pooled_diff": "readouts.compare",
          "report": "readouts.report", "tune": "stages.tune", "TuneResult": "stages.tune",
          "Estimate": "analysis.resample"}
 

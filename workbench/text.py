@@ -48,6 +48,19 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def repeats_question(answer: str, question: str) -> bool:
+    """Does the answer only say words of the question again ("Sao Tome and Principe" for its
+    capital, "Bahrain" for Bahrain's)?
+
+    >>> repeats_question("Bahrain", "What is the capital of Bahrain?")
+    True
+    >>> repeats_question("Manama", "What is the capital of Bahrain?")
+    False
+    """
+    a = normalize_text(answer)
+    return bool(a) and f" {a} " in f" {normalize_text(question)} "
+
+
 def parse_number(text: str) -> float | None:
     """The value of a string that is just a number (commas, decimals, a fraction, a unit-less
     '$' or '%' sign allowed); None otherwise."""

@@ -1,6 +1,7 @@
 -- One row per run and finished grading (a run not graded yet: one row with no judge): the run's
 -- variant (model, kind, style, backend, sampling), the grading's judge, and that grading's newest
--- finished score with its headline figures and their 95% intervals. A run graded by two judges is
+-- finished score with its headline figures and their 95% intervals, and its shortcut figures
+-- (`echo_share`, `top_answer_share`: analysis/shortcut.py). A run graded by two judges is
 -- two rows, so grouping or filtering by judge never hides one. `workbench compare` groups these
 -- rows. Deprecated aliases, kept for one version: `kind` (= model_kind), `m`
 -- (= samples_per_question), `confidence` (= mean_confidence).
@@ -24,10 +25,13 @@ SELECT r.run_id, r.created_at, r.status, d.name AS dataset,
        round(acc.value, 3) AS accuracy, round(acc.ci_low, 3) AS accuracy_ci_low,
        round(acc.ci_high, 3) AS accuracy_ci_high,
        round(conf.value, 3) AS mean_confidence, round(conf.ci_low, 3) AS mean_confidence_ci_low,
-       round(conf.ci_high, 3) AS mean_confidence_ci_high, round(conf.value, 3) AS confidence
+       round(conf.ci_high, 3) AS mean_confidence_ci_high, round(conf.value, 3) AS confidence,
+       round(s.echo_share, 3) AS echo_share, s.top_answer,
+       round(s.top_answer_share, 3) AS top_answer_share
 FROM runs r JOIN datasets d USING (dataset_id)
 LEFT JOIN graded g ON g.run_id = r.run_id
 LEFT JOIN newest n ON n.grading_id = g.grading_id AND n.k = 1
+LEFT JOIN scores s ON s.score_id = n.score_id
 LEFT JOIN score_metrics sm ON sm.score_id = n.score_id AND sm.metric = 'smece'
 LEFT JOIN score_metrics acc ON acc.score_id = n.score_id AND acc.metric = 'accuracy'
 LEFT JOIN score_metrics conf ON conf.score_id = n.score_id AND conf.metric = 'confidence';

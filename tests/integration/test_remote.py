@@ -25,7 +25,7 @@ from workbench.backends.openai.client import (
     retryable,
 )
 from workbench.backends.openai.sampler import OpenAISampler
-from workbench.errors import RemoteError, StageError, UsageError
+from workbench.errors import MissingKey, RemoteError, StageError, UsageError
 
 PARAMS = SamplingParams(n=3, max_new_tokens=5, stop=("\n",))
 
@@ -139,7 +139,7 @@ def test_missing_key_and_base_url_are_refused_before_the_store(small_dataset, tm
                                                                monkeypatch):
     monkeypatch.delenv("NO_SUCH_KEY", raising=False)
     db_path = tmp_path / "wb.duckdb"
-    with pytest.raises(UsageError, match="NO_SUCH_KEY"):
+    with pytest.raises(MissingKey, match="NO_SUCH_KEY"):
         api.generate(GenerateRequest("m", str(small_dataset), backend=OpenAIConfig(
             base_url="http://127.0.0.1:9/v1", api_key_env="NO_SUCH_KEY")), db_path=db_path)
     with pytest.raises(UsageError, match="base_url"):

@@ -19,7 +19,12 @@ from workbench.backends.transformers.models import load, resolve
 from workbench.backends.transformers.tokens import TokenSampler
 from workbench.grading.judges import get as get_judge
 from workbench.stages.tune import tune
-from workbench.tuning.policy import completion_logprobs, group_advantages
+from workbench.tuning.policy import (
+    completion_logprobs,
+    group_advantages,
+    kl_to_parent,
+    token_logprobs,
+)
 from workbench.tuning.request import TuneRequest
 from workbench.tuning.train import Trainee
 
@@ -64,6 +69,57 @@ def test_completion_logprobs_are_the_samplers_own(tiny_model):
 def test_group_advantages_centre_each_group():
     r = torch.tensor([[1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
     assert group_advantages(r).tolist() == [[0.5, -0.5, -0.5, 0.5], [0.0] * 4]
+    normalised = group_advantages(r, normalise=True)  # GRPO: ÷ the group's sd (0.5 here)
+    assert torch.allclose(normalised[0], torch.tensor([1.0, -1.0, -1.0, 1.0]), atol=1e-3)
+    assert normalised[1].tolist() == [0.0] * 4
+
+
+def test_the_kl_to_the_parent_is_zero_there_and_its_gradient_is_exact(tiny_model):
+    """KL(policy ‖ parent) on sampled tokens: exactly 0, with 0 gradient, while the LoRA adapter
+    is the identity (as training starts); once the adapter moves, autograd's directional
+    derivative equals a central finite difference (float64, h = 1e-4)."""
+    from peft import LoraConfig, get_peft_model
+
+    model, tok = load(ModelInfo("tiny", str(tiny_model), "base", "completion"))
+    model = get_peft_model(model.double(), LoraConfig(r=4, lora_alpha=8,
+                                                      target_modules=["q_proj", "v_proj"]))
+    sampler = TokenSampler(model, tok)
+    prompts_ = [sampler.encode("Q: short?\nA:"), sampler.encode("Q: a longer question?\nA:")]
+    outs = sampler.sample_batch([("a", prompts_[0]), ("b", prompts_[1])],
+                                SamplingParams(n=3, max_new_tokens=5, seed=1))
+    completions = [[list(c.token_ids) for c in cs] for cs in outs]
+
+    def kl():
+        with torch.no_grad(), model.disable_adapter():
+            parent, _ = token_logprobs(model, prompts_, completions, sampler.pad_id)
+        logp, mask = token_logprobs(model, prompts_, completions, sampler.pad_id)
+        return kl_to_parent(logp, parent, mask)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    at_parent = kl()
+    at_parent.backward()
+    assert at_parent.item() == 0.0
+    assert all(p.grad is None or not p.grad.any() for p in params)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # move the adapter off the identity
+        for p in params:
+            p.add_(0.3 * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    for p in params:
+        p.grad = None
+    value = kl()
+    value.backward()
+    direction = [torch.randn(p.shape, generator=gen, dtype=p.dtype) for p in params]
+    analytic = sum((p.grad * d).sum() for p, d in zip(params, direction)).item()
+    h = 1e-4
+    with torch.no_grad():
+        for p, d in zip(params, direction):
+            p.add_(h * d)
+        up = kl().item()
+        for p, d in zip(params, direction):
+            p.add_(-2 * h * d)
+        down = kl().item()
+    assert value.item() > 1e-4
+    assert abs((up - down) / (2 * h) - analytic) <= 1e-5 + 1e-4 * abs(analytic)
 
 
 def _reward_rate(model, tok, ds, plan, judge, seed: int, m: int = 64) -> float:
@@ -100,6 +156,24 @@ def test_rl_raises_the_reward_on_its_training_split(tiny_model, letters, cache, 
                         "ORDER BY step", [res.tuning_id]).fetchall()
     assert [s for s, _ in curve] == list(range(12))
     assert all(0 <= r <= 1 for _, r in curve)
+    measured = con.execute("SELECT kl, unanimous FROM tuning_steps WHERE tuning_id = ?",
+                           [res.tuning_id]).fetchall()
+    assert all(kl >= 0 and 0 <= u <= 1 for kl, u in measured)
+    assert measured[0][0] == 0.0  # the first rollouts come from the parent itself
+
+
+def test_the_kl_penalty_keeps_the_policy_near_its_parent(tiny_model, letters, cache, db_path,
+                                                         mlflow_uri):
+    """Same seed and steps, with and without the anchor: the policy tuned with a strong KL
+    penalty ends nearer its parent (the KL measured on the last step's rollouts)."""
+    last = {}
+    for coef in (0.0, 2.0):
+        req = TuneRequest(str(tiny_model), "rl", str(letters), f"tiny-kl{coef}", steps=10,
+                          learning_rate=0.05, questions_per_step=6, group=8, lora_rank=8,
+                          lora_targets=("q_proj", "v_proj", "o_proj", "down_proj"), shots=0,
+                          max_new_tokens=1, kl_coef=coef)
+        last[coef] = tune(req, db_path=db_path, mlflow_uri=mlflow_uri).curve[-1]["kl"]
+    assert last[2.0] < last[0.0] / 2, last
 
 
 def test_sft_variant_lineage_runs_and_cache(tiny_model, small_dataset, cache, db_path,

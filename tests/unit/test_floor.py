@@ -65,3 +65,19 @@ def test_the_floor_breaks_ties_as_the_score_does():
         want, _ = plurality(relabelled)
         assert a == (want >= 0) and (not a or seen[want] == t), row
     assert plurality_class(np.array([[3, 1, 1, 3]]), 5)[0][0] == 3  # tied 2-2: 3 came first
+
+
+def test_the_shortcut_measure_counts_a_constructed_collapse_exactly():
+    """A policy that answers 'capital of X?' with X on 7 of 10 questions, 'Paris' on 2 and
+    nothing on 1: echo share 7/9 of answered questions; the commonest answer 2/9."""
+    from workbench.analysis.shortcut import shortcuts
+
+    countries = ["Tonga", "Bahrain", "Cyprus", "Palau", "Lesotho", "Mauritius", "Botswana"]
+    rows = [dict(question=f"What is the capital of {c}?", answer=c, answer_key=c.lower())
+            for c in countries]
+    rows += [dict(question=f"What is the capital of {c}?", answer="Paris", answer_key="paris")
+             for c in ("France", "Peru")]
+    rows += [dict(question="What is the capital of Chad?", answer=None, answer_key=None)]
+    s = shortcuts(rows)
+    assert s.echo_share == 7 / 9 and s.top_answer == "paris" and s.top_answer_share == 2 / 9
+    assert shortcuts(rows[-1:]).echo_share is None  # nothing answered: no figure

@@ -189,3 +189,27 @@ def test_auroc_by_counts_equals_auroc_by_ranks():
         idx = resample_indices(400, 50, seed=1)
         np.testing.assert_allclose(auroc(f0[idx], y0[idx], 15), _by_ranks(f0[idx], y0[idx]),
                                    atol=1e-12)
+
+
+def test_pooling_seeds_widens_the_interval_by_their_spread():
+    """One seed: the pooled interval is the paired diff's. Three seeds whose effects disagree:
+    the point is their mean and the interval is wider than any one seed's paired interval."""
+    from workbench.analysis.diff import Point, diff, pooled
+
+    rng = np.random.default_rng(0)
+
+    def side(conf):
+        return [Point(f"q{i}", "q", "a", "a", float(np.clip(conf + rng.normal(0, .05), 0, 1)),
+                      bool(rng.random() < .6)) for i in range(80)]
+
+    base, seeds = side(.5), [side(.6), side(.9), side(.75)]
+    one = {m.metric: m for m in pooled(base, seeds[:1], n_bootstrap=400)}
+    paired = {m.metric: m for m in diff(base, seeds[0], n_bootstrap=400).metrics}
+    o, p = one["confidence"], paired["confidence"]
+    assert (o.delta, o.ci_low, o.ci_high) == pytest.approx((p.delta, p.ci_low, p.ci_high))
+    three = {m.metric: m for m in pooled(base, seeds, n_bootstrap=400)}
+    each = [{m.metric: m for m in diff(base, s, n_bootstrap=400).metrics}["confidence"]
+            for s in seeds]
+    c = three["confidence"]
+    assert c.delta == pytest.approx(np.mean([e.delta for e in each]))
+    assert c.ci_high - c.ci_low > max(e.ci_high - e.ci_low for e in each)

@@ -48,6 +48,7 @@ class Diff:
     confidence_wrong: tuple[float, float]
     largest: list[tuple[Point, Point]]  # by |confidence change|, largest first
     floors: list[dict] = field(default_factory=list)  # per side: metric -> Floor (if computed)
+    shortcuts: list = field(default_factory=list)  # per side: shortcut.Shortcuts, shared questions
 
 
 def paired_points(a: list[Point], b: list[Point]) -> tuple[list[tuple[Point, Point]], int]:
@@ -92,3 +93,36 @@ def diff(a: list[Point], b: list[Point], *, n_bootstrap: int = 1000, seed: int =
 
 def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if len(x) else float("nan")
+
+
+def pooled(base: list[Point], variants: list[list[Point]], *, n_bootstrap: int = 1000,
+           seed: int = 0, bins: int = 15, level: float = 0.95) -> list[MetricDiff]:
+    """Variants tuned with different seeds against one base, on the questions all share: per
+    metric, the base's figure, the seeds' mean and their mean difference, with an interval from
+    a two-level bootstrap that resamples the seeds and the questions (the same questions for
+    every seed, since each is paired with the same base): it holds the seed-to-seed spread as
+    well as the questions' sampling error. One seed gives the paired interval of ``diff``."""
+    common = set.intersection(*({p.question_id for p in v} for v in [base, *variants]))
+    pick = [sorted((p for p in side if p.question_id in common and p.correct is not None),
+                   key=lambda p: p.question_id) for side in (base, *variants)]
+    ids = set.intersection(*({p.question_id for p in side} for side in pick))
+    pick = [[p for p in side if p.question_id in ids] for side in pick]
+    if not ids:
+        raise NoSharedQuestions("the base and its variants share no judged questions")
+    f = np.array([[p.confidence for p in side] for side in pick])
+    y = np.array([[float(p.correct) for p in side] for side in pick])
+    point = compute(f, y, bins=bins)  # per side
+    i = resample_indices(len(ids), n_bootstrap, seed)
+    per = compute(f[:, i], y[:, i], bins=bins)  # [side, draw]
+    s = len(variants)
+    chosen = np.random.default_rng([seed, 1]).integers(0, s, size=(n_bootstrap, s)) + 1
+    z = z_value(level)
+    rows = []
+    for k in NAMES:
+        draws = (per[k][chosen, np.arange(n_bootstrap)[:, None]].mean(1) - per[k][0])
+        draws = draws[~np.isnan(draws)]
+        b = float(np.mean(point[k][1:]))
+        delta = b - float(point[k][0])
+        se = float(np.std(draws, ddof=1)) if len(draws) > 1 else float("nan")
+        rows.append(MetricDiff(k, float(point[k][0]), b, delta, delta - z * se, delta + z * se))
+    return rows

@@ -81,6 +81,12 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
               + (f"; {d.n_left_out} shared questions had no verdict" if d.n_left_out else ""))
     out.print(f"mean confidence of correct answers {cc[0]:.3f} → {cc[1]:.3f}; "
               f"of wrong answers {cw[0]:.3f} → {cw[1]:.3f}")
+    if d.shortcuts and None not in (d.shortcuts[0].echo_share, d.shortcuts[1].echo_share):
+        sa, sb = d.shortcuts
+        out.print(f"answers that only repeat the question {sa.echo_share:.1%} → "
+                  f"{sb.echo_share:.1%}; the commonest answer's share "
+                  f"{sa.top_answer_share:.1%} ({sa.top_answer}) → {sb.top_answer_share:.1%} "
+                  f"({sb.top_answer})", highlight=False)
     top = Table(title="largest confidence changes")
     for col in ("question", "A answer (conf)", "B answer (conf)"):
         top.add_column(col)

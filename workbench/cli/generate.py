@@ -95,7 +95,7 @@ def grade(run_id: str, judge: str = JudgeOpt,
 
 
 def _print_metrics(score_id: str, db: Optional[Path]):
-    from ..render.tables import floor_notes, metrics_table  # NumPy: only to print figures
+    from ..render.tables import floor_notes, metrics_table, shortcut_line  # NumPy: figures
 
     info = api.show(score_id, db_path=db)
     s = info["score"]
@@ -106,6 +106,8 @@ def _print_metrics(score_id: str, db: Optional[Path]):
               f"{(s['truncated_share'] or 0):.1%} of samples hit their token budget without an "
               f"answer; confidence: {s['estimator']}; reliability diagram: {s['diagram_path']}",
               highlight=False)
+    if s.get("echo_share") is not None:
+        out.print(shortcut_line(s), highlight=False)
 
 
 @app.command()

@@ -109,12 +109,13 @@ def demo(questions: Optional[int] = typer.Option(None, "--questions",
          rl_steps: int = typer.Option(DemoPlan.rl_steps, "--rl-steps", help="RL tuning steps"),
          sft_steps: int = typer.Option(DemoPlan.sft_steps, "--sft-steps",
                                        help="SFT tuning steps"),
+         seeds: int = typer.Option(DemoPlan.seeds, "--seeds", help="tuning seeds per method"),
          bootstrap: int = typer.Option(DemoPlan.n_bootstrap, "--bootstrap",
                                        help="bootstrap resamples"),
          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """The offline demo: Gemma 3 270M base vs SFT vs RL variants tuned here, on capitals."""
-    run_demo(DemoPlan(questions, samples, rl_steps, sft_steps, bootstrap), db_path=db,
-             mlflow_uri=mlflow_uri, console=out)
+    run_demo(DemoPlan(questions, samples, rl_steps, sft_steps, seeds=seeds,
+                      n_bootstrap=bootstrap), db_path=db, mlflow_uri=mlflow_uri, console=out)
 
 
 @app.command("check-server")

@@ -41,6 +41,10 @@ def tune(parent: str = typer.Option(..., "--from", help="the parent: a bundled m
                                             help="RL rollout length"),
          reward_judge: str = typer.Option(_D.judge, "--reward-judge", help="RL: the rule judge "
                                           "whose verdict is the reward"),
+         kl_coef: float = typer.Option(_D.kl_coef, "--kl-coef", help="RL: weight of the "
+                                       "per-token KL penalty to the parent (0: none)"),
+         advantage: str = typer.Option(_D.advantage, "--advantage", help="RL: mean (reward − "
+                                       "group mean) | normalised (÷ the group's sd, as GRPO)"),
          judge: Optional[str] = typer.Option(None, "--judge", hidden=True,
                                              help="deprecated: --reward-judge"),
          seed: int = SeedOpt,
@@ -49,10 +53,12 @@ def tune(parent: str = typer.Option(..., "--from", help="the parent: a bundled m
          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Tune a variant of a local model with LoRA; prints its model name for --model."""
     judge = renamed(reward_judge, judge, "--judge", "--reward-judge")
-    req = TuneRequest(parent, method, dataset, variant, steps, learning_rate, seed,
-                      questions_per_step, group, lora_rank,
-                      tuple(t.strip() for t in lora_targets.split(",") if t.strip()), style,
-                      shots, max_new_tokens, judge, overwrite)
+    req = TuneRequest(parent, method, dataset, variant, steps=steps,
+                      learning_rate=learning_rate, seed=seed,
+                      questions_per_step=questions_per_step, group=group, lora_rank=lora_rank,
+                      lora_targets=tuple(t.strip() for t in lora_targets.split(",") if t.strip()),
+                      style=style, shots=shots, max_new_tokens=max_new_tokens, judge=judge,
+                      kl_coef=kl_coef, advantage=advantage, overwrite=overwrite)
     res = api.tune(req, db_path=db, mlflow_uri=mlflow_uri,
                    log=lambda s: err.print(s, soft_wrap=True, markup=False, highlight=False))
     err.print(f"{'cached' if res.cached else 'tuned'}: {res.name} ({res.tuning_id}) in "

@@ -14,9 +14,10 @@ import numpy as np
 from .. import config
 from ..analysis import diagram
 from ..analysis.agreement import kappa, probability_agreement
-from ..analysis.diff import Diff, Point, paired_points
+from ..analysis.diff import Diff, Point, paired_points, pooled
 from ..analysis.diff import diff as diff_points
 from ..analysis.floor import distribution, floor
+from ..analysis.shortcut import shortcuts
 from ..errors import NoSharedQuestions, StageError, UsageError
 from ..lifecycle.artifacts import write_table
 from ..lifecycle.resolve import grading_for
@@ -48,8 +49,12 @@ def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, s
         classes = [queries.sample_classes(con, g["grading_id"])[0] for g in (ga, gb)]
         ms = [queries.one(con, "run", g["run_id"])["samples_per_question"] for g in (ga, gb)]
     result = diff_points(pa, pb, n_bootstrap=n_bootstrap, seed=seed)
+    pairs = paired_points(pa, pb)[0]
+    result = replace(result, shortcuts=[shortcuts([
+        {"question": p.question, "answer": p.answer, "answer_key": p.key} for p in side])
+        for side in zip(*pairs)] if pairs else [])
     if floor_draws:
-        shared = [x.question_id for x, _ in paired_points(pa, pb)[0]]
+        shared = [x.question_id for x, _ in pairs]
         result = replace(result, floors=[
             floor([distribution(np.array(c[q])) for q in shared], m, draws=floor_draws,
                   seed=seed) for c, m in zip(classes, ms)])
@@ -67,6 +72,21 @@ def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, s
     return ga, gb, result
 
 
+def pooled_diff(a: str, bs: list[str], *, judge: str | None = None, n_bootstrap: int = 1000,
+                seed: int = 0, db_path: Path | None = None) -> tuple[list, list]:
+    """One base (``a``) against variants tuned with different seeds (``bs``), on the questions
+    all share: per metric the base, the seeds' mean and their mean difference with an interval
+    over seeds and questions (``analysis.diff.pooled``); and each side's shortcut figures.
+    Reads the store read-only."""
+    path = config.db_path(db_path)
+    with reader(path) as con:
+        sides = [points(con, grading_for(con, x, judge)["grading_id"]) for x in [a, *bs]]
+    rows = pooled(sides[0], sides[1:], n_bootstrap=n_bootstrap, seed=seed)
+    cuts = [shortcuts([{"question": p.question, "answer": p.answer, "answer_key": p.key}
+                       for p in side]) for side in sides]
+    return rows, cuts
+
+
 def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
     return {
         "a": ga["grading_id"], "b": gb["grading_id"], "run_a": ga["run_id"],
@@ -74,6 +94,7 @@ def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
         "metrics": [asdict(m) for m in d.metrics],
         "floors": {side: {k: asdict(v) for k, v in f.items()}
                    for side, f in zip("ab", d.floors)},
+        "shortcuts": {side: sc._asdict() for side, sc in zip("ab", d.shortcuts)},
         "class_changed": d.class_changed, "became_correct": d.became_correct,
         "became_wrong": d.became_wrong,
         "confidence_correct": dict(zip("ab", d.confidence_correct)),
@@ -120,7 +141,9 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
             est = queries.score_estimates(con, newest["score_id"])
             rows.append({"variant": dict(zip(group_by, key)), "runs": len(members),
                          "run_id": newest["run_id"], "grading_id": newest["grading_id"],
-                         "score_id": newest["score_id"], "metrics": est})
+                         "score_id": newest["score_id"], "metrics": est,
+                         "echo_share": newest.get("echo_share"),
+                         "top_answer_share": newest.get("top_answer_share")})
             pts = [p for p in points(con, newest["grading_id"]) if p.correct is not None]
             curve = diagram.prepare(np.array([p.confidence for p in pts]),
                                     np.array([float(p.correct) for p in pts]), seed=seed,

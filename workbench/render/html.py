@@ -71,12 +71,13 @@ def _variants(rows: list[dict]) -> list[str]:
     labels = list(rows[0]["variant"]) if rows else []
     out = ["<h2>Variants</h2><table><tr>" + "".join(f"<th>{_e(c)}</th>" for c in labels)
            + "".join(f"<th>{_e(METRICS[m].label)}</th>" for m in SHOWN)
-           + "<th>smECE floor</th><th class=l>run</th></tr>"]
+           + "<th>smECE floor</th><th>echo share</th><th class=l>run</th></tr>"]
     for r in rows:
         est = r["metrics"]
         out.append("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r["variant"].values())
                    + "".join(f"<td>{_est(est.get(m))}</td>" for m in SHOWN)
                    + f"<td>{fmt_floor(est.get('smece'))}</td>"
+                   f"<td>{_share(r.get('echo_share'))}</td>"
                    f"<td class=l><code>{_e(r['run_id'])}</code></td></tr>")
     return [*out, "</table>"]
 
@@ -111,6 +112,11 @@ def _questions(row: dict, qs: list[dict], classes: dict[str, str]) -> list[str]:
                    f"<td>{q['confidence']:.2f}</td><td class=l>"
                    f"{_e(classes.get(q['question_id'], q['n_classes']))}</td></tr>")
     return [*out, "</table></details>"]
+
+
+def _share(value) -> str:
+    """A shortcut share (answers repeating the question), or a dash for older scores."""
+    return "—" if value is None else f"{value:.0%}"
 
 
 def _mark(correct) -> str:

@@ -88,3 +88,10 @@ def diff_conclusion(a: str, b: str, d, sides: tuple[dict, dict] | None = None) -
     if not said and all(by[k].ci_low <= 0 <= by[k].ci_high for k in keys):
         text += " No effect is visible at this size."
     return text
+
+
+def shortcut_line(score: dict) -> str:
+    """A score's shortcut figures in one sentence (``analysis.shortcut``)."""
+    return (f"shortcuts: {score['echo_share']:.1%} of answers repeat the question's own words; "
+            f"the commonest answer, {score['top_answer']!r}, is given for "
+            f"{score['top_answer_share']:.1%} of answered questions")

@@ -17,7 +17,8 @@ from .. import config
 from ..analysis import diagram
 from ..analysis.confidence import ESTIMATORS, estimate
 from ..analysis.floor import distribution, floor
-from ..analysis.resample import Estimate, bootstrap
+from ..analysis.resample import Estimate, bootstrap, check_draws
+from ..analysis.shortcut import shortcuts
 from ..errors import StageError, UsageError
 from ..lifecycle.artifacts import question_rows, write_csv, write_table
 from ..lifecycle.context import Context, check_writable, open_context, stage
@@ -35,8 +36,7 @@ class ScoreOptions:
 
     def check(self) -> None:
         for name in ("n_bootstrap", "floor_draws"):
-            if getattr(self, name) < 0:
-                raise UsageError(name, f"must be ≥ 0, got {getattr(self, name)}")
+            check_draws(name, getattr(self, name))
         if self.bins <= 0:
             raise UsageError("bins", f"must be ≥ 1, got {self.bins}")
         if self.estimator not in ESTIMATORS:
@@ -95,7 +95,7 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
             score_id=score_id, grading_id=grading["grading_id"], n_questions=len(f),
             n_excluded=len(table) - len(f), n_bootstrap=opts.n_bootstrap, ece_bins=opts.bins,
             seed=opts.seed, estimator=opts.estimator, floor_draws=opts.floor_draws,
-            truncated_share=truncated))
+            truncated_share=truncated, **shortcuts(table)._asdict()))
     with stage(ctx, "scores", score_id):
         est = bootstrap(f, y, n_bootstrap=opts.n_bootstrap, seed=opts.seed, bins=opts.bins)
         floors = floor([distribution(c) for c in kept_classes], m, estimator=opts.estimator,

@@ -101,7 +101,9 @@ def _train(ctx: Context, req, info, ds, plan, lineage: dict, log: Log, progress)
         curve.append(rec)
         with ctx.writer.session() as con:
             records.add_tuning_steps(con, lineage["tuning_id"], [rec])
-        reward = "" if rec["reward"] is None else f", reward {rec['reward']:.3f}"
+        reward = "" if rec["reward"] is None else (
+            f", reward {rec['reward']:.3f}, KL to parent {rec['kl']:.4f}, unanimous groups "
+            f"{rec['unanimous']:.0%}")
         log(f"step {rec['step'] + 1}/{req.steps}: loss {rec['loss']:.4f}{reward} "
             f"({rec['seconds']:.1f} s)")
         if progress:

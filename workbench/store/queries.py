@@ -209,8 +209,8 @@ def question_table(con, grading_id: str, *, wrong: bool = False, sort: str = "qu
                    limit: int | None = None) -> list[dict]:
     """Per question of a grading: its plurality answer, confidence and verdict (the view);
     ``wrong``: only questions answered wrong; ``sort``: a key of ``QUESTION_ORDER``."""
-    return rows(con, f"""SELECT question_id, question, answers, answer, answer_count, m,
-                                n_classes, confidence, correct
+    return rows(con, f"""SELECT question_id, question, answers, answer, answer_key,
+                                answer_count, m, n_classes, confidence, correct
                          FROM question_confidence WHERE grading_id = ?
                          {"AND correct = false" if wrong else ""}
                          ORDER BY {QUESTION_ORDER[sort]} LIMIT ?""",
@@ -358,7 +358,8 @@ def list_judges(con) -> list[dict]:
 # --- tunings --------------------------------------------------------------------------------
 
 def tuning_steps(con, tuning_id: str) -> list[dict]:
-    return rows(con, "SELECT step, loss, reward, seconds FROM tuning_steps WHERE tuning_id = ? "
+    return rows(con, "SELECT step, loss, reward, kl, unanimous, seconds FROM tuning_steps "
+                     "WHERE tuning_id = ? "
                      "ORDER BY step", [tuning_id])
 
 

@@ -158,7 +158,9 @@ def project_score(record: dict, tags: dict[str, str]) -> Projection:
                         f"{m['metric']}_floor_mean": m.get("floor_mean"),
                         f"{m['metric']}_floor_p95": m.get("floor_p95")})
     metrics.update(n_questions=score["n_questions"], n_excluded=score["n_excluded"],
-                   truncated_share=score.get("truncated_share"))
+                   truncated_share=score.get("truncated_share"),
+                   echo_share=score.get("echo_share"),
+                   top_answer_share=score.get("top_answer_share"))
     figures = {k: float(v) for k, v in metrics.items() if v is not None}
     headline = {f"{grading['judge']}.{k}": v for k, v in figures.items()
                 if k.split("_")[0] in HEADLINE} if score["status"] == "FINISHED" else {}
@@ -211,7 +213,8 @@ def project_ablation(record: dict, tags: dict[str, str]) -> Projection:
 
 
 def project_tuning(record: dict) -> Projection:
-    """A tuning as an MLflow training run: its lineage as params, loss and reward per step."""
+    """A tuning as an MLflow training run: its lineage as params; loss, reward, KL to the parent
+    and the share of unanimous groups per step."""
     t, dataset = record["tuning"], record["dataset"]
     settings = json.loads(t["settings"])
     params = dict(stage="tune", tuning_id=t["tuning_id"], model=t["name"],
@@ -219,9 +222,8 @@ def project_tuning(record: dict) -> Projection:
                   dataset_id=t["dataset_id"], steps=t["steps"], learning_rate=t["learning_rate"],
                   seed=t["seed"], adapter_sha256=t.get("adapter_sha256"), cached=t["cached"],
                   **{f"tune_{k}": v for k, v in settings.items()})
-    history = {"loss": [(s["step"], s["loss"]) for s in record["steps"]],
-               "reward": [(s["step"], s["reward"]) for s in record["steps"]
-                          if s["reward"] is not None]}
+    history = {k: [(s["step"], s[k]) for s in record["steps"] if s.get(k) is not None]
+               for k in ("loss", "reward", "kl", "unanimous")}
     tags = {"workbench.version": __version__, "workbench.stage": "tune",
             "workbench.tuning_id": t["tuning_id"], "workbench.model": t["name"],
             "workbench.model_kind": t["method"], "workbench.parent_model": t["parent_model"],

@@ -24,6 +24,14 @@ def completion_logprobs(model, prompts: list[list[int]], completions: list[list[
     ``completions[i]`` holds G token lists for ``prompts[i]``; every prompt has the same G.
     Empty completions get log p 0 and 0 tokens.
     """
+    lp, weight = token_logprobs(model, prompts, completions, pad_id)
+    return lp.sum(-1), weight.sum(-1)
+
+
+def token_logprobs(model, prompts: list[list[int]], completions: list[list[list[int]]],
+                   pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each completion token's log p given the prompt and the tokens before it, and a mask of
+    the real tokens (both [Q, G, L], L the longest completion; padding has log p 0)."""
     q = len(prompts)
     g = len(completions[0])
     if any(len(c) != g for c in completions):
@@ -53,10 +61,21 @@ def completion_logprobs(model, prompts: list[list[int]], completions: list[list[
     logits = logits.float()
     lp = logits.gather(-1, toks[..., None])[..., 0] - logits.logsumexp(-1)
     weight = tmask.to(lp.dtype)
-    return (lp * weight).sum(-1).view(q, g), weight.sum(-1).view(q, g)
+    return (lp * weight).view(q, g, -1), weight.view(q, g, -1)
 
 
-def group_advantages(rewards: torch.Tensor) -> torch.Tensor:
-    """REINFORCE with each prompt's mean reward as its baseline (GRPO's group baseline, without
-    the division by the group's standard deviation, which inflates near-unanimous groups)."""
-    return rewards - rewards.mean(-1, keepdim=True)
+def group_advantages(rewards: torch.Tensor, normalise: bool = False) -> torch.Tensor:
+    """REINFORCE with each prompt's mean reward as its baseline (GRPO's group baseline);
+    ``normalise`` also divides by the group's standard deviation, as GRPO does (it inflates
+    near-unanimous groups, so it is an option, not the default)."""
+    adv = rewards - rewards.mean(-1, keepdim=True)
+    return adv / (rewards.std(-1, keepdim=True, unbiased=False) + 1e-4) if normalise else adv
+
+
+def kl_to_parent(logp: torch.Tensor, parent: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean per-token KL(policy ‖ parent) over the sampled tokens, with the k3 estimator
+    GRPO uses: exp(q − p) − (q − p) − 1 ≥ 0, with p the policy's and q the parent's log p of
+    the token. Zero, with zero gradient, where the policy equals its parent."""
+    delta = parent - logp
+    per_token = (delta.exp() - delta - 1) * mask
+    return per_token.sum() / mask.sum().clamp(min=1)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from ..errors import UsageError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+ADVANTAGES = ("mean", "normalised")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class TuneRequest:
     shots: int | None = None  # default as in generate: 5 for completion prompts, 0 for chat
     max_new_tokens: int = 16  # RL rollouts
     judge: str = "exact"  # RL reward: this rule judge's verdict on the extracted answer
+    kl_coef: float = 0.1  # RL: weight of the per-token KL penalty to the parent (0: none)
+    advantage: str = "mean"  # RL: mean (reward − group mean) | normalised (÷ the group's sd)
     overwrite: bool = False  # replace a cached variant of this name made with other settings
 
     def validate(self, methods) -> None:
@@ -46,6 +49,11 @@ class TuneRequest:
                                       f"the baseline), got {self.group}")
         if not 0 < self.learning_rate < 1:
             raise UsageError("learning_rate", f"must be in (0, 1), got {self.learning_rate}")
+        if self.kl_coef < 0:
+            raise UsageError("kl_coef", f"must be ≥ 0, got {self.kl_coef}")
+        if self.advantage not in ADVANTAGES:
+            raise UsageError("advantage", f"{self.advantage!r} is not one of "
+                                          f"{', '.join(ADVANTAGES)}")
         if not self.lora_targets:
             raise UsageError("lora_targets", "name at least one module (e.g. q_proj,v_proj)")
 

@@ -12,9 +12,9 @@ class SFT:
     def __init__(self, trainee):
         self.t = trainee
 
-    def loss(self, step: int, questions) -> tuple[torch.Tensor | None, float | None]:
+    def loss(self, step: int, questions) -> tuple[torch.Tensor | None, dict]:
         t = self.t
         t.model.train()
         logp, n = completion_logprobs(t.model, [t.encode(q) for q in questions],
                                       [[t.target(q)] for q in questions], t.pad_id)
-        return -logp.sum() / n.sum(), None
+        return -logp.sum() / n.sum(), {"reward": None}

@@ -86,13 +86,14 @@ def train(req: TuneRequest, info: ModelInfo, ds: Dataset, plan: prompts.PromptPl
         start = time.perf_counter()
         batch = random.Random(f"{req.seed}:{step}").sample(
             questions, min(req.questions_per_step, len(questions)))
-        loss, reward = method.loss(step, batch)
+        loss, measured = method.loss(step, batch)
         if loss is not None:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             opt.zero_grad(set_to_none=True)
         on_step({"step": step, "loss": float(loss.detach()) if loss is not None else 0.0,
-                 "reward": reward, "seconds": time.perf_counter() - start})
+                 "reward": None, "kl": None, "unanimous": None, **measured,
+                 "seconds": time.perf_counter() - start})
     model.eval()
     return model

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ...text import normalize_text
+from ...text import normalize_text, repeats_question
 from ..classes import class_key, written_value
 from ..equivalence import equivalent
 from .base import Judge, JudgeItem, Verdict
@@ -53,7 +53,7 @@ class ContainsJudge(ExactJudge):
         if verdict.correct or item.answer_type in ("number", "math"):
             return verdict
         text = f" {normalize_text(item.answer)} "
-        if text.strip() and f" {text.strip()} " in f" {normalize_text(item.question)} ":
+        if repeats_question(item.answer, item.question):
             # the answer only says the question's own entity again ("Sao Tome and Principe"
             # for its capital, "Sao Tome"): containing the gold is then no answer
             return Verdict(False, "repeats the question's own words")
