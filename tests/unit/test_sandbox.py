@@ -47,6 +47,7 @@ def stores(tmp_path):
     make_run(other, CAPS, TEXTS)
     outside = tmp_path / "secret.csv"
     outside.write_text("password\nhunter2\n")
+    (tmp_path / "runs" / "wb.duckdb.tmp").mkdir()  # DuckDB's spill directory, when it exists
     return tmp_path, store, other, outside
 
 
@@ -59,6 +60,7 @@ def attacks(root, store, other, outside):
     return [
         f"COPY (SELECT 'x' AS x) TO '{store}' (FORMAT csv)",
         f"COPY samples TO '{root / 'x.csv'}'",
+        f"COPY (SELECT 1) TO '{store}.tmp/x.csv'",  # the spill directory is no way out
         f"EXPORT DATABASE '{root / 'export'}'",
         f"ATTACH '{other}' AS v (READ_WRITE); DELETE FROM v.samples",
         f"ATTACH '{root / 'new.duckdb'}' (READ_WRITE)",

@@ -17,6 +17,11 @@ from ..errors import UsageError
 Log = Callable[[str], None]
 
 
+# Temperatures a sampler is asked for: below 0.01 the distribution is greedy in all but name
+# (1e-300 gives degenerate text); NaN and infinity are no temperature at all.
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
+
+
 @dataclass(frozen=True)
 class SamplingParams:
     n: int = 20
@@ -31,8 +36,11 @@ class SamplingParams:
     def __post_init__(self):
         if self.n <= 0:
             raise UsageError("samples", f"must be ≥ 1, got {self.n}")
-        if self.temperature < 0:
-            raise UsageError("temperature", f"must be ≥ 0, got {self.temperature}")
+        if not (self.temperature == 0 or MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE):
+            raise UsageError("temperature", f"must be 0 (greedy) or between {MIN_TEMPERATURE} "
+                                            f"and {MAX_TEMPERATURE}, got {self.temperature}")
+        if not 0 <= self.seed < 2 ** 63:
+            raise UsageError("seed", f"must be in [0, 2^63), got {self.seed}")
         if not 0 < self.top_p <= 1:
             raise UsageError("top_p", f"must be in (0, 1], got {self.top_p}")
         if self.top_k < 0:

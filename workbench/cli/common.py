@@ -11,6 +11,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Optional, get_type_hints
 
 import typer
+from rich.markup import escape
 
 from ..backends import config_class
 from ..backends.base import BackendConfig
@@ -86,7 +87,7 @@ def renamed(new_value, old_value, old: str, new: str):
 
 
 def _fail(message: str):
-    err.print(f"[red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 

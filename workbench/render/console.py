@@ -117,7 +117,21 @@ def _width(columns: list[int]) -> int:
 
 
 class FittingConsole(Console):
-    """A console whose tables fall back to the vertical layout (``fit``) when too wide."""
+    """A console whose tables fall back to the vertical layout (``fit``) when too wide, and
+    whose table cells are text, never markup: a value such as "[/x]" or "[red]" (a store path, a
+    SQL result, a model's "[/INST]") is printed as it is."""
 
     def print(self, *objects, **kwargs):
-        super().print(*(fit(self, o) if isinstance(o, Table) else o for o in objects), **kwargs)
+        super().print(*(fit(self, literal(o)) if isinstance(o, Table) else o for o in objects),
+                      **kwargs)
+
+
+def literal(table: Table) -> Table:
+    """``table`` with every string cell, header and title as plain ``Text`` (no markup)."""
+    for column in table.columns:
+        column._cells = [Text(c) if isinstance(c, str) else c for c in column._cells]
+        if isinstance(column.header, str):
+            column.header = Text(column.header)
+    if isinstance(table.title, str):
+        table.title = Text(table.title)
+    return table

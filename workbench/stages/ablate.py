@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import __version__
 from ..analysis import ablation
+from ..analysis.resample import check_draws
 from ..errors import StageError, UsageError
 from ..lifecycle.context import check_writable, open_context, stage
 from ..lifecycle.resolve import grading_for
@@ -30,8 +31,7 @@ def ablate(item_id: str, ms: list[int], *, judge: str | None = None, repeats: in
         raise UsageError("ms", "name at least one m, e.g. 1,2,5,10")
     if any(m < 1 for m in ms):
         raise UsageError("ms", f"values must be ≥ 1, got {','.join(map(str, ms))}")
-    if repeats < 2:
-        raise UsageError("repeats", f"must be ≥ 2, got {repeats}")
+    check_draws("repeats", repeats, low=2)
     if bins <= 0:
         raise UsageError("bins", f"must be ≥ 1, got {bins}")
     check_writable(db_path, mlflow_uri)

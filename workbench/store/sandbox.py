@@ -39,6 +39,9 @@ def _allowed(store: Path, files) -> list[str]:
 
 def lock_down(con, allowed: list[str]) -> None:
     """From here on the connection reaches the store and ``allowed`` directories only."""
+    # DuckDB lets a query write where it spills (``<store>.tmp/`` by default) whatever
+    # allowed_directories says: no spilling, so no writable directory but ``allowed``.
+    con.execute("SET temp_directory = ''")
     con.execute("SET allowed_directories = ?", [allowed])
     con.execute("SET enable_external_access = false")
     con.execute("SET allow_persistent_secrets = false")
@@ -63,6 +66,8 @@ def session(path: Path, *, write: bool = False, files=()):
 def execute(con, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
     """Run the statements of ``sql`` in order; the last one's columns and rows. Values in
     ``params`` are bound to ``?`` (a single statement), never pasted."""
+    if not sql.strip():
+        raise UsageError("query", "is empty: give SQL to run, or --view NAME")
     try:
         statements = con.extract_statements(sql)
         for s in statements:

@@ -41,8 +41,9 @@ class Config(BackendConfig):
         for field, value, low in (("concurrency", self.concurrency, 1),
                                   ("timeout", self.timeout, 1e-9),
                                   ("max_retries", self.max_retries, 0)):
-            if value < low:
-                raise UsageError(field, f"must be {'> 0' if low else '≥ 0'}, got {value}")
+            if not value >= low or value == float("inf"):  # NaN and ∞ too
+                raise UsageError(field, f"must be a finite number {'> 0' if low else '≥ 0'}, "
+                                        f"got {value}")
         config.api_key(self.api_key_env, "the openai backend")
 
     def resolve(self, model: str, kind: str | None, prompt_format: str | None) -> ModelInfo:
