@@ -77,7 +77,8 @@ def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | N
                                                "bootstrap intervals; smECE floor: a calibrated "
                                                "model's mean ≤ 95th percentile here",
                                 which=HEADLINE))
-    diffs = _print_pooled(models, runs, plan, console, where)
+    estimates = {kind: metrics for kind, (_, metrics) in zip(models, results)}
+    diffs = _print_pooled(models, runs, estimates, plan, console, where)
     page = api.report(test, ["model"], n_bootstrap=plan.n_bootstrap, seed=plan.seed, **where)
     console.print(f"Report (one HTML file): {page}")
     console.print(f"Demo wall time: {time.perf_counter() - start:.0f} s. "
@@ -120,7 +121,7 @@ def _tuning(plan: DemoPlan, method: str, seed: int) -> TuneRequest:
                        learning_rate=plan.rl_learning_rate, kl_coef=plan.rl_kl)
 
 
-def _print_pooled(models: dict, runs: dict, plan: DemoPlan, console: Console,
+def _print_pooled(models: dict, runs: dict, estimates: dict, plan: DemoPlan, console: Console,
                   where: dict) -> dict:
     """Each method's seeds pooled against the base: a table and a sentence per method, from
     intervals that hold the seeds' spread as well as the questions'."""
@@ -146,11 +147,19 @@ def _print_pooled(models: dict, runs: dict, plan: DemoPlan, console: Console,
                       f"{echo[0]:.0%} → " + " / ".join(f"{e:.0%}" for e in echo[1:]))
         name = f"{PARENT}-{method} ({len(kinds)} seeds)"
         conclusions.append(diff_conclusion(PARENT, name, SimpleNamespace(
-            n_shared=_shared(runs, kinds, where["db_path"]), metrics=rows)))
+            n_shared=_shared(runs, kinds, where["db_path"]), metrics=rows),
+            sides=(estimates["base"], _span([estimates[k] for k in kinds]))))
     console.print(table)
     for line in conclusions:
         console.print(line, highlight=False)
     return pooled
+
+
+def _span(seeds: list[dict]) -> dict:
+    """The seeds' estimates as one side of a conclusion: each metric's interval spans every
+    seed's, so a variant is called over- or under-confident only when every seed is."""
+    return {k: SimpleNamespace(ci_low=min(e[k].ci_low for e in seeds),
+                               ci_high=max(e[k].ci_high for e in seeds)) for k in seeds[0]}
 
 
 def _shared(runs: dict, kinds: list[str], db_path) -> int:

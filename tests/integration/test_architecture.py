@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,8 +22,13 @@ def test_the_built_wheel_installs_and_runs_in_a_fresh_venv(tmp_path):
     command. Its dependencies come from this environment's site-packages (read through a .pth
     file, which does not pull in the editable workbench)."""
     dist = tmp_path / "dist"
+    # Built from a copy without the checkout's build/ folder: setuptools reuses build/lib, so a
+    # file renamed since the last build (a migration) would ship twice.
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "runs", "__pycache__", ".pytest_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(dist), str(ROOT)], check=True)
+                    "--no-build-isolation", "-w", str(dist), str(src)], check=True)
     wheel, = dist.glob("workbench-*.whl")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -63,8 +63,8 @@ def test_a_question_no_sample_answered_scores_with_its_floor(db_path, mlflow_uri
 
 def test_a_collapse_onto_the_questions_words_shows_in_score_diff_and_views(db_path, mlflow_uri):
     """A variant that answers each capital question with the country's own name: its score
-    stores an echo share of 1 (the base's 0), `score` and `diff` print it, the variants view
-    and MLflow carry it."""
+    stores an echo share of 1 (the base's 0), `diff` prints it, the variants view and MLflow
+    carry it."""
     base = make_run(db_path, CAPS, TEXTS)
     echo = make_run(db_path, CAPS, {"fr": [" France"] * 5, "au": [" Australia"] * 5,
                                     "us": [" the US"] * 5, "n": [" 2+2"] * 5}, model="echo")
@@ -75,11 +75,11 @@ def test_a_collapse_onto_the_questions_words_shows_in_score_diff_and_views(db_pa
                                         db_path=db_path, mlflow_uri=mlflow_uri))
     stored = dict(_rows(db_path, "SELECT model, echo_share FROM variants WHERE score_id IN "
                                  "(?, ?)", [ids["base"][1], ids["echo"][1]]))
-    assert stored == {"synthetic": 0.0, "echo": 0.75}  # "2+2" is the question's own words too
+    assert stored == {"synthetic": 0.0, "echo": 1.0}  # "2+2" says the question's words too
     res = CliRunner().invoke(app, ["diff", ids["base"][0], ids["echo"][0], "--bootstrap", "20",
                                    "--db", str(db_path), "--mlflow-uri", mlflow_uri])
     assert res.exit_code == 0, res.output
-    assert "answers that only repeat the question 0.0% → 75.0%" in res.output
+    assert "answers that only repeat the question 0.0% → 100.0%" in res.output
     (ml_id,), = _rows(db_path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?",
                       [ids["echo"][1]])
-    assert MlflowClient(mlflow_uri).get_run(ml_id).data.metrics["echo_share"] == 0.75
+    assert MlflowClient(mlflow_uri).get_run(ml_id).data.metrics["echo_share"] == 1.0

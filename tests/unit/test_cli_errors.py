@@ -81,3 +81,23 @@ def test_a_missing_api_key_reads_the_same_wherever_it_is_needed(store, monkeypat
         lines = [ln for ln in output.splitlines() if ln.strip()]
         assert lines == [f"error: {who} reads its API key from $WB_NO_SUCH_KEY, which is not "
                          "set (set it, or name another variable with --api-key-env)"], output
+
+
+@pytest.mark.parametrize("width", [200, 40, 20])
+def test_values_that_look_like_markup_print_as_they_are_in_every_layout(width):
+    """Whole, transposed or one block per row (as the console's width allows), a cell such as
+    '[/x]' or '[red]…[/red]' is printed as written, never read as markup."""
+    from rich.table import Table
+
+    from workbench.render.console import FittingConsole
+
+    console = FittingConsole(width=width, record=True)
+    table = Table(title="[/t]")
+    for c in ("a", "[b]", "c"):
+        table.add_column(c)
+    table.add_row("[/x]", "[red]hi[/red]", "a long value to push the table past its width")
+    table.add_row("[/y]", "2", "3")
+    console.print(table)
+    text = console.export_text()
+    for value in ("[/x]", "[red]hi[/red]", "[/y]", "[b]"):
+        assert value in text, text

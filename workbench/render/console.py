@@ -93,20 +93,21 @@ def fit(console: Console, table: Table):
         # The first column names the rows when its values are distinct (a model, a run id).
         named = len({r[0] for r in rows}) == len(rows)
         flipped = Table(title=table.title)
-        flipped.add_column(headers[0] if named else "", style="dim", no_wrap=True,
+        flipped.add_column(Text(headers[0] if named else ""), style="dim", no_wrap=True,
                            justify="right")
         for i, r in enumerate(rows):
-            flipped.add_column(r[0] if named else str(i + 1), no_wrap=True, justify="right")
+            flipped.add_column(Text(r[0] if named else str(i + 1)), no_wrap=True,
+                               justify="right")
         for j, h in enumerate(headers[1:] if named else headers, 1 if named else 0):
-            flipped.add_row(h, *[r[j] for r in rows])
+            flipped.add_row(Text(h), *[Text(r[j]) for r in rows])
         return flipped
-    blocks = [Text(table.title, style="bold")] if table.title else []
+    blocks = [Text(_plain(table.title), style="bold")] if table.title else []
     for i, row in enumerate(rows, 1):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True, justify="right")
         grid.add_column(overflow="fold")
         for h, v in zip(headers, row):
-            grid.add_row(h, v)
+            grid.add_row(Text(h), Text(v))
         blocks += [Text(f"── {i} of {len(rows)} ──", style="dim"), grid]
     return Group(*blocks)
 
