@@ -11,7 +11,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import MissingKey
+from .errors import MissingKey, StoreError, UsageError
 
 DEFAULT_DB = Path("runs") / "workbench.duckdb"
 
@@ -71,6 +71,28 @@ def api_key(env: str, who: str) -> str:
         raise MissingKey(f"{who} reads its API key from ${env}, which is not set (set it, or "
                          "name another variable with --api-key-env)")
     return key
+
+
+def positive(param: str, value: float) -> None:
+    """Refuse a count, size or number of seconds that is not a finite number above 0 (NaN and
+    infinity included), naming ``param``."""
+    if not 0 < value < float("inf"):
+        raise UsageError(param, f"must be a finite number > 0, got {value}")
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    """A number of seconds from environment variable ``name``; a value that is not one is an
+    error naming the variable."""
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise StoreError(f"${name} must be a number of seconds ≥ 0, got {text!r}")
+    return value
 
 
 def cache_root() -> Path:

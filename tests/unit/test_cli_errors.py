@@ -32,6 +32,12 @@ CASES = [
     (["resume", "run_nope"], "run_nope"),
     (["sql", "SELEC nonsense"], "syntax"),
     (["sql", ""], "empty"),
+    (["tune", "--from", "gemma-3-270m", "--method", "rl", "--dataset",
+      "bundled:capitals:train", "--questions-per-step", "100000"], "--questions-per-step"),
+    (["serve", "--model", "gemma-3-270m", "--port", "70000"], "--port"),
+    (["serve", "--model", "gemma-3-270m", "--request-timeout", "nan"], "--request-timeout"),
+    (["generate", "--model", "gemma-3-270m", "--dataset", "bundled:capitals@2",
+      "--max-new-tokens", "0"], "--max-new-tokens"),
     # a temperature or timeout that is no number refuses before anything loads or is stored
     *[(["generate", "--model", "gemma-3-270m", "--dataset", "bundled:capitals@2",
         "--temperature", t], "--temperature") for t in ("nan", "inf", "1e-300")],
@@ -43,6 +49,8 @@ CASES = [
     (["sql", "DELETE FROM runs"], "read-only"),
     (["compare", "--dataset", "no-such-dataset"], "no-such-dataset"),
     (["report", "--dataset", "caps", "--diff", "onlyone"], "--diff"),
+    (["report", "--dataset", "caps", "--out", "/tmp"], "--out"),  # a directory
+    (["report", "--dataset", "caps", "--out", "/tmp/page.txt"], "--out"),
     (["tunings", "--format", "json"], None),  # an empty listing is not an error
 ]
 
@@ -50,7 +58,7 @@ CASES = [
 @pytest.mark.parametrize("args,names", CASES, ids=[" ".join(a) for a, _ in CASES])
 def test_each_error_is_one_line_naming_the_input(store, args, names):
     path, _ = store
-    res = CliRunner().invoke(app, [*args, "--db", str(path)])
+    res = CliRunner().invoke(app, [*args, *(["--db", str(path)] if args[0] != "serve" else [])])
     assert "Traceback" not in res.output and not (
         res.exception and not isinstance(res.exception, SystemExit)), res.output
     if names is None:
@@ -101,3 +109,24 @@ def test_values_that_look_like_markup_print_as_they_are_in_every_layout(width):
     text = console.export_text()
     for value in ("[/x]", "[red]hi[/red]", "[/y]", "[b]"):
         assert value in text, text
+
+
+@pytest.mark.parametrize("var", ["WORKBENCH_READ_WAIT", "WORKBENCH_WRITE_WAIT"])
+def test_a_lock_wait_that_is_no_number_is_one_line_naming_the_variable(store, var, monkeypatch):
+    path, run_id = store
+    monkeypatch.setenv(var, "soon")
+    command = ["runs"] if var == "WORKBENCH_READ_WAIT" else ["grade", run_id]
+    res = CliRunner().invoke(app, [*command, "--db", str(path)])
+    assert res.exit_code == 1 and res.output.count("\n") == 1, res.output
+    assert f"${var}" in res.output and "'soon'" in res.output
+
+
+@pytest.mark.parametrize("command", [["grade", "run_x"], ["score", "grd_x"], ["resume", "run_x"],
+                                     ["ablate", "grd_x", "-m", "1,2"]])
+def test_a_mistyped_store_path_creates_nothing(tmp_path, command):
+    """A stage that works on stored records refuses a --db with no store behind it: one line,
+    and no new store (or lock file) left at the mistyped path."""
+    typo = tmp_path / "typo.duckdb"
+    res = CliRunner().invoke(app, [*command, "--db", str(typo)])
+    assert res.exit_code == 1 and "no store at" in res.output, res.output
+    assert list(tmp_path.iterdir()) == []

@@ -39,14 +39,15 @@ def serve(model: str = typer.Option(..., "--model", help="bundled name, local fo
                                                 "request may wait and run before it is "
                                                 "cancelled")):
     """An OpenAI-compatible server (chat and completions) over the token sampler, on 127.0.0.1."""
-    # FastAPI and torch: only for serving.
-    from .. import server
-
     for name, value in (("max_body", max_body), ("token_budget", token_budget),
                         ("queue", queue), ("request_timeout", request_timeout),
                         ("max_context", max_context or 1)):
-        if value <= 0:
-            raise UsageError(name, f"must be > 0, got {value}")
+        config.positive(name, value)
+    if not 1 <= port <= 65535:
+        raise UsageError("port", f"must be between 1 and 65535, got {port}")
+    # FastAPI and torch: only for serving, once the options are known to be good.
+    from .. import server
+
     server.serve(model, port=port, dtype=dtype, device=device, log=lambda s: err.print(s),
                  limits=server.Limits(max_body, max_context, token_budget, queue,
                                       request_timeout))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config
+from ..errors import StoreError
 from ..store import Writer, ensure_free
 from ..store.records import set_status
 from ..store.recovery import Stale, find_stale, mark_failed
@@ -38,10 +39,15 @@ class Context:
         return config.artifacts_dir(self.writer.path)
 
 
-def check_writable(db_path: Path | None, mlflow_uri: str | None = None) -> Path:
+def check_writable(db_path: Path | None, mlflow_uri: str | None = None, *,
+                   existing: bool = False) -> Path:
     """The store's path, after failing fast if another process holds it or the MLflow URI
-    names a folder that does not exist."""
+    names a folder that does not exist. ``existing``: a stage that works on records already
+    stored (grade, score, ablate, resume) refuses a path with no store, rather than creating
+    an empty one at a mistyped --db and then failing."""
     path = config.db_path(db_path)
+    if existing and not path.exists():
+        raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
     ensure_free(path)
     _check_mlflow(path, mlflow_uri)
     return path

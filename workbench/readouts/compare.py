@@ -117,7 +117,7 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     bad = [g for g in group_by if g not in GROUP_FIELDS]
     if bad:
         raise UsageError("group_by", f"{','.join(bad)}: not among {', '.join(GROUP_FIELDS)}")
-    if out is not None and Path(out).suffix.lower() != ".png":
+    if out is not None and (Path(out).is_dir() or Path(out).suffix.lower() != ".png"):
         raise UsageError("out", f"{out}: the overlay is a PNG; give a path ending in .png")
     path, uri = config.paths(db_path, mlflow_uri)
     family = dataset.split("@")[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import config
 from ..analysis import diagram
+from ..errors import UsageError
 from ..render.html import render
 from ..store import queries, reader
 from ..tracking import experiment_name, log_analysis
@@ -22,6 +23,8 @@ def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
            log: bool = False, n_bootstrap: int = 1000) -> Path:
     """The report's path. ``pairs``: (A, B) ids to diff (default: the first variant against
     each other one)."""
+    if out is not None and (Path(out).is_dir() or Path(out).suffix.lower() != ".html"):
+        raise UsageError("out", f"{out}: name an .html file (the report is one file)")
     path, uri = config.paths(db_path, mlflow_uri)
     rows, png = compare(dataset, group_by, judge=judge, db_path=db_path, mlflow_uri=mlflow_uri,
                         seed=seed)

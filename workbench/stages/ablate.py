@@ -34,7 +34,7 @@ def ablate(item_id: str, ms: list[int], *, judge: str | None = None, repeats: in
     check_draws("repeats", repeats, low=2)
     if bins <= 0:
         raise UsageError("bins", f"must be ≥ 1, got {bins}")
-    check_writable(db_path, mlflow_uri)
+    check_writable(db_path, mlflow_uri, existing=True)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
             grading = grading_for(con, item_id, judge)

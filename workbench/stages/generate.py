@@ -76,8 +76,9 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
     plan = prompts.PromptPlan(req.style, info.prompt_format, shots, req.seed)
     params = SamplingParams(
         n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
-        max_new_tokens=req.max_new_tokens or (REASONING_MAX_NEW_TOKENS if info.kind == "reasoning"
-                                              else DEFAULT_MAX_NEW_TOKENS[req.style]),
+        max_new_tokens=(req.max_new_tokens if req.max_new_tokens is not None  # 0 is refused
+                        else REASONING_MAX_NEW_TOKENS if info.kind == "reasoning"
+                        else DEFAULT_MAX_NEW_TOKENS[req.style]),
         stop=plan.stop, seed=req.seed)
     job = _prepare(req.backend.settle(info), info, ds, ds.questions, plan, params,
                    req.chunk_size, log)
@@ -95,7 +96,7 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
 def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None = None,
            progress: Progress | None = None, log: Log = lambda s: None) -> str:
     """Finish a run that stopped part-way: sample only its missing chunks."""
-    check_writable(db_path, mlflow_uri)
+    check_writable(db_path, mlflow_uri, existing=True)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
             run = queries.one(con, "run", run_id)

@@ -27,7 +27,7 @@ def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None
           mlflow_uri: str | None = None) -> str:
     """Grade a finished run; returns the grading id. If this judge (same name and version)
     already graded the run and met errors, those are retried in place instead."""
-    check_writable(db_path, mlflow_uri)
+    check_writable(db_path, mlflow_uri, existing=True)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
             judge = judges.get(judge_name, queries.judge_record(con, judge_name))

@@ -52,7 +52,7 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
     (``stages/ablate.py``)."""
     opts = ScoreOptions(n_bootstrap, seed, bins, estimator, floor_draws)
     opts.check()
-    check_writable(db_path, mlflow_uri)
+    check_writable(db_path, mlflow_uri, existing=True)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
             _, grading_id = expand(con, grading_id, ("gradings",))

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import filelock
 
+from ..config import seconds_from_env
 from ..errors import StoreBusy
 
-READ_WAIT = float(os.environ.get("WORKBENCH_READ_WAIT", "30"))  # seconds a reader waits
-WRITE_WAIT = float(os.environ.get("WORKBENCH_WRITE_WAIT", "120"))  # a writer's session waits
+READ_WAIT, WRITE_WAIT = 30.0, 120.0  # seconds a reader, a writer's session waits (defaults)
 
 
 def lock_path(db_path: Path) -> Path:
@@ -117,7 +117,9 @@ def on_wait(db_path: Path, exclusive: bool) -> None:
 @contextmanager
 def access(db_path: Path, *, exclusive: bool, wait: float | None = None):
     """Hold the access lock while the block has the DuckDB file open."""
-    wait = (WRITE_WAIT if exclusive else READ_WAIT) if wait is None else wait
+    if wait is None:  # read when the store is opened, so a bad value is one error line
+        wait = (seconds_from_env("WORKBENCH_WRITE_WAIT", WRITE_WAIT) if exclusive
+                else seconds_from_env("WORKBENCH_READ_WAIT", READ_WAIT))
     lock = filelock.ReadWriteLock(access_path(db_path), timeout=wait, is_singleton=False)
     take = lock.acquire_write if exclusive else lock.acquire_read
     try:

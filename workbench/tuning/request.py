@@ -12,6 +12,7 @@ from ..errors import UsageError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 ADVANTAGES = ("mean", "normalised")
+MAX_ROLLOUTS = 4096  # sequences one step may sample and backpropagate through
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class TuneRequest:
         for param in ("steps", "questions_per_step", "group", "lora_rank", "max_new_tokens"):
             if getattr(self, param) < 1:
                 raise UsageError(param, f"must be ≥ 1, got {getattr(self, param)}")
+        if self.questions_per_step * (self.group if self.method == "rl" else 1) > MAX_ROLLOUTS:
+            raise UsageError("questions_per_step", f"× {'group' if self.method == 'rl' else '1'}"
+                             f" must be ≤ {MAX_ROLLOUTS} sequences a step, got "
+                             f"{self.questions_per_step}")
         if self.method == "rl" and self.group < 2:
             raise UsageError("group", "RL needs ≥ 2 rollouts per question (the group mean is "
                                       f"the baseline), got {self.group}")
