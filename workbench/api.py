@@ -282,9 +282,11 @@ def doctor(*, fix: bool = False, db_path: Path | None = None,
 
 
 def query(sql: str, params: list | None = None, *, write: bool = False, files=(),
+          timeout: float | None = None, limit: int | None = None,
           db_path: Path | None = None) -> tuple[list[str], list[tuple]]:
     """Run SQL on the store in DuckDB's sandbox (``store/sandbox.py``): read-only unless
-    ``write``; files only under the directories in ``files``. A refused query is a
-    ``QueryError`` with DuckDB's message."""
+    ``write``; files only under the directories in ``files``; interrupted after ``timeout``
+    seconds; at most ``limit`` + 1 rows back. A refused query is a ``QueryError`` with
+    DuckDB's message."""
     with sandbox.session(config.db_path(db_path), write=write, files=files) as con:
-        return sandbox.execute(con, sql, params)
+        return sandbox.execute(con, sql, params, timeout=timeout, limit=limit)

@@ -131,3 +131,30 @@ def test_timestamptz_values_come_back(stores):
                     "--db", store)
     assert code == 0, out
     assert json.loads(out)[0]["t"][:2] == "20"
+
+
+def test_an_endless_query_is_interrupted_and_leaves_the_store_usable(stores):
+    """A recursive query that never ends stops at --timeout with one line (a time limit is an
+    input here: the query is endless, so only the limit can end it), and the store answers the
+    next query."""
+    _, store, _, _ = stores
+    endless = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) "
+               "SELECT count(*) FROM r")
+    code, out = sql(endless, "--timeout", "0.5", "--db", store)
+    assert code == 1 and out.strip().splitlines() == [
+        "error: the query ran past its time limit (0.5 s; --timeout)"], out
+    code, out = sql("SELECT count(*) AS n FROM samples", "--format", "json", "--db", store)
+    assert code == 0 and json.loads(out) == [{"n": 20}]
+
+
+def test_printed_rows_are_capped_and_say_so(stores):
+    _, store, _, _ = stores
+    result = CliRunner().invoke(app, ["sql", "SELECT * FROM range(25)", "--limit", "5",
+                                      "--format", "csv", "--db", str(store)])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "range" and lines[1:] == [str(i) for i in range(5)]
+    assert "showing the first 5 rows" in result.stderr
+    everything = CliRunner().invoke(app, ["sql", "SELECT * FROM range(25)", "--limit", "0",
+                                          "--format", "csv", "--db", str(store)])
+    assert len(everything.stdout.splitlines()) == 26

@@ -114,6 +114,10 @@ def sql(query: Optional[str] = typer.Argument(None, help="SQL to run; ? marks a 
                                    "(default: read-only)"),
         files: list[Path] = typer.Option([], "--files", help="a directory the query may read "
                                          "and write files in (COPY, read_csv, ...); repeatable"),
+        timeout: float = typer.Option(300.0, "--timeout", help="seconds the query may run "
+                                      "before it is interrupted"),
+        limit: int = typer.Option(10_000, "--limit", help="rows printed at most (0: all; for "
+                                  "large results write a file with --files and COPY)"),
         fmt: Format = FormatOpt,
         db: Optional[Path] = DbOpt):
     """Run SQL on the store, read-only unless --write; no file but the store unless --files."""
@@ -128,7 +132,14 @@ def sql(query: Optional[str] = typer.Argument(None, help="SQL to run; ? marks a 
         if view not in named:
             raise UsageError("view", f"{view!r}: no such view; known: {', '.join(named)}")
         query = f"SELECT * FROM {view}"
-    cols, rows = api.query(query, list(param), write=write, files=files, db_path=db)
+    if limit < 0:
+        raise UsageError("limit", f"must be ≥ 0 (0: all), got {limit}")
+    cols, rows = api.query(query, list(param), write=write, files=files, timeout=timeout,
+                           limit=limit or None, db_path=db)
+    if limit and len(rows) > limit:
+        rows = rows[:limit]
+        err.print(f"note: showing the first {limit:,} rows; --limit 0 prints them all",
+                  highlight=False)
     write_rows(out, cols, rows, fmt)
 
 

@@ -13,11 +13,13 @@ DuckDB's own parser reports, so no other store can be written around its lock.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from ..config import positive
 from ..errors import QueryError, UsageError
 from .access import Writer, reader
 
@@ -63,11 +65,44 @@ def session(path: Path, *, write: bool = False, files=()):
             yield con
 
 
-def execute(con, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
-    """Run the statements of ``sql`` in order; the last one's columns and rows. Values in
-    ``params`` are bound to ``?`` (a single statement), never pasted."""
+def execute(con, sql: str, params: list | None = None, *, timeout: float | None = None,
+            limit: int | None = None) -> tuple[list[str], list[tuple]]:
+    """Run the statements of ``sql`` in order; the last one's columns and rows (the first
+    ``limit`` + 1 of them, so a caller can tell there were more). Values in ``params`` are bound
+    to ``?`` (a single statement), never pasted. The statements run on a worker thread that
+    DuckDB interrupts after ``timeout`` seconds or on Ctrl-C/SIGTERM in this one: an endless
+    recursive query ends as a ``QueryError`` and releases the store."""
     if not sql.strip():
         raise UsageError("query", "is empty: give SQL to run, or --view NAME")
+    if timeout is not None:
+        positive("timeout", timeout)
+    done, result = threading.Event(), {}
+
+    def run():
+        try:
+            result["value"] = _run(con, sql, params, limit)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            result["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run, name="workbench-sql", daemon=True)
+    worker.start()
+    try:
+        if not done.wait(timeout):
+            con.interrupt()
+            done.wait()
+            raise QueryError(f"the query ran past its time limit ({timeout:g} s; --timeout)")
+    except BaseException:
+        con.interrupt()
+        done.wait()
+        raise
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def _run(con, sql: str, params, limit) -> tuple[list[str], list[tuple]]:
     try:
         statements = con.extract_statements(sql)
         for s in statements:
@@ -83,6 +118,7 @@ def execute(con, sql: str, params: list | None = None) -> tuple[list[str], list[
             cur = con.execute(statements[-1])
         if cur.description is None:
             return [], []
-        return [d[0] for d in cur.description], cur.fetchall()
+        rows = cur.fetchall() if limit is None else cur.fetchmany(limit + 1)
+        return [d[0] for d in cur.description], rows
     except duckdb.Error as exc:
         raise QueryError(str(exc).splitlines()[0]) from None
