@@ -34,7 +34,8 @@ class FakeServer:
     """``script``: a list of actions taken by successive requests; when it runs out, ``default``
     answers. An action is a callable (request dict) -> (status, headers, body bytes) or the
     string "hang" (answer nothing until the server stops: only the client's own timeout ends the
-    request, however fast or slow this machine is)."""
+    request, however fast or slow this machine is) or "drip" (send the headers, then a byte now
+    and then until the server stops: each byte would restart a per-read timeout)."""
 
     def __init__(self, script=None, default=None, get=None):
         self.script = list(script or [])
@@ -67,6 +68,18 @@ class FakeServer:
                 action = outer.script.pop(0) if outer.script else outer.default
                 if action == "hang":
                     outer.stopping.wait()
+                    return
+                if action == "drip":  # headers, then a byte at a time until the server stops
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(1 << 20))
+                    self.end_headers()
+                    while not outer.stopping.wait(0.05):
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:  # the client gave up
+                            return
                     return
                 self._answer(*action(body))
 

@@ -75,6 +75,31 @@ def test_5xx_timeouts_and_garbled_bodies_are_retried_with_backoff():
     assert all(0.005 <= d <= 0.05 for d in sleeps)
 
 
+def test_a_drip_fed_response_ends_at_the_whole_request_deadline():
+    """A server that sends its headers and then a byte now and then restarts a per-read timeout
+    with every byte; --timeout counts the whole request, so the request ends there (the server
+    never finishes: only the deadline can end it)."""
+    with FakeServer(["drip"]) as srv:
+        client = OpenAIClient(ClientConfig(srv.url, "key", "completions", 1.0,
+                                           RetryPolicy(max_retries=0)), "m")
+        with pytest.raises(RemoteError, match="no whole response within 1 s"):
+            client.complete("Q: x\nA:", PARAMS, 3, 0)
+
+
+def test_a_response_past_the_size_cap_is_an_error_not_a_memory_fill():
+    huge = completion_body(3, text=" Paris" * 5000)
+    with FakeServer(default=lambda req: (200, {}, huge)) as srv:
+        client = OpenAIClient(ClientConfig(srv.url, "key", "completions", 5.0,
+                                           RetryPolicy(max_retries=0),
+                                           max_response_bytes=10_000), "m")
+        with pytest.raises(RemoteError, match="larger than 10,000 bytes"):
+            client.complete("Q: x\nA:", PARAMS, 3, 0)
+        assert len(huge) > 10_000
+        ok = OpenAIClient(ClientConfig(srv.url, "key", "completions", 5.0,
+                                       RetryPolicy(max_retries=0)), "m")
+        assert len(ok.complete("Q: x\nA:", PARAMS, 3, 0)) == 3  # the default cap is far above
+
+
 def test_other_4xx_are_not_retried_and_give_up_is_an_error():
     with FakeServer(default=status(401)) as srv:
         s, sleeps = sampler(srv.url)

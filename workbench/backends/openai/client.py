@@ -24,6 +24,7 @@ import openai
 from ...errors import RemoteError
 from ..base import Completion, SamplingParams
 from .servers import family
+from .transport import MAX_RESPONSE_BYTES, Bounded
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class ClientConfig:
     retry: RetryPolicy = RetryPolicy()
     logprobs: bool = True
     family: str = "unknown"  # servers.FAMILIES: which fields state the sampling distribution
+    max_response_bytes: int = MAX_RESPONSE_BYTES  # a longer body is an error, not a memory fill
 
 
 class OpenAIClient:
@@ -86,8 +88,10 @@ class OpenAIClient:
 
     def __init__(self, cfg: ClientConfig, model: str, *, sleep=time.sleep, seed: int = 0):
         self.cfg, self.model, self.sleep = cfg, model, sleep
-        self.client = openai.OpenAI(base_url=cfg.base_url, api_key=cfg.api_key,
-                                    timeout=cfg.timeout, max_retries=0)
+        self.client = openai.OpenAI(
+            base_url=cfg.base_url, api_key=cfg.api_key, timeout=cfg.timeout, max_retries=0,
+            http_client=openai.DefaultHttpxClient(transport=Bounded(
+                cfg.timeout, cfg.max_response_bytes)))
         self.rng = random.Random(seed)
         self.logprobs = cfg.logprobs
         self._lock = threading.Lock()
@@ -128,7 +132,8 @@ class OpenAIClient:
                     self.logprobs = False  # the server does not offer logprobs: ask without
                     continue
             except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                status, headers, message = None, None, f"{type(exc).__name__}: {exc}"
+                cause = f" ({exc.__cause__})" if str(exc.__cause__ or "") else ""
+                status, headers, message = None, None, f"{type(exc).__name__}: {exc}{cause}"
             except (openai.APIResponseValidationError, json.JSONDecodeError,
                     MalformedResponse) as exc:  # truncated, non-JSON or malformed bodies
                 status, headers = None, None
