@@ -52,3 +52,32 @@ def test_unknown_model_is_a_404(client):
     oa, _ = client
     with pytest.raises(openai.NotFoundError):
         oa.completions.create(model="gpt-nothing", prompt="x", max_tokens=2)
+
+
+@pytest.fixture(scope="module")
+def raw(tiny_model):
+    sampler = TokenSampler(AutoModelForCausalLM.from_pretrained(tiny_model).eval(),
+                           AutoTokenizer.from_pretrained(tiny_model))
+    return TestClient(create_app(sampler, "tiny"), raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize("path,body,param", [
+    ("completions", '{"model": "tiny", "prompt": "x", "temperature": Infinity}', "temperature"),
+    ("completions", '{"model": "tiny", "prompt": "x", "temperature": 1e-300}', "temperature"),
+    ("completions", '{"model": "tiny", "prompt": ""}', "prompt"),
+    ("completions", '{"model": "tiny", "prompt": []}', "prompt"),
+    ("completions", '{"model": "gpt-nothing", "prompt": []}', "prompt"),
+    ("completions", '{"model": "tiny", "prompt": "\\ud800"}', "prompt"),
+    ("chat/completions", '{"model": "tiny", "messages": []}', "messages"),
+    ("completions", '{"model": "tiny", "prompt": "x", "logit_bias": {"5": 100}}', "logit_bias"),
+    ("completions", '{"model": "tiny", "prompt": "x", "stream": true}', "stream"),
+    ("completions", '{"model": "tiny", "prompt": "x", "echo": true}', "echo"),
+    ("completions", '{"model": "tiny", "prompt": "x", "best_of": 3}', "best_of"),
+])
+def test_bad_bodies_are_400s_in_openais_shape_naming_the_field(raw, path, body, param):
+    """What used to be a plain-text 500, a 200 or silently ignored is a 400 whose JSON error
+    names the field (the official client raises BadRequestError from it)."""
+    r = raw.post(f"/v1/{path}", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["param"].startswith(param) and error["type"] == "invalid_request_error"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import traceback
 from typing import Callable
 
 from fastapi import FastAPI, Request
@@ -141,6 +142,12 @@ def create_app(sampler: TokenSampler, model_name: str, limits: Limits = DEFAULT_
     @app.exception_handler(APIError)
     async def api_error(request, exc: APIError):
         return exc.response()
+
+    @app.exception_handler(Exception)
+    async def unexpected(request, exc: Exception):  # a bug: logged whole, answered in shape
+        traceback.print_exception(exc)
+        return APIError(500, f"internal error ({type(exc).__name__}); see the server's log",
+                        type_="server_error").response()
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, exc: RequestValidationError):

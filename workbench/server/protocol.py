@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Optional, Union
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from ..backends.base import MAX_TEMPERATURE, MIN_TEMPERATURE
 
 
 class Sampling(BaseModel):
@@ -17,7 +19,7 @@ class Sampling(BaseModel):
     refused rather than ignored."""
 
     n: int = Field(1, ge=1, le=256)
-    temperature: float = Field(1.0, ge=0)
+    temperature: float = Field(1.0, ge=0, le=MAX_TEMPERATURE, allow_inf_nan=False)
     top_p: float = Field(1.0, gt=0, le=1)
     top_k: int = Field(0, ge=-1)  # 0 or -1: none
     min_p: float = Field(0.0, ge=0, lt=1)
@@ -27,6 +29,36 @@ class Sampling(BaseModel):
     frequency_penalty: float = 0.0
     stop: Optional[Union[str, list[str]]] = None
     seed: Optional[int] = None
+    # Fields OpenAI defines that this server does not apply: refused, never silently ignored.
+    logit_bias: Optional[dict] = None
+    stream: bool = False
+    echo: bool = False
+    best_of: Optional[int] = None
+
+    @field_validator("temperature")
+    @classmethod
+    def _sane(cls, value: float) -> float:
+        if 0 < value < MIN_TEMPERATURE:
+            raise ValueError(f"must be 0 (greedy) or at least {MIN_TEMPERATURE}")
+        return value
+
+    @field_validator("logit_bias", "stream", "echo", "best_of")
+    @classmethod
+    def _not_applied(cls, value):
+        if value:  # an empty bias, stream false, best_of unset: nothing asked
+            raise ValueError("not applied by this server; leave it out")
+        return value
+
+
+def _text(value: str) -> str:
+    """Text a tokenizer can take: not empty, and valid Unicode (no lone surrogate)."""
+    if not value:
+        raise ValueError("must not be empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"is not valid Unicode ({exc.reason})") from None
+    return value
 
 
 class CompletionRequest(Sampling):
@@ -35,15 +67,29 @@ class CompletionRequest(Sampling):
     max_tokens: int = Field(16, ge=1, le=4096)
     logprobs: Optional[int] = Field(None, ge=0, le=20)
 
+    @field_validator("prompt")
+    @classmethod
+    def _prompts(cls, value):
+        if isinstance(value, list) and not value:
+            raise ValueError("must hold at least one prompt")
+        for text in value if isinstance(value, list) else [value]:
+            _text(text)
+        return value
+
 
 class Message(BaseModel):
     role: str
     content: str
 
+    @field_validator("content")
+    @classmethod
+    def _content(cls, value: str) -> str:
+        return _text(value)
+
 
 class ChatRequest(Sampling):
     model: str
-    messages: list[Message]
+    messages: list[Message] = Field(min_length=1)
     max_tokens: Optional[int] = Field(None, ge=1, le=4096)
     max_completion_tokens: Optional[int] = Field(None, ge=1, le=4096)
     logprobs: bool = False
