@@ -43,6 +43,8 @@ CASES = [
         "--temperature", t], "--temperature") for t in ("nan", "inf", "1e-300")],
     (["generate", "--model", "m", "--dataset", "bundled:capitals@2", "--backend", "openai",
       "--base-url", "http://127.0.0.1:9/v1", "--timeout", "nan"], "--timeout"),
+    (["generate", "--model", "m", "--dataset", "bundled:capitals@2", "--backend", "openai",
+      "--base-url", "not a url"], "--base-url"),
     (["show", "[/x]"], "[/x]"),  # text that looks like markup is printed as it is
     (["sql", "SELECT '[/x]' AS a"], None),
     (["sql", "--view", "no_such_view"], "--view"),

@@ -61,11 +61,13 @@ def test_bad_rows_are_named_and_can_be_skipped(tmp_path):
     path.write_text('{"question": "ok?", "answer": "yes"}\n'
                     '{"question": "no gold"}\n'
                     'not json\n'
-                    '{"question": "", "answer": "x"}\n')
+                    '{"question": "", "answer": "x"}\n'
+                    + json.dumps({"question": "x" * 1_000_000, "answer": "y"}) + "\n")
     with pytest.raises(DatasetError) as info:
         datasets.load(str(path))
     msg = str(info.value)
     assert "bad.jsonl" in msg and "row 2" in msg and "row 3" in msg and "row 4" in msg
+    assert "row 5" in msg and "1,000,000 characters" in msg  # a 1 MB question
     assert "--skip-bad-rows" in msg
     ds = datasets.load(str(path), skip_bad_rows=True)
     assert [q.question for q in ds.questions] == ["ok?"]

@@ -13,6 +13,8 @@ from ..errors import DatasetError
 from ..text import parse_number
 from .types import ANSWER_TYPES, Dataset, Question, hold_out_pool
 
+MAX_QUESTION_CHARS = 100_000  # far beyond any QA or math dataset's questions
+
 
 def load_file(path: Path, *, skip_bad_rows: bool = False) -> Dataset:
     if not path.exists():
@@ -91,6 +93,9 @@ def _parse_row(row, i: int) -> tuple[Question, str]:
                            f"{question!r}")
     if not question or not question.strip():
         raise DatasetError("missing or empty 'question'")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise DatasetError(f"'question' is {len(question):,} characters; at most "
+                           f"{MAX_QUESTION_CHARS:,} (a prompt has to fit a model's context)")
     answers = _answers(row.get("answers", row.get("answer")))
     if not answers:
         raise DatasetError("missing gold answer ('answer' or 'answers')")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from ... import config
 from ...errors import UsageError
@@ -25,13 +26,17 @@ class Config(BackendConfig):
     endpoint: str | None = None  # chat | completions (default: by the prompt format)
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = 4  # questions in flight
-    timeout: float = 60.0  # seconds per request
+    timeout: float = 60.0  # seconds a request may take, its whole response included
     max_retries: int = 5
     server: str = "auto"  # the server family (servers.FAMILIES); auto: ask the server
 
     def validate(self) -> None:
         if not self.base_url:
             raise UsageError("base_url", "the openai backend needs the server's address "
+                                         "(e.g. http://127.0.0.1:8000/v1)")
+        url = urlsplit(self.base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise UsageError("base_url", f"{self.base_url!r} is not an http(s) address "
                                          "(e.g. http://127.0.0.1:8000/v1)")
         if self.server != "auto" and self.server not in FAMILIES:
             raise UsageError("server", f"{self.server!r} is not one of auto, "
