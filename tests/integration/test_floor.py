@@ -83,3 +83,27 @@ def test_a_collapse_onto_the_questions_words_shows_in_score_diff_and_views(db_pa
     (ml_id,), = _rows(db_path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?",
                       [ids["echo"][1]])
     assert MlflowClient(mlflow_uri).get_run(ml_id).data.metrics["echo_share"] == 1.0
+
+
+def test_a_mirror_killed_before_duckdb_learned_the_run_id_is_not_logged_twice(db_path,
+                                                                               mlflow_uri):
+    """The state a SIGKILL between MLflow's create_run and DuckDB's update leaves: the MLflow
+    run exists, the store does not name it. `workbench mirror` finds it by the stage's tags
+    and finishes it: one run per score, not two."""
+    from workbench.store import Writer
+
+    run = make_run(db_path, CAPS, TEXTS)
+    score_id = api.score(api.grade(run, db_path=db_path, mlflow_uri=mlflow_uri),
+                         n_bootstrap=20, floor_draws=0, db_path=db_path, mlflow_uri=mlflow_uri)
+    (first,), = _rows(db_path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?", [score_id])
+    with Writer(db_path) as writer, writer.transaction() as con:
+        con.execute("UPDATE scores SET mlflow_run_id = NULL, mirrored_status = NULL "
+                    "WHERE score_id = ?", [score_id])
+    res = CliRunner().invoke(app, ["mirror", "--db", str(db_path), "--mlflow-uri", mlflow_uri])
+    assert res.exit_code == 0, res.output
+    client = MlflowClient(mlflow_uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                              filter_string=f"tags.`workbench.score_id` = '{score_id}'")
+    assert [r.info.run_id for r in runs] == [first]
+    assert _rows(db_path, "SELECT mlflow_run_id, mirrored_status FROM scores WHERE "
+                          "score_id = ?", [score_id]) == [(first, "FINISHED")]

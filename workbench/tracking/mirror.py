@@ -158,6 +158,17 @@ class Tracker:
         except MlflowException:
             return None
 
+    def find(self, p: Projection, what: str, item_id: str) -> str | None:
+        """The MLflow run a previous mirror made for this stage, when DuckDB never learned its
+        id (the process was killed in between): found by the stage's tags, so a second mirror
+        finishes that run instead of making another."""
+        found = self.client.search_runs(
+            [self.experiment_id(p.experiment)],
+            filter_string=f"tags.`workbench.{what}_id` = '{item_id}' AND "
+                          f"tags.`workbench.stage` = '{p.tags['workbench.stage']}'",
+            max_results=1)
+        return found[0].info.run_id if found else None
+
     def write(self, p: Projection, run_id: str | None) -> str:
         """Make the MLflow run (``run_id``, or a new one) say what ``p`` says; its id."""
         from mlflow.entities import (  # see __init__
@@ -277,8 +288,9 @@ class Mirror:
                                                                        f"{self.down}")
             return False
         try:
-            run_id = self.tracker.write(project(record),
-                                        self.tracker.existing(row.get("mlflow_run_id")))
+            projection, what = project(record), STAGES[table].what
+            run_id = self.tracker.write(projection, self.tracker.existing(
+                row.get("mlflow_run_id")) or self.tracker.find(projection, what, item_id))
         except Exception as exc:  # noqa: BLE001 - an outage must not stop or lose the stage
             self._down = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             self.log(f"could not mirror {table[:-1]} {item_id} to MLflow ({self._down}); "
