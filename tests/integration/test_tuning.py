@@ -15,7 +15,7 @@ from tests.helpers import WORKBENCH, write_jsonl
 from workbench import api, data, prompts
 from workbench.backends.base import ModelInfo, SamplingParams
 from workbench.backends.transformers import variants
-from workbench.backends.transformers.models import load, resolve
+from workbench.backends.transformers.models import load, peft_quiet, resolve
 from workbench.backends.transformers.tokens import TokenSampler
 from workbench.grading.judges import get as get_judge
 from workbench.stages.tune import tune
@@ -81,8 +81,9 @@ def test_the_kl_to_the_parent_is_zero_there_and_its_gradient_is_exact(tiny_model
     from peft import LoraConfig, get_peft_model
 
     model, tok = load(ModelInfo("tiny", str(tiny_model), "base", "completion"))
-    model = get_peft_model(model.double(), LoraConfig(r=4, lora_alpha=8,
-                                                      target_modules=["q_proj", "v_proj"]))
+    with peft_quiet():  # as training wraps it (peft asks transformers a deprecated question)
+        model = get_peft_model(model.double(), LoraConfig(r=4, lora_alpha=8,
+                                                          target_modules=["q_proj", "v_proj"]))
     sampler = TokenSampler(model, tok)
     prompts_ = [sampler.encode("Q: short?\nA:"), sampler.encode("Q: a longer question?\nA:")]
     outs = sampler.sample_batch([("a", prompts_[0]), ("b", prompts_[1])],
