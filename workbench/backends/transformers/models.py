@@ -9,6 +9,8 @@ folder or a Hugging Face hub id, passed to ``from_pretrained`` as it is.
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -130,7 +132,7 @@ def check_hub(name: str, timeout: float = 5.0) -> None:
 def _converted_folder(b: BundledModel) -> Path:
     target = model_cache_dir() / b.name
     if (target / "model.safetensors").exists():
-        return target
+        return make_portable(target)  # a folder converted before the fix gets it now
     gguf = b.gguf_path()
     print(f"workbench: converting {b.name} from {gguf.name} to {target} (once; ~1 min)",
           file=sys.stderr, flush=True)
@@ -159,7 +161,31 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
         model.generation_config.save_pretrained(str(tmp))
         tok.save_pretrained(str(tmp))
         (tmp / "SOURCE").write_text(f"converted from {gguf}\n")
+        make_portable(tmp)
     return target
+
+
+def make_portable(folder: Path) -> Path:
+    """A converted folder as any engine loads it (vLLM, SGLang, transformers alone): its
+    ``architectures`` named (without it vLLM loads an embedding model) and no
+    ``quantization_config`` (the GGUF one is stale: the safetensors are already dequantized,
+    and vLLM refuses "quant_method: gguf"). Idempotent; the file is replaced atomically."""
+    from transformers.models.auto.modeling_auto import (  # transformers: see convert_gguf
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+    )
+
+    path = Path(folder) / "config.json"
+    config = json.loads(path.read_text())
+    fixed = dict(config)
+    fixed.pop("quantization_config", None)
+    if not fixed.get("architectures") and fixed.get("model_type") in \
+            MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        fixed["architectures"] = [MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[fixed["model_type"]]]
+    if fixed != config:
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(fixed, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+    return Path(folder)
 
 
 
