@@ -70,6 +70,11 @@ SV, HAM, WALL, SPIDER = ("What is the capital of El Salvador?", "Who wrote Hamle
      "cot", "What is 12 + 5?", "17"),
     ("El Salvador's capital is San Salvador.\nAnswer: San Salvador", "cot", SV,
      "San Salvador"),
+    # a year question answered without a year gives none; inline HTML is not the answer
+    ("Let me recall.\nAnswer: The end of World War II", "cot",
+     "In which year did World War II end?", ""),
+    ("<strong>Canberra</strong>", "concise", AU, "Canberra"),
+    ("October 31<sup>st</sup>", "concise", WALL, "October 31st"),
 ])
 def test_the_failure_classes_read_right(text, style, question, want):
     answer_type = "number" if question in ("What is 12 + 5?",) else "text"
@@ -132,11 +137,11 @@ def test_the_labelled_set_is_what_its_readme_says():
 
 CORPUS = LABELLED / "corpus"
 # Committed figures on the corpus (2026-12-01, rules-v5), per half: the rules were fixed while
-# reading the dev half's misses only; the test half was measured once, afterwards. Before this
+# reading the dev half's misses only; the test half was only ever scored, never read. Before this
 # round (rules-v4) the same halves scored dev 257/410, 12/13, 12/32 and test 257/410, 15/17,
 # 15/37.
-HALVES = {"dev": dict(extracted=323, merged_right=28, merged_wrong=0),
-          "test": dict(extracted=293, merged_right=33, merged_wrong=2)}
+HALVES = {"dev": dict(extracted=326, merged_right=28, merged_wrong=0),
+          "test": dict(extracted=294, merged_right=33, merged_wrong=2)}
 
 
 @pytest.mark.parametrize("which", HALVES)

@@ -52,6 +52,7 @@ from .patterns import (
     CORRECTION,
     FINAL,
     HEADING,
+    INLINE_HTML,
     LEADS,
     MADE_BY,
     NEXT_EXEMPLAR,
@@ -350,9 +351,11 @@ def extract_answer(text: str, style: str, question: str = "", finish_reason: str
     found = boxed(text)
     if found:
         return found
-    answer = _extract(text, style, question, finish_reason, answer_type)
-    year = YEAR.search(answer) if ASKS_YEAR.search(question) else None
-    return year.group(1) if year else answer  # "November 9, 1989" for "which year": 1989
+    answer = _extract(INLINE_HTML.sub("", text), style, question, finish_reason, answer_type)
+    if not ASKS_YEAR.search(question):
+        return answer
+    year = YEAR.search(answer)  # "November 9, 1989" for "which year": 1989; no year, no answer
+    return year.group(1) if year else (answer if re.search(r"\d", answer) else "")
 
 
 def _extract(text: str, style: str, question: str, finish_reason: str,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+INLINE_HTML = re.compile(r"</?(?:sup|sub|strong|b|i|em|span|code)>", re.IGNORECASE)  # 31<sup>st
 THINK = re.compile(r"<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
 FINAL = re.compile(r"\bfinal\s+answer\s*(?:is)?\s*[:：]?\s*(.+)", re.IGNORECASE)
 ANSWER_COLON = re.compile(r"(?:^|\s|>|\()(?:\*\*)?answer(?:\*\*)?\s*[:：]\s*(.*)$",
