@@ -44,7 +44,8 @@ def test_families_are_detected(served):
 
 @pytest.mark.parametrize("owned_by,family,sent,note", [
     ("llamacpp", "llamacpp", {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0, "mirostat": 0,
-                              "presence_penalty": 0.0}, None),
+                              "presence_penalty": 0.0, "dynatemp_range": 0.0,
+                              "logit_bias": []}, None),
     ("vllm", "vllm", {"top_k": -1, "min_p": 0.0, "repetition_penalty": 1.0}, None),
     ("library", "ollama", {"frequency_penalty": 0.0}, "ollama"),
 ])

@@ -53,9 +53,12 @@ def _vllm_like(p: SamplingParams) -> dict:
 
 
 def _llamacpp(p: SamplingParams) -> dict:
+    # Every field a llama.cpp server can be started with a default for: dynamic temperature
+    # (--dynatemp-range) and a logit bias (--logit-bias) changed samples silently when unsent.
     return {"top_k": p.top_k, "min_p": p.min_p, "repeat_penalty": 1.0, "mirostat": 0,
             "mirostat_mode": 0, "typical_p": 1.0, "tfs_z": 1.0, "xtc_probability": 0.0,
-            "dry_multiplier": 0.0, "top_n_sigma": -1.0, **NEUTRAL_PENALTIES}
+            "dry_multiplier": 0.0, "top_n_sigma": -1.0, "dynatemp_range": 0.0,
+            "dynatemp_exponent": 1.0, "logit_bias": [], **NEUTRAL_PENALTIES}
 
 
 FAMILIES = {f.name: f for f in [
