@@ -100,6 +100,26 @@ def test_a_response_past_the_size_cap_is_an_error_not_a_memory_fill():
         assert len(ok.complete("Q: x\nA:", PARAMS, 3, 0)) == 3  # the default cap is far above
 
 
+def test_completion_logprobs_in_the_chat_layout_are_read():
+    """llama.cpp's server answers /v1/completions with its log-probabilities in the chat layout
+    (``logprobs.content``); they were dropped (every sample stored a null logprob)."""
+    body = json.dumps({"id": "x", "object": "text_completion", "created": 0, "model": "m",
+                       "choices": [{"index": 0, "text": " Paris", "finish_reason": "stop",
+                                    "logprobs": {"content": [
+                                        {"token": " Par", "logprob": -0.25, "top_logprobs": [
+                                            {"token": " Par", "logprob": -0.25},
+                                            {"token": " Lyon", "logprob": -1.5}]},
+                                        {"token": "is", "logprob": -0.5, "top_logprobs": []}]}}],
+                       "usage": {"prompt_tokens": 3, "completion_tokens": 2,
+                                 "total_tokens": 5}}).encode()
+    with FakeServer(default=lambda req: (200, {}, body)) as srv:
+        client = OpenAIClient(ClientConfig(srv.url, "key", "completions", 5.0,
+                                           RetryPolicy(max_retries=0)), "m")
+        (c,) = client.complete("Q: x\nA:", PARAMS, 1, 0, top_logprobs=2)
+    assert c.logprob == -0.75 and c.n_tokens == 2 and c.token_logprobs == (-0.25, -0.5)
+    assert c.top_logprobs[0] == {" Par": -0.25, " Lyon": -1.5}
+
+
 def test_other_4xx_are_not_retried_and_give_up_is_an_error():
     with FakeServer(default=status(401)) as srv:
         s, sleeps = sampler(srv.url)

@@ -179,9 +179,7 @@ class OpenAIClient:
                 tops = [{x.token: x.logprob for x in (t.top_logprobs or [])} for t in content]
             else:
                 text = choice.text or ""
-                lps = list(choice.logprobs.token_logprobs or []) if choice.logprobs else []
-                tops = [dict(t or {}) for t in (choice.logprobs.top_logprobs or [])
-                        ] if choice.logprobs else []
+                lps, tops = _completion_logprobs(choice.logprobs)
         except AttributeError as exc:  # a field the server left out
             raise MalformedResponse(f"choice without {exc.name!r}") from None
         if not isinstance(text, str):
@@ -190,6 +188,24 @@ class OpenAIClient:
         return Completion(text, len(lps) if lps else None, sum(lps) if lps else None,
                           "length" if choice.finish_reason == "length" else "stop", latency,
                           (), tuple(lps), tuple(tops))
+
+
+def _completion_logprobs(logprobs) -> tuple[list, list]:
+    """A /v1/completions choice's per-token log p and top alternatives, in OpenAI's layout
+    (``token_logprobs``, ``top_logprobs``) or in the chat layout llama.cpp's server uses there
+    too (``content``: a list of {token, logprob, top_logprobs})."""
+    if not logprobs:
+        return [], []
+    if getattr(logprobs, "token_logprobs", None) is not None:
+        return (list(logprobs.token_logprobs),
+                [dict(t or {}) for t in (logprobs.top_logprobs or [])])
+    content = getattr(logprobs, "content", None) or []
+
+    def field(x, name):
+        return x.get(name) if isinstance(x, dict) else getattr(x, name, None)
+    return ([field(t, "logprob") for t in content],
+            [{field(x, "token"): field(x, "logprob") for x in (field(t, "top_logprobs") or [])}
+             for t in content])
 
 
 def _choices(response) -> list:
