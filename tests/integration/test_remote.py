@@ -145,6 +145,16 @@ def test_servers_without_n_get_one_request_per_sample():
         assert sum(r.get("n", 1) == 1 for r in srv.requests) == 6
 
 
+def test_a_server_that_ignores_n_costs_m_requests_and_keeps_its_first_sample():
+    """llama-cpp-python answers n = 3 with one choice: that sample is kept and two more are
+    asked for, 3 requests per question (it was 4, the first sample thrown away)."""
+    with FakeServer(default=lambda req: (200, {}, completion_body(1, " Lima"))) as srv:
+        s, _ = sampler(srv.url)
+        out = s.sample([("a", "Q: a\nA:"), ("b", "Q: b\nA:")], PARAMS)
+        assert all(len(r) == 3 for r in out) and not s.supports_n
+        assert len(srv.requests) == 6
+
+
 def test_a_question_that_fails_is_not_stored_and_resume_fetches_it(small_dataset, tmp_path,
                                                                     mlflow_uri, monkeypatch):
     """Nothing is lost: the failing question's chunk stays out, the run is FAILED with the

@@ -45,16 +45,17 @@ class OpenAISampler:
 
     def _question(self, key: str, prompt, params: SamplingParams) -> list[Completion]:
         seed = seed_for(params.seed, key) & 0x7FFFFFFF
+        out: list[Completion] = []
         if self.supports_n and params.n > 1:
             try:
-                got = self.client.complete(prompt, params, params.n, seed)
-                if len(got) == params.n:
-                    return got
+                out = self.client.complete(prompt, params, params.n, seed)
+                if len(out) == params.n:
+                    return out
+                out = out[:1]  # n ignored (llama-cpp-python): its one sample is the first
             except RemoteError as exc:
                 if exc.status not in (400, 422):
                     raise
             self.supports_n = False  # this server will not give n samples at once
-        out = []
-        for i in range(params.n):
+        for i in range(len(out), params.n):
             out += self.client.complete(prompt, params, 1, (seed + i) & 0x7FFFFFFF)
         return out
