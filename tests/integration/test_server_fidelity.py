@@ -172,3 +172,25 @@ def test_check_server_against_llama_cpp(tmp_path):
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
+
+
+def test_the_checks_draws_are_independent_when_a_server_seeds_completion_k_with_seed_plus_k():
+    """llama-server gives completion k of a request the seed seed + k. With batch seeds seed + i
+    batch i + 1 repeated batch i shifted by one (400 draws were 57 independent ones); hashed
+    batch seeds give every draw its own stream."""
+    from workbench.backends.base import SamplingParams
+    from workbench.backends.check import _draw
+    from workbench.backends.openai.client import ClientConfig, OpenAIClient, RetryPolicy
+
+    def seeded(req):  # completion k's text names the seed it was drawn with
+        n, seed = req.get("n", 1), req["seed"]
+        return 200, {}, json.dumps({
+            "id": "x", "object": "text_completion", "created": 0, "model": "m",
+            "choices": [{"index": k, "text": f" s{seed + k}", "finish_reason": "length",
+                         "logprobs": None} for k in range(n)]}).encode()
+
+    with FakeServer(default=seeded) as srv:
+        client = OpenAIClient(ClientConfig(srv.url, "k", "completions", 5.0,
+                                           RetryPolicy(max_retries=0), logprobs=False), "m")
+        draws, _ = _draw(client, "Q: x\nA:", SamplingParams(n=50, max_new_tokens=1), 400, 0)
+    assert len(draws) == 400 and len(set(draws)) == 400

@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import config
 from ..analysis import fidelity
 from ..errors import RemoteError, UsageError
-from .base import SamplingParams
+from .base import SamplingParams, seed_for
 from .openai.client import ClientConfig, OpenAIClient, RetryPolicy
 from .openai.servers import FAMILIES, detect
 from .transformers import models
@@ -89,7 +89,10 @@ def _draw(client: OpenAIClient, prompt: str, params: SamplingParams, n: int, see
     while len(draws) < n:
         k = min(per_request, n - len(draws))
         try:
-            got = client.complete(prompt, replace(params, n=k), k, seed + i, top_logprobs=20)
+            # Each request's seed hashed apart: a server that seeds completion j with seed + j
+            # (llama-server) gave batch i + 1 the draws of batch i shifted by one.
+            got = client.complete(prompt, replace(params, n=k), k,
+                                  seed_for(seed, f"check:{i}") & 0x7FFFFFFF, top_logprobs=20)
         except RemoteError as exc:
             if per_request > 1 and exc.status in (400, 422):  # no n: one sample per request
                 per_request = 1
