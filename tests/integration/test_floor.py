@@ -107,3 +107,20 @@ def test_a_mirror_killed_before_duckdb_learned_the_run_id_is_not_logged_twice(db
     assert [r.info.run_id for r in runs] == [first]
     assert _rows(db_path, "SELECT mlflow_run_id, mirrored_status FROM scores WHERE "
                           "score_id = ?", [score_id]) == [(first, "FINISHED")]
+
+
+def test_a_one_question_run_scores_with_its_intervals_undefined(db_path, mlflow_uri):
+    """It crashed at scoring (relplot's bootstrap needs two questions) after its samples were
+    stored; now it scores, and no interval pretends to know anything."""
+    import math
+
+    from workbench.data import Dataset, Question
+
+    one = Dataset("one", "t", (Question("fr", "Capital of France?", ("Paris",)),))
+    run = make_run(db_path, one, {"fr": [" Paris", " Paris", " Lyon"]})
+    grading = api.grade(run, db_path=db_path, mlflow_uri=mlflow_uri)
+    est = api.metrics(api.score(grading, n_bootstrap=50, db_path=db_path,
+                                mlflow_uri=mlflow_uri), db_path=db_path)
+    assert est["confidence"].value == pytest.approx(2 / 3) and est["accuracy"].value == 1.0
+    for e in est.values():
+        assert e.ci_low is None or math.isnan(e.ci_low), e

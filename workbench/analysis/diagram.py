@@ -11,6 +11,7 @@ def prepare(f, y, seed: int = 0, n_bootstrap: int = 200, band: bool = True) -> d
     """relplot's smoothed reliability curve with its bootstrap band, seeded.
 
     relplot draws its band from numpy's global generator; it is seeded here and restored after.
+    One question has no band (a bootstrap needs two).
     """
     # relplot imports scikit-learn (about 2 s): only when a diagram is made.
     import relplot
@@ -18,9 +19,11 @@ def prepare(f, y, seed: int = 0, n_bootstrap: int = 200, band: bool = True) -> d
     state = np.random.get_state()
     try:
         np.random.seed(seed % (2**32))
+        several = len(f) >= 2
         return relplot.prepare_rel_diagram(np.asarray(f, float), np.asarray(y, float),
                                            num_bootstrap=n_bootstrap,
-                                           plot_confidence_band=band)
+                                           plot_confidence_band=band and several,
+                                           report_CE_std=several)
     finally:
         np.random.set_state(state)
 

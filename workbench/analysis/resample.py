@@ -58,7 +58,8 @@ def bootstrap(f, y, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
     percentile interval can lie wholly above the estimate; the normal interval keeps the estimate
     at its centre and reports the spread, as relplot's own "smECE ± ..." does.
     ``"percentile"``: plain percentiles. Resamples in which a metric is undefined (AUROC with one
-    class) are left out of its interval.
+    class) are left out of its interval; one question has no interval at all (NaN, shown as
+    undefined), since resampling it only repeats it.
     """
     f, y = np.asarray(f, float), np.asarray(y, float)
     if len(f) == 0:
@@ -75,7 +76,7 @@ def bootstrap(f, y, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
     for k in which:
         d = np.asarray(draws.get(k, []))
         d = d[~np.isnan(d)]
-        if len(d) < 2 or np.isnan(point[k]):
+        if len(d) < 2 or np.isnan(point[k]) or len(f) < 2:  # one question: no interval
             out[k] = Estimate(point[k], float("nan"), float("nan"))
         elif method == "normal":
             se = float(np.std(d, ddof=1))
