@@ -22,6 +22,7 @@ from tests.helpers import WORKBENCH, free_port, wait_http
 from workbench.analysis.fidelity import truncate
 from workbench.backends.check import PROMPT, _local_distribution
 from workbench.backends.openai.servers import detect
+from workbench.errors import RemoteError
 
 
 def _models(owned_by):
@@ -194,3 +195,19 @@ def test_the_checks_draws_are_independent_when_a_server_seeds_completion_k_with_
                                            RetryPolicy(max_retries=0), logprobs=False), "m")
         draws, _ = _draw(client, "Q: x\nA:", SamplingParams(n=50, max_new_tokens=1), 400, 0)
     assert len(draws) == 400 and len(set(draws)) == 400
+
+
+def test_detection_waits_out_a_server_that_is_still_loading():
+    """503 while the model loads is waited out (one line said), not read as an unknown server;
+    a server that never finishes loading is an error naming the wait. Time is an input: a
+    scripted clock, and sleeps recorded instead of taken."""
+    answers = [(503, {}, b"loading"), (503, {}, b"loading"), (200, {}, models_body("vllm"))]
+    with FakeServer(get=lambda path: answers.pop(0) if answers else (200, {},
+                                                                      models_body("vllm"))) as srv:
+        sleeps, said = [], []
+        assert detect(srv.url, sleep=sleeps.append, log=said.append) == "vllm"
+        assert sleeps == [2.0, 2.0] and len(said) == 1 and "503" in said[0]
+    ticks = iter(range(0, 10_000, 50))
+    with FakeServer(get=lambda path: (503, {}, b"loading")) as srv:
+        with pytest.raises(RemoteError, match="still answers 503"):
+            detect(srv.url, wait=120, sleep=lambda s: None, clock=lambda: next(ticks))

@@ -17,11 +17,14 @@ truncated.
 from __future__ import annotations
 
 import json
+import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlparse
 
+from ...errors import RemoteError
 from ..base import SamplingParams
 
 NEUTRAL_PENALTIES = {"presence_penalty": 0.0, "frequency_penalty": 0.0}
@@ -103,15 +106,37 @@ def _get(url: str, key: str | None, timeout: float):
         return r.status, r.read()
 
 
-def detect(base_url: str, api_key: str | None = None, timeout: float = 3.0) -> str:
-    """The family a server says it is, or ``unknown``."""
+LOADING_WAIT = 120.0  # seconds to wait for a server that answers 503 while it loads a model
+
+
+def detect(base_url: str, api_key: str | None = None, timeout: float = 3.0, *,
+           wait: float = LOADING_WAIT, sleep=time.sleep, clock=time.monotonic,
+           log=lambda s: None) -> str:
+    """The family a server says it is, or ``unknown``. A server still loading its model
+    answers 503: that is waited out (up to ``wait`` seconds, then an error), not read as a
+    server of no known family."""
     if urlparse(base_url).hostname == "api.openai.com":
         return "openai"
-    try:
-        _, body = _get(base_url.rstrip("/") + "/models", api_key, timeout)
-        owners = {m.get("owned_by") for m in json.loads(body).get("data", [])}
-    except (OSError, ValueError, AttributeError):
-        owners = set()
+    deadline, said = clock() + wait, False
+    while True:
+        try:
+            _, body = _get(base_url.rstrip("/") + "/models", api_key, timeout)
+            owners = {m.get("owned_by") for m in json.loads(body).get("data", [])}
+            break
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503:
+                owners = set()
+                break
+            if clock() >= deadline:
+                raise RemoteError(f"{base_url} still answers 503 (loading its model?) after "
+                                  f"{wait:g} s", 503) from None
+            if not said:
+                log(f"{base_url} answers 503 (loading its model?); waiting up to {wait:g} s")
+                said = True
+            sleep(2.0)
+        except (OSError, ValueError, AttributeError):
+            owners = set()
+            break
     for f in FAMILIES.values():
         if owners & set(f.owned_by):
             return f.name
