@@ -1,14 +1,15 @@
 """OpenAI-compatible servers by family: how each is told the whole sampling distribution.
 
 A request that leaves a field out gets the server's default, and servers truncate by default:
-llama.cpp's server samples with top-k 40, min-p 0.05 and a repeat penalty of 1.1; vLLM applies a
-model's ``generation_config.json`` (Qwen2.5-Instruct: top-k 20, top-p 0.8, repetition penalty
-1.05); Ollama has top-k 40, top-p 0.9. The plurality share, the very confidence this workbench
-measures, rises when the tail is cut. So every request states the run's distribution in the
-fields its server family reads: top-k off in that family's convention (or the run's top-k),
-min-p 0, penalties neutral, no mirostat. A family that cannot be told (Ollama's OpenAI endpoint,
-a hosted API that may do anything) is recorded as such, and the run says its confidences may be
-truncated.
+llama.cpp's server samples with top-k 40 and min-p 0.05 (llama-cpp-python's also with a repeat
+penalty of 1.1), plus whatever its command line sets (dynamic temperature, a logit bias); vLLM
+applies a model's ``generation_config.json`` (Qwen2.5-Instruct: top-k 20, top-p 0.8, repetition
+penalty 1.05); Ollama has top-k 40, top-p 0.9. The plurality share, the very confidence this
+workbench measures, rises when the tail is cut. So every request states the run's distribution
+in the fields its server family reads: top-k off in that family's convention (or the run's
+top-k), min-p 0, penalties neutral, no mirostat. A family that cannot be told (Ollama's OpenAI
+endpoint, a hosted API that may do anything) is recorded as such, and the run says its
+confidences may be truncated.
 
 ``FAMILIES`` is the registry: a new family is one entry. ``detect`` asks the server which it is
 (``owned_by`` in ``/v1/models``, then endpoints only one family serves).
