@@ -12,9 +12,13 @@ from workbench.server.app import create_app
 
 
 @pytest.fixture(scope="module")
-def client(tiny_model):
-    sampler = TokenSampler(AutoModelForCausalLM.from_pretrained(tiny_model).eval(),
-                           AutoTokenizer.from_pretrained(tiny_model))
+def sampler(tiny_model):
+    return TokenSampler(AutoModelForCausalLM.from_pretrained(tiny_model).eval(),
+                        AutoTokenizer.from_pretrained(tiny_model))
+
+
+@pytest.fixture(scope="module")
+def client(sampler):
     http = TestClient(create_app(sampler, "tiny"))
     return OpenAI(base_url="http://testserver/v1", api_key="x", http_client=http), sampler
 
@@ -55,9 +59,7 @@ def test_unknown_model_is_a_404(client):
 
 
 @pytest.fixture(scope="module")
-def raw(tiny_model):
-    sampler = TokenSampler(AutoModelForCausalLM.from_pretrained(tiny_model).eval(),
-                           AutoTokenizer.from_pretrained(tiny_model))
+def raw(sampler):
     return TestClient(create_app(sampler, "tiny"), raise_server_exceptions=False)
 
 
