@@ -34,12 +34,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..text import boxed, normalize_text, number_key, word_number
+from ..text import boxed, normalize_text
+from .numbers import digits, number_answer
 from .patterns import (
     ABBREVIATIONS,
     ANSWER_COLON,
     ANSWER_IS,
-    ANY_NUMBER,
     ASIDE,
     ASKS,
     ASKS_COUNT,
@@ -57,19 +57,16 @@ from .patterns import (
     MADE_BY,
     NEXT_EXEMPLAR,
     NUMBER_ASIDE,
-    NUMBER_WORDS,
     PARTICLES,
     PASSIVE,
     PERIOD,
     PLACE_LEAD,
     REFUSAL,
     RESULT,
-    STATES,
     STOP,
     SUFFIX,
     THINK,
     TRAILING_HEDGE,
-    UNIT_AFTER,
     WHEN,
     WRAP,
     YEAR,
@@ -140,19 +137,6 @@ def first_item(text: str) -> str:
     return text
 
 
-def _number_answer(text: str) -> str | None:
-    """The number a statement commits to (see the module's doc)."""
-    for pattern, last in ((RESULT, True), (CONCLUDES, True), (STATES, False),
-                          (ANY_NUMBER, False)):
-        found = [m for m in pattern.finditer(text)]
-        if found:
-            m = found[-1 if last else 0]
-            number = (m.group(1) if m.groups() else m.group(0)).strip()
-            unit = UNIT_AFTER.match(text, m.end(1) if m.groups() else m.end())
-            return f"{number} {unit.group(1)}" if unit else number  # "11 km" keeps its unit
-    return None
-
-
 def _split(sentence: str) -> tuple[list[str], bool] | None:
     """The two sides of "X is Y" or "Y was written by X" (passive: True)."""
     passive = PASSIVE.search(sentence)
@@ -216,7 +200,7 @@ def answer_in_sentence(sentence: str, question: str = "", answer_type: str = "te
     if ASKS_COUNT.match(question) and answer_type == "text":
         answer_type = "number"  # "how many legs": the number, whatever the dataset's type
     if answer_type == "number":
-        sentence = _digits(sentence)
+        sentence = digits(sentence)
     if ASKS_PLACE.match(question):  # "In the United States."
         sentence = PLACE_LEAD.sub("", sentence)
     result = RESULT.search(sentence)
@@ -235,7 +219,7 @@ def answer_in_sentence(sentence: str, question: str = "", answer_type: str = "te
         return ""  # a number question answered without a number
     if answer_type == "number":
         clause = NUMBER_ASIDE.split(sentence, maxsplit=1)[0]
-        return _number_answer(clause) or _number_answer(sentence) or ""
+        return number_answer(clause) or number_answer(sentence) or ""
     but = re.split(r",\s+but\s+", sentence, maxsplit=1)
     if len(but) == 2 and _split(_clause(but[1])):  # "Most guess Sydney, but it is Canberra"
         sentence = but[1]
@@ -266,14 +250,6 @@ def _corrected(text: str) -> str:
     return found or text
 
 
-def _digits(text: str) -> str:
-    """Numbers written in words as digits ("eight legs" → "8 legs", "negative seven" → -7)."""
-    def value(m):
-        v = word_number(m.group(0))
-        return f"{number_key(v)} " if v is not None else m.group(0)
-    return NUMBER_WORDS.sub(value, text).strip()
-
-
 def _short(text: str, question: str, answer_type: str) -> str:
     """An answer line's content: a short answer whole ("San Salvador" even when the question
     says "El Salvador"), a sentence read as one."""
@@ -281,9 +257,9 @@ def _short(text: str, question: str, answer_type: str) -> str:
     short = first_item(_clause(peeled))
     whole = len(short.split()) <= 8 and _overlap(short, _words(question)) == 0
     if short and (len(short.split()) <= 5 or whole) and not _split(short) and not (
-            answer_type == "number" and not re.search(r"\d", _digits(short))):
+            answer_type == "number" and not re.search(r"\d", digits(short))):
         if answer_type == "number":
-            return _number_answer(_digits(short)) or short  # "15 lions when ..." → 15
+            return number_answer(digits(short)) or short  # "15 lions when ..." → 15
         return short
     return answer_in_sentence(text, question, answer_type)
 
@@ -388,7 +364,7 @@ def _extract(text: str, style: str, question: str, finish_reason: str,
         short = first_item(_clause(first))
         if len(short.split()) <= 4 and not _split(short) and not _says_question(short, question):
             if answer_type == "number":
-                return _number_answer(_digits(short)) or short  # "4 sides" → 4
+                return number_answer(digits(short)) or short  # "4 sides" → 4
             return short
         rambling = (answer_type == "text" or (answer_type == "number" and not (
             RESULT.search(first) or CONCLUDES.search(first))))  # a stray count is no result
