@@ -251,6 +251,9 @@ def test_tuning_is_deterministic(tiny_model, small_dataset, cache, db_path, mlfl
     (["--method", "rl", "--lr", "0"], "--lr"),
     (["--method", "rl", "--reward-judge", "smol"], "--reward-judge"),
     (["--method", "rl", "--shots", "50"], "--shots"),
+    (["--method", "sft", "--lora-targets", "nonexistent_proj"], "--lora-targets"),
+    (["--method", "rl", "--kl-coef", "-1"], "--kl-coef"),
+    (["--method", "rl", "--advantage", "gae"], "--advantage"),
 ])
 def test_bad_tune_input_is_one_line_and_stores_nothing(tiny_model, small_dataset, cache,
                                                        db_path, args, flag):

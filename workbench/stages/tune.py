@@ -20,7 +20,7 @@ from typing import Callable
 from .. import __version__, data, prompts
 from ..backends.base import SamplingParams
 from ..backends.transformers import Config as LocalConfig
-from ..backends.transformers import variants
+from ..backends.transformers import models, variants
 from ..backends.transformers.models import BUNDLED
 from ..errors import UsageError
 from ..grading import judges
@@ -64,6 +64,10 @@ def tune(req: TuneRequest, *, db_path: Path | None = None, mlflow_uri: str | Non
     prompts.check_pool(ds, shots)
     backend.check(info, SamplingParams(n=req.group * req.questions_per_step,
                                        max_new_tokens=req.max_new_tokens))
+    missing = models.missing_modules(info, req.lora_targets)
+    if missing:  # before a row is stored: peft would only find out after the model loads
+        raise UsageError("lora_targets", f"{', '.join(missing)}: no such module in "
+                                         f"{info.name} (e.g. q_proj, v_proj)")
     tuning_id = req.tuning_id(info.name, ds.content_hash, shots)
     found = variants.find(name)
     if found is not None:

@@ -190,6 +190,21 @@ def make_portable(folder: Path) -> Path:
 
 
 
+def missing_modules(info: ModelInfo, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` (LoRA targets: module names or their last part, as peft matches
+    them) the model has no module for, read from its architecture alone (built on the meta
+    device: no weights loaded)."""
+    # torch and transformers: only where a model's structure is read.
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(load_config(info))
+    have = {n.split(".")[-1] for n, _ in model.named_modules()} | {
+        n for n, _ in model.named_modules()}
+    return [name for name in names if name not in have]
+
+
 def load_config(info: ModelInfo):
     """The model's transformers config, without its weights."""
     # transformers takes a second or two to import: only where a model is used.
