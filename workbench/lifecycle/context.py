@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config
-from ..errors import StoreError
-from ..store import Writer, ensure_free
+from ..store import Writer, ensure_free, require_store
 from ..store.records import set_status
 from ..store.recovery import Stale, find_stale, mark_failed
 from ..tracking import Mirror, check_uri
@@ -46,8 +45,8 @@ def check_writable(db_path: Path | None, mlflow_uri: str | None = None, *,
     stored (grade, score, ablate, resume) refuses a path with no store, rather than creating
     an empty one at a mistyped --db and then failing."""
     path = config.db_path(db_path)
-    if existing and not path.exists():
-        raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
+    if existing:
+        require_store(path)
     ensure_free(path)
     _check_mlflow(path, mlflow_uri)
     return path

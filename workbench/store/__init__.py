@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from . import queries, records, verdicts
 from .access import Writer, reader
-from .connection import Connection, connect, migrations, views
+from .connection import Connection, connect, migrations, require_store, views
 from .locks import ensure_free
 
 __all__ = ["Writer", "reader", "ensure_free", "connect", "Connection", "migrations", "views",
-           "queries", "records", "verdicts"]
+           "queries", "records", "verdicts", "require_store"]

@@ -13,8 +13,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import StoreError
-from .connection import create_views, migrate, open_duckdb
+from .connection import create_views, migrate, open_duckdb, require_store
 from .locks import WriterLock, access
 from .records import transaction
 
@@ -73,8 +72,7 @@ def reader(path: Path, *, allow_pending: bool = False, wait: float | None = None
     """A read-only connection with this code's views, for as long as the block runs; waits
     (bounded) while a writer commits."""
     path = Path(path)
-    if not path.exists():  # before any lock file is made beside it
-        raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
+    require_store(path)  # before any lock file is made beside it
     with access(path, exclusive=False, wait=wait):
         con = open_duckdb(path, read_only=True, allow_pending=allow_pending)
         try:

@@ -92,14 +92,21 @@ class Connection:
         self.close()
 
 
+def require_store(path: Path) -> None:
+    """Refuse a path with no store: reading it, or a stage that works on stored records
+    (grade, score, ablate, resume), must not create an empty one at a mistyped --db."""
+    if not Path(path).exists():
+        raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
+
+
 def connect(path: Path, *, read_only: bool = False, migrations_dir=None, views_dir=None,
             allow_pending: bool = False) -> Connection:
     """Open the store and hold it until ``close()``: a writer takes the writer lock and the
     access lock exclusively, a reader the access lock shared. Stages use ``Writer`` and
     ``reader`` (``access.py``), which hold the file only while they use it."""
     path = Path(path)
-    if read_only and not path.exists():  # before any lock file is made beside it
-        raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
+    if read_only:
+        require_store(path)  # before any lock file is made beside it
     locks = ExitStack()
     try:
         if not read_only:
@@ -119,8 +126,8 @@ def open_duckdb(path: Path, *, read_only: bool, migrate_now: bool = True, migrat
     """The DuckDB file itself, no locks taken: the caller holds them. A writer migrates (when
     ``migrate_now``) and refreshes the views; a reader refuses pending migrations (unless
     ``allow_pending``) and gets this code's views as temporary views."""
-    if read_only and not path.exists():
-        raise StoreError(f"no store at {path} (run `workbench generate` first, or pass --db)")
+    if read_only:
+        require_store(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
