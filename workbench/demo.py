@@ -107,9 +107,9 @@ def _evaluate(models: dict, test: str, plan: DemoPlan, console: Console, where: 
             if not console.is_terminal:  # no live bar in a log: a line per finished variant
                 console.print(f"  {model}: sampled, graded, scored and ablated (run "
                               f"{res.run_id})", highlight=False)
-            echo = api.show(res.score_id, db_path=where["db_path"])["score"]["echo_share"]
-            results.append(({"model": model, "run": res.run_id, "echo": f"{echo:.0%}"},
-                            api.metrics(res.score_id, db_path=where["db_path"])))
+            shown = api.show(res.score_id, db_path=where["db_path"])
+            results.append(({"model": model, "run": res.run_id,
+                             "echo": f"{shown['score']['echo_share']:.0%}"}, shown["metrics"]))
     return runs, results
 
 
@@ -136,19 +136,18 @@ def _print_pooled(models: dict, runs: dict, estimates: dict, plan: DemoPlan, con
     conclusions, pooled = [], {}
     for method in ("sft", "rl"):
         kinds = [k for k in models if k.startswith(f"{method}-")]
-        rows, cuts = api.pooled_diff(runs["base"].grading_id,
+        both, cuts = api.pooled_diff(runs["base"].grading_id,
                                      [runs[k].grading_id for k in kinds],
                                      n_bootstrap=plan.n_bootstrap, seed=plan.seed,
                                      db_path=where["db_path"])
-        pooled[method] = {"metrics": rows, "shortcuts": cuts}
-        by = {m.metric: m for m in rows}
+        pooled[method] = {"metrics": both.metrics, "shortcuts": cuts}
+        by = {m.metric: m for m in both.metrics}
         echo = [c.echo_share for c in cuts]
         table.add_row(f"{method} ({len(kinds)} seeds)", *(fmt_delta(by[k]) for k in HEADLINE),
                       f"{echo[0]:.0%} → " + " / ".join(f"{e:.0%}" for e in echo[1:]))
         name = f"{PARENT}-{method} ({len(kinds)} seeds)"
-        conclusions.append(diff_conclusion(PARENT, name, SimpleNamespace(
-            n_shared=_shared(runs, kinds, where["db_path"]), metrics=rows),
-            sides=(estimates["base"], _span([estimates[k] for k in kinds]))))
+        conclusions.append(diff_conclusion(PARENT, name, both, sides=(
+            estimates["base"], _span([estimates[k] for k in kinds]))))
     console.print(table)
     for line in conclusions:
         console.print(line, highlight=False)
@@ -160,12 +159,3 @@ def _span(seeds: list[dict]) -> dict:
     seed's, so a variant is called over- or under-confident only when every seed is."""
     return {k: SimpleNamespace(ci_low=min(e[k].ci_low for e in seeds),
                                ci_high=max(e[k].ci_high for e in seeds)) for k in seeds[0]}
-
-
-def _shared(runs: dict, kinds: list[str], db_path) -> int:
-    """How many questions the base and every seed of a method were judged on."""
-    from . import api  # DuckDB (see run_demo)
-
-    ids = [{q["question_id"] for q in api.questions(runs[k].grading_id, db_path=db_path)
-            if q["correct"] is not None} for k in ["base", *kinds]]
-    return len(set.intersection(*ids))

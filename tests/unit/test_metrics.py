@@ -203,11 +203,13 @@ def test_pooling_seeds_widens_the_interval_by_their_spread():
                       bool(rng.random() < .6)) for i in range(80)]
 
     base, seeds = side(.5), [side(.6), side(.9), side(.75)]
-    one = {m.metric: m for m in pooled(base, seeds[:1], n_bootstrap=400)}
+    one = {m.metric: m for m in pooled(base, seeds[:1], n_bootstrap=400).metrics}
     paired = {m.metric: m for m in diff(base, seeds[0], n_bootstrap=400).metrics}
     o, p = one["confidence"], paired["confidence"]
     assert (o.delta, o.ci_low, o.ci_high) == pytest.approx((p.delta, p.ci_low, p.ci_high))
-    three = {m.metric: m for m in pooled(base, seeds, n_bootstrap=400)}
+    three = pooled(base, seeds, n_bootstrap=400)
+    assert three.n_shared == 80
+    three = {m.metric: m for m in three.metrics}
     each = [{m.metric: m for m in diff(base, s, n_bootstrap=400).metrics}["confidence"]
             for s in seeds]
     c = three["confidence"]

@@ -95,22 +95,26 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if len(x) else float("nan")
 
 
+@dataclass(frozen=True)
+class Pooled:
+    n_shared: int  # questions judged on the base and on every seed
+    metrics: list[MetricDiff]
+
+
 def pooled(base: list[Point], variants: list[list[Point]], *, n_bootstrap: int = 1000,
-           seed: int = 0, bins: int = 15, level: float = 0.95) -> list[MetricDiff]:
+           seed: int = 0, bins: int = 15, level: float = 0.95) -> Pooled:
     """Variants tuned with different seeds against one base, on the questions all share: per
     metric, the base's figure, the seeds' mean and their mean difference, with an interval from
     a two-level bootstrap that resamples the seeds and the questions (the same questions for
     every seed, since each is paired with the same base): it holds the seed-to-seed spread as
     well as the questions' sampling error. One seed gives the paired interval of ``diff``."""
-    common = set.intersection(*({p.question_id for p in v} for v in [base, *variants]))
-    pick = [sorted((p for p in side if p.question_id in common and p.correct is not None),
-                   key=lambda p: p.question_id) for side in (base, *variants)]
-    ids = set.intersection(*({p.question_id for p in side} for side in pick))
-    pick = [[p for p in side if p.question_id in ids] for side in pick]
+    judged = [{p.question_id: p for p in side if p.correct is not None}
+              for side in (base, *variants)]
+    ids = sorted(set.intersection(*(set(j) for j in judged)))
     if not ids:
         raise NoSharedQuestions("the base and its variants share no judged questions")
-    f = np.array([[p.confidence for p in side] for side in pick])
-    y = np.array([[float(p.correct) for p in side] for side in pick])
+    f = np.array([[j[q].confidence for q in ids] for j in judged])
+    y = np.array([[float(j[q].correct) for q in ids] for j in judged])
     point = compute(f, y, bins=bins)  # per side
     i = resample_indices(len(ids), n_bootstrap, seed)
     per = compute(f[:, i], y[:, i], bins=bins)  # [side, draw]
@@ -125,4 +129,4 @@ def pooled(base: list[Point], variants: list[list[Point]], *, n_bootstrap: int =
         delta = b - float(point[k][0])
         se = float(np.std(draws, ddof=1)) if len(draws) > 1 else float("nan")
         rows.append(MetricDiff(k, float(point[k][0]), b, delta, delta - z * se, delta + z * se))
-    return rows
+    return Pooled(len(ids), rows)

@@ -14,10 +14,10 @@ import numpy as np
 from .. import config
 from ..analysis import diagram
 from ..analysis.agreement import kappa, probability_agreement
-from ..analysis.diff import Diff, Point, paired_points, pooled
+from ..analysis.diff import Diff, Point, Pooled, paired_points, pooled
 from ..analysis.diff import diff as diff_points
 from ..analysis.floor import distribution, floor
-from ..analysis.shortcut import shortcuts
+from ..analysis.shortcut import Shortcuts, shortcuts
 from ..errors import NoSharedQuestions, StageError, UsageError
 from ..lifecycle.artifacts import write_table
 from ..lifecycle.resolve import grading_for
@@ -50,9 +50,7 @@ def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, s
         ms = [queries.one(con, "run", g["run_id"])["samples_per_question"] for g in (ga, gb)]
     result = diff_points(pa, pb, n_bootstrap=n_bootstrap, seed=seed)
     pairs = paired_points(pa, pb)[0]
-    result = replace(result, shortcuts=[shortcuts([
-        {"question": p.question, "answer": p.answer, "answer_key": p.key} for p in side])
-        for side in zip(*pairs)] if pairs else [])
+    result = replace(result, shortcuts=[_shortcuts(side) for side in zip(*pairs)])
     if floor_draws:
         shared = [x.question_id for x, _ in pairs]
         result = replace(result, floors=[
@@ -73,7 +71,7 @@ def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, s
 
 
 def pooled_diff(a: str, bs: list[str], *, judge: str | None = None, n_bootstrap: int = 1000,
-                seed: int = 0, db_path: Path | None = None) -> tuple[list, list]:
+                seed: int = 0, db_path: Path | None = None) -> tuple[Pooled, list]:
     """One base (``a``) against variants tuned with different seeds (``bs``), on the questions
     all share: per metric the base, the seeds' mean and their mean difference with an interval
     over seeds and questions (``analysis.diff.pooled``); and each side's shortcut figures.
@@ -81,10 +79,14 @@ def pooled_diff(a: str, bs: list[str], *, judge: str | None = None, n_bootstrap:
     path = config.db_path(db_path)
     with reader(path) as con:
         sides = [points(con, grading_for(con, x, judge)["grading_id"]) for x in [a, *bs]]
-    rows = pooled(sides[0], sides[1:], n_bootstrap=n_bootstrap, seed=seed)
-    cuts = [shortcuts([{"question": p.question, "answer": p.answer, "answer_key": p.key}
-                       for p in side]) for side in sides]
-    return rows, cuts
+    return (pooled(sides[0], sides[1:], n_bootstrap=n_bootstrap, seed=seed),
+            [_shortcuts(side) for side in sides])
+
+
+def _shortcuts(side) -> Shortcuts:
+    """A side's shortcut figures from its per-question points."""
+    return shortcuts([{"question": p.question, "answer": p.answer, "answer_key": p.key}
+                      for p in side])
 
 
 def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
