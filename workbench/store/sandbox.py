@@ -89,14 +89,15 @@ def execute(con, sql: str, params: list | None = None, *, timeout: float | None 
     worker = threading.Thread(target=run, name="workbench-sql", daemon=True)
     worker.start()
     try:
-        if not done.wait(timeout):
-            con.interrupt()
-            done.wait()
-            raise QueryError(f"the query ran past its time limit ({timeout:g} s; --timeout)")
-    except BaseException:
+        finished = done.wait(timeout)
+    except BaseException:  # Ctrl-C, or SIGTERM's SystemExit: stop the query, then leave
         con.interrupt()
         done.wait()
         raise
+    if not finished:
+        con.interrupt()
+        done.wait()
+        raise QueryError(f"the query ran past its time limit ({timeout:g} s; --timeout)")
     if "error" in result:
         raise result["error"]
     return result["value"]
