@@ -197,8 +197,7 @@ def answer_in_sentence(sentence: str, question: str = "", answer_type: str = "te
     if bold:
         return bold.group(1).strip(WRAP)
     sentence = _corrected(_peel(sentence))
-    if ASKS_COUNT.match(question) and answer_type == "text":
-        answer_type = "number"  # "how many legs": the number, whatever the dataset's type
+    answer_type = _counted(question, answer_type)
     if answer_type == "number":
         sentence = digits(sentence)
     if ASKS_PLACE.match(question):  # "In the United States."
@@ -241,6 +240,11 @@ def answer_in_sentence(sentence: str, question: str = "", answer_type: str = "te
     elif question_words:
         sentence = _free_words(sentence, question_words)
     return first_item(_peel(sentence))
+
+
+def _counted(question: str, answer_type: str) -> str:
+    """A "how many" question is answered by a number, whatever the dataset's type says."""
+    return "number" if ASKS_COUNT.match(question) and answer_type == "text" else answer_type
 
 
 def _corrected(text: str) -> str:
@@ -345,8 +349,7 @@ def _extract(text: str, style: str, question: str, finish_reason: str,
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     if not lines:
         return ""
-    if ASKS_COUNT.match(question) and answer_type == "text":
-        answer_type = "number"  # "how many legs": the number, whatever the dataset's type
+    answer_type = _counted(question, answer_type)
     line = lines[0]
     m = ANSWER_COLON.search(line) or ANSWER_IS.search(line)
     if m and m.group(1).strip():
