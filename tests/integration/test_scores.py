@@ -1,0 +1,78 @@
+"""What a score stores beside its metrics, and how it reaches MLflow: the shortcut figures
+(`score`, `diff`, the views, MLflow), a one-question score, and a mirror killed mid-way."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
+
+from tests.helpers import CAPS, TEXTS, make_run
+from tests.helpers import query as _rows
+from workbench import api
+from workbench.cli import app
+
+
+def test_a_collapse_onto_the_questions_words_shows_in_score_diff_and_views(db_path, mlflow_uri):
+    """A variant that answers each capital question with the country's own name: its score
+    stores an echo share of 1 (the base's 0), `diff` prints it, the variants view and MLflow
+    carry it."""
+    base = make_run(db_path, CAPS, TEXTS)
+    echo = make_run(db_path, CAPS, {"fr": [" France"] * 5, "au": [" Australia"] * 5,
+                                    "us": [" the US"] * 5, "n": [" 2+2"] * 5}, model="echo")
+    ids = {}
+    for name, run in (("base", base), ("echo", echo)):
+        grading = api.grade(run, db_path=db_path, mlflow_uri=mlflow_uri)
+        ids[name] = (grading, api.score(grading, n_bootstrap=20, floor_draws=0,
+                                        db_path=db_path, mlflow_uri=mlflow_uri))
+    stored = dict(_rows(db_path, "SELECT model, echo_share FROM variants WHERE score_id IN "
+                                 "(?, ?)", [ids["base"][1], ids["echo"][1]]))
+    assert stored == {"synthetic": 0.0, "echo": 1.0}  # "2+2" says the question's words too
+    res = CliRunner().invoke(app, ["diff", ids["base"][0], ids["echo"][0], "--bootstrap", "20",
+                                   "--db", str(db_path), "--mlflow-uri", mlflow_uri])
+    assert res.exit_code == 0, res.output
+    assert "answers that only repeat the question 0.0% → 100.0%" in res.output
+    (ml_id,), = _rows(db_path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?",
+                      [ids["echo"][1]])
+    assert MlflowClient(mlflow_uri).get_run(ml_id).data.metrics["echo_share"] == 1.0
+
+
+def test_a_mirror_killed_before_duckdb_learned_the_run_id_is_not_logged_twice(db_path,
+                                                                               mlflow_uri):
+    """The state a SIGKILL between MLflow's create_run and DuckDB's update leaves: the MLflow
+    run exists, the store does not name it. `workbench mirror` finds it by the stage's tags
+    and finishes it: one run per score, not two."""
+    from workbench.store import Writer
+
+    run = make_run(db_path, CAPS, TEXTS)
+    score_id = api.score(api.grade(run, db_path=db_path, mlflow_uri=mlflow_uri),
+                         n_bootstrap=20, floor_draws=0, db_path=db_path, mlflow_uri=mlflow_uri)
+    (first,), = _rows(db_path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?", [score_id])
+    with Writer(db_path) as writer, writer.transaction() as con:
+        con.execute("UPDATE scores SET mlflow_run_id = NULL, mirrored_status = NULL "
+                    "WHERE score_id = ?", [score_id])
+    res = CliRunner().invoke(app, ["mirror", "--db", str(db_path), "--mlflow-uri", mlflow_uri])
+    assert res.exit_code == 0, res.output
+    client = MlflowClient(mlflow_uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                              filter_string=f"tags.`workbench.score_id` = '{score_id}'")
+    assert [r.info.run_id for r in runs] == [first]
+    assert _rows(db_path, "SELECT mlflow_run_id, mirrored_status FROM scores WHERE "
+                          "score_id = ?", [score_id]) == [(first, "FINISHED")]
+
+
+def test_a_one_question_run_scores_with_its_intervals_undefined(db_path, mlflow_uri):
+    """It crashed at scoring (relplot's bootstrap needs two questions) after its samples were
+    stored; now it scores, and no interval pretends to know anything."""
+    import math
+
+    from workbench.data import Dataset, Question
+
+    one = Dataset("one", "t", (Question("fr", "Capital of France?", ("Paris",)),))
+    run = make_run(db_path, one, {"fr": [" Paris", " Paris", " Lyon"]})
+    grading = api.grade(run, db_path=db_path, mlflow_uri=mlflow_uri)
+    est = api.metrics(api.score(grading, n_bootstrap=50, db_path=db_path,
+                                mlflow_uri=mlflow_uri), db_path=db_path)
+    assert est["confidence"].value == pytest.approx(2 / 3) and est["accuracy"].value == 1.0
+    for e in est.values():
+        assert e.ci_low is None or math.isnan(e.ci_low), e
