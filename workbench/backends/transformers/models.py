@@ -170,17 +170,16 @@ def make_portable(folder: Path) -> Path:
     ``architectures`` named (without it vLLM loads an embedding model) and no
     ``quantization_config`` (the GGUF one is stale: the safetensors are already dequantized,
     and vLLM refuses "quant_method: gguf"). Idempotent; the file is replaced atomically."""
-    from transformers.models.auto.modeling_auto import (  # transformers: see convert_gguf
-        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
-    )
-
     path = Path(folder) / "config.json"
     config = json.loads(path.read_text())
     fixed = dict(config)
     fixed.pop("quantization_config", None)
-    if not fixed.get("architectures") and fixed.get("model_type") in \
-            MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
-        fixed["architectures"] = [MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[fixed["model_type"]]]
+    if not fixed.get("architectures"):  # only then is transformers' table read
+        # transformers: seconds to import, only for a folder converted before this fix
+        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+        if fixed.get("model_type") in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+            fixed["architectures"] = [MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[fixed["model_type"]]]
     if fixed != config:
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(fixed, indent=2, sort_keys=True) + "\n")
