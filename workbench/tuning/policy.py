@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from ..backends.transformers.tokens import prefill
+from ..backends.transformers.tokens import cache_of, prefill, with_cache
 
 
 def completion_logprobs(model, prompts: list[list[int]], completions: list[list[list[int]]],
@@ -39,7 +39,7 @@ def token_logprobs(model, prompts: list[list[int]], completions: list[list[list[
     device = next(model.parameters()).device
     out, mask, pos = prefill(model, prompts, pad_id, device)
     first = out.logits[:, -1].repeat_interleave(g, 0)  # predicts each completion's first token
-    cache = out.cache
+    cache = cache_of(out)
     cache.batch_repeat_interleave(g)
 
     flat = [c for cs in completions for c in cs]
@@ -54,7 +54,7 @@ def token_logprobs(model, prompts: list[list[int]], completions: list[list[list[
         tpos = pos[:, -1:].repeat_interleave(g, 0) + 1 + torch.arange(length, device=device)
         # Feeding all tokens but the last: position t's logits predict token t + 1.
         rest = model(input_ids=toks[:, :-1], attention_mask=full_mask[:, :-1],
-                     position_ids=tpos[:, :-1], cache=cache).logits
+                     position_ids=tpos[:, :-1], **with_cache(model, cache)).logits
         logits = torch.cat([first[:, None], rest], 1)
     else:
         logits = first[:, None]

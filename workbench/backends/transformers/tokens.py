@@ -9,6 +9,8 @@ from a generator seeded per (seed, key).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -65,6 +67,23 @@ def prefill(model, prompts: list[list[int]], pad_id: int, device):
     out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
                 logits_to_keep=1)
     return out, mask, pos
+
+
+def cache_of(out):
+    """A forward pass's KV cache: ``cache`` from transformers 5.24 on, ``past_key_values``
+    before (vLLM's CPU build pins transformers < 5.20, and workbench runs beside it)."""
+    return out.cache if hasattr(out, "cache") else out.past_key_values
+
+
+def with_cache(model, cache) -> dict:
+    """The keyword that hands ``cache`` to ``model``'s forward, as ``cache_of`` reads it."""
+    return {_cache_keyword(type(model)): cache}
+
+
+@functools.cache
+def _cache_keyword(cls) -> str:
+    params = inspect.signature(cls.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 class Cancelled(Exception):
@@ -180,8 +199,9 @@ class TokenSampler:
                 live = [live[b] for b in keep]
             mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=-1)
             out = self.model(input_ids=next_tok[:, None], attention_mask=mask,
-                             position_ids=next_pos[:, None], cache=cache, use_cache=True)
-            cache, logits = out.cache, out.logits[:, -1, :]
+                             position_ids=next_pos[:, None], use_cache=True,
+                             **with_cache(self.model, cache))
+            cache, logits = cache_of(out), out.logits[:, -1, :]
             next_pos = next_pos + 1
         return [[rows[i * n + j].done for j in range(n)] for i in range(q)]
 
@@ -189,8 +209,9 @@ class TokenSampler:
         """Each prompt run once; its cache, last logits, mask and next position repeated for
         its n samples."""
         out, mask, pos = prefill(self.model, prompts, self.pad_id, self.device)
-        out.cache.batch_repeat_interleave(n)
-        return (out.cache, out.logits[:, -1, :].repeat_interleave(n, dim=0),
+        cache = cache_of(out)
+        cache.batch_repeat_interleave(n)
+        return (cache, out.logits[:, -1, :].repeat_interleave(n, dim=0),
                 mask.repeat_interleave(n, dim=0), pos[:, -1].repeat_interleave(n) + 1)
 
     def _extend(self, row: _Row, tok: int, lp: float, top: dict | None,
