@@ -127,3 +127,32 @@ def infer_truncation(reference: dict[str, float], draws: list[str]) -> Truncatio
     n = len(draws)
     return Truncation(max_rank, float(beyond), float((1 - beyond) ** n), float(ratio),
                       float(below), float((1 - below) ** n))
+
+
+@dataclass(frozen=True)
+class Cause:
+    kind: str  # faithful | truncated | different
+    text: str  # the verdict in words
+
+
+def cause(test: FitTest, t: Truncation, alpha: float) -> Cause:
+    """Why the draws do not fit, when they do not: a tail never drawn where a faithful sampler
+    would have drawn there is truncation (top-k or min-p); a tail drawn but in other proportions
+    is another distribution of the same support, i.e. another model (quantized kernels, another
+    dtype or revision), which for calibration is another variant, not an unfaithful server."""
+    if test.p_value >= alpha:
+        return Cause("faithful", "consistent with the model's distribution")
+    cut = []
+    if t.p_none_beyond < alpha:
+        cut.append(f"nothing drawn beyond rank {t.max_rank} where a faithful sampler puts "
+                   f"{t.beyond_mass:.1%} (top-k ≤ {t.max_rank}?)")
+    if t.p_none_below < alpha:
+        cut.append(f"nothing drawn below {t.min_ratio:.3g} × the likeliest where a faithful "
+                   f"sampler puts {t.below_mass:.1%} (min-p ≥ {t.min_ratio:.3g}?)")
+    if cut:
+        return Cause("truncated", "truncated: " + "; ".join(cut))
+    return Cause("different", f"a different distribution, not a truncated one: the tail is "
+                              f"drawn (up to rank {t.max_rank}) but the proportions differ, as "
+                              "when the server computes another model (quantized weights, "
+                              "another dtype or revision); for calibration that is another "
+                              "variant of the model, so record it as one")

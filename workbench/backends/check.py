@@ -44,6 +44,10 @@ class ServerCheck:
     def consistent(self) -> bool:
         return self.fit.p_value >= self.alpha
 
+    @property
+    def cause(self) -> fidelity.Cause:
+        return fidelity.cause(self.fit, self.truncation, self.alpha)
+
 
 def check_server(base_url: str, model: str, *, server: str = "auto", prompt: str = PROMPT,
                  n: int = 400, local: str | None = None, seed: int = 0,
@@ -129,7 +133,7 @@ def figures(c: ServerCheck) -> dict:
     return {"base_url": c.base_url, "model": c.model, "server_family": c.family,
             "request_params": c.request_params, "reference": c.reference, "draws": c.fit.n,
             "chi2": c.fit.chi2, "df": c.fit.df, "p_value": c.fit.p_value, "alpha": c.alpha,
-            "consistent": c.consistent, "power": c.power,
+            "consistent": c.consistent, "cause": c.cause.kind, "power": c.power,
             "truncation": c.truncation.__dict__,
             "bins": [{"token": b, "observed": o, "expected": e} for b, o, e in
                      zip(c.fit.bins, c.fit.observed, c.fit.expected)]}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from .. import config
 from ..demo import DemoPlan, run_demo
@@ -167,8 +168,8 @@ def _print_check(c) -> None:
     out.print(f"server family: {c.family}; sampling fields sent: "
               f"{json.dumps(c.request_params, sort_keys=True)}", highlight=False)
     out.print(f"reference: {c.reference}; {fit.n} draws of the first token", highlight=False)
-    verdict = ("[green]consistent with the model's distribution[/]" if c.consistent else
-               "[red]NOT the model's distribution[/]")
+    verdict = (f"[green]{escape(c.cause.text)}[/]" if c.consistent else
+               f"[red]NOT the model's distribution: {escape(c.cause.text)}[/]")
     out.print(f"goodness of fit: chi2 {fit.chi2:.1f}, {fit.df} df, p = {fit.p_value:.3g} "
               f"(level {c.alpha:g}): {verdict}")
     for name, pw in c.power.items():
