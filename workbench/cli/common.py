@@ -94,7 +94,8 @@ def _fail(message: str):
 # --- the generation options, declared once --------------------------------------------------
 
 _BACKEND_FLAGS = ("dtype", "device", "base_url", "api_key_env", "endpoint", "concurrency",
-                  "timeout", "max_retries", "server")  # each belongs to one backend's Config
+                  "timeout", "max_retries", "server", "max_model_len", "tensor_parallel_size",
+                  "data_parallel_size")  # each belongs to one backend's Config
 
 _GENERATION = [  # (name, type, option); the order --help shows
     ("model", str, typer.Option(..., "--model", help="bundled name (gemma-3-270m, "
@@ -129,13 +130,24 @@ _GENERATION = [  # (name, type, option); the order --help shows
                                   "with the same settings instead of starting a new one")),
     ("backend", str, typer.Option("transformers", "--backend", help="transformers (local) | "
                                   "openai (any OpenAI-compatible server: vLLM, llama.cpp, "
-                                  "workbench serve)")),
+                                  "workbench serve) | vllm (vLLM's engine in process; "
+                                  "make vllm-setup)")),
     ("dtype", Optional[str], typer.Option(
-        None, "--dtype", help="transformers: auto | float32 | bfloat16 | float16",
-        show_default="auto: float32 on CPU, bfloat16 (or float16) on GPUs")),
+        None, "--dtype", help="transformers, vllm: auto | float32 | bfloat16 | float16",
+        show_default="auto: transformers float32 on CPU, bfloat16 (or float16) on GPUs; "
+                     "vllm bfloat16")),
     ("device", Optional[str], typer.Option(
         None, "--device", help="transformers: auto | cpu | cuda[:N] | mps",
         show_default="auto: the first CUDA device, else MPS, else CPU")),
+    ("max_model_len", Optional[int], typer.Option(
+        None, "--max-model-len", help="vllm: the longest prompt + sample in tokens",
+        show_default="the model's own")),
+    ("tensor_parallel_size", Optional[int], typer.Option(
+        None, "--tensor-parallel-size", help="vllm: GPUs one model is split over",
+        show_default="1")),
+    ("data_parallel_size", Optional[int], typer.Option(
+        None, "--data-parallel-size", help="vllm: engine replicas, one per GPU group",
+        show_default="1")),
     ("base_url", Optional[str], typer.Option(None, "--base-url",
                                              help="openai: the server's /v1 address")),
     ("api_key_env", Optional[str], typer.Option(

@@ -18,6 +18,7 @@ from .models import load_config, resolve
 @dataclass(frozen=True)
 class Config(BackendConfig):
     name: ClassVar[str] = "transformers"
+    local: ClassVar[bool] = True
     dtype: str = "auto"  # auto: bfloat16/float16 on accelerators, float32 (as converted) on CPU
     device: str = "auto"  # auto: the first CUDA device, else MPS, else the CPU
 
