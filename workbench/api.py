@@ -22,6 +22,8 @@ from . import config
 from .backends.openai import ENDPOINTS
 from .backends.openai.servers import FAMILIES
 from .errors import NotFound, StageError, UsageError
+from .experiments import grid as _grid
+from .experiments import spec as _spec
 from .grading.judges import RULES, JudgeRecord
 from .grading.judges.llm import (
     EXAMPLES_VERSION,
@@ -67,6 +69,8 @@ _LAZY = {"generate": "stages.generate", "resume": "stages.generate", "grade": "s
 __all__ = ["GenerateRequest", "run_all", "RunResult", "list_runs", "show", "metrics", "query",
            "questions", "samples", "doctor", "ablation", "list_datasets", "add_judge",
            "list_judges", "mirror", "check_server", "Finding", "TuneRequest", "list_tunings",
+           "load_experiment", "experiment_status", "experiment_run", "experiment_cost",
+           "experiment_check",
            *_LAZY]
 
 
@@ -97,6 +101,34 @@ def run_all(req: GenerateRequest, judge: str = "exact", *, n_bootstrap: int = 10
     score_id = score(grading_id, n_bootstrap=n_bootstrap, seed=req.seed, db_path=db_path,
                      mlflow_uri=mlflow_uri)
     return RunResult(run_id, grading_id, score_id)
+
+
+def load_experiment(path: str | Path) -> _spec.Experiment:
+    """An experiment file read and checked whole (``experiments/spec.py``); nothing runs."""
+    return _spec.load(path)
+
+
+def experiment_status(exp: _spec.Experiment, db_path: Path | None = None
+                      ) -> list[_grid.CellState]:
+    """Each cell's run, gradings and scores in the store; no model is loaded."""
+    return _grid.status(exp, db_path)
+
+
+def experiment_cost(exp: _spec.Experiment, db_path: Path | None = None) -> _grid.Cost:
+    """What the grid costs and what is left of it (samples, generated tokens at most)."""
+    return _grid.cost(exp, _grid.status(exp, db_path))
+
+
+def experiment_check(exp: _spec.Experiment, db_path: Path | None = None) -> None:
+    """What the file alone cannot say: its judges are recorded here (or rules), and its
+    backends can run here (vLLM installed, keys set). ``run`` checks this first too."""
+    _grid.check(exp, db_path)
+
+
+def experiment_run(exp: _spec.Experiment, *, db_path: Path | None = None,
+                   mlflow_uri: str | None = None, log=lambda s: None) -> list[_grid.CellState]:
+    """Sample, grade and score every cell that lacks it; returns the grid afterwards."""
+    return _grid.run(exp, db_path=db_path, mlflow_uri=mlflow_uri, log=log)
 
 
 def _read(db_path: Path | None, **kw):

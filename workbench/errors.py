@@ -46,6 +46,10 @@ class MissingKey(WorkbenchError):
     check or a recorded LLM judge); the message names the variable and who reads it."""
 
 
+class ExperimentError(WorkbenchError):
+    """An experiment file that cannot be run; the message names the file, table and key."""
+
+
 class ModelError(WorkbenchError):
     """A model name that cannot be resolved, or a model that fails to load."""
 

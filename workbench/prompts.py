@@ -15,6 +15,17 @@ from .errors import UsageError
 
 STYLES = ("concise", "sentence", "cot")
 FORMATS = ("completion", "chat")
+# New tokens per sample: CoT needs room to reason (a cut-off chain of thought is no answer), and
+# reasoning models more still.
+DEFAULT_MAX_NEW_TOKENS = {"concise": 16, "sentence": 40, "cot": 512}
+REASONING_MAX_NEW_TOKENS = 2048
+
+
+def max_new_tokens(style: str, kind: str | None, asked: int | None = None) -> int:
+    """A sample's token budget: the one asked for, else the style's (a reasoning model's)."""
+    if asked is not None:
+        return asked
+    return REASONING_MAX_NEW_TOKENS if kind == "reasoning" else DEFAULT_MAX_NEW_TOKENS[style]
 
 CHAT_INSTRUCTIONS = {
     "concise": "Reply with just the answer, nothing else.",

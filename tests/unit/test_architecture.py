@@ -39,6 +39,7 @@ LAYERS = [
     {"grading", "server"},  # the map B and judges; `workbench serve`
     {"tuning", "lifecycle"},  # tuned variants; what every stage shares
     {"stages", "readouts"},  # what writes the store; what reads it
+    {"experiments"},  # grids of variants, over the stages
     {"api"},
     {"demo", "notebook"},
     {"cli"},

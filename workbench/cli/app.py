@@ -7,7 +7,7 @@ from typer.core import TyperGroup
 # store, comparing, tuning, judges and the servers (a command not named here comes last).
 ORDER = ["generate", "grade", "score", "run", "resume", "ablate",
          "runs", "questions", "samples", "show", "datasets", "sql",
-         "diff", "compare", "report", "tune", "tunings", "judges",
+         "diff", "compare", "report", "experiment", "tune", "tunings", "judges",
          "doctor", "mirror", "serve", "check-server", "ui", "demo"]
 
 
@@ -22,3 +22,6 @@ app = typer.Typer(help="Measure whether a language model knows what it knows: sa
                   pretty_exceptions_enable=False, cls=PipelineOrder)
 judges_app = typer.Typer(help="LLM judges: add, list, compare.", no_args_is_help=True)
 app.add_typer(judges_app, name="judges")
+experiment_app = typer.Typer(help="Experiments as files: a grid of variants, run resumably.",
+                              no_args_is_help=True)
+app.add_typer(experiment_app, name="experiment")

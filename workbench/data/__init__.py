@@ -55,6 +55,24 @@ def load(spec: str, *, skip_bad_rows: bool = False) -> Dataset:
     return ds.head(n)
 
 
+def check_spec(spec: str) -> None:
+    """Refuse a dataset spec that names nothing, without reading it (a hub dataset may be
+    fetched only where the hub is reachable)."""
+    base, _ = split_count(spec)
+    named = base.partition("=")[0]
+    if hub.is_hub_name(named) or hub.is_hub_name(base):
+        return
+    if base.startswith("bundled:"):
+        name = base.split(":", 2)[1]
+        if name not in BUNDLED:
+            raise DatasetError(f"unknown bundled dataset {name!r}; known: {', '.join(BUNDLED)}"
+                               + _suggest(base))
+        return
+    if not Path(base).exists():
+        raise DatasetError(f"dataset {base!r} is not a file, a bundled set or a hub dataset"
+                           + _suggest(base))
+
+
 def _suggest(name: str) -> str:
     """'; did you mean …?' with the close known names, or the list of them."""
     known = [*FORMATS, *(f"bundled:{b}" for b in BUNDLED),

@@ -2,8 +2,8 @@
 stop or pause at a chosen commit, so a test kills or watches a real process at a known point
 instead of racing it (which depends on how fast the machine is).
 
-- ``kill-after-chunk:N``: the process SIGKILLs itself right after its Nth committed chunk, as a
-  crash at that point would;
+- ``kill-after-chunk:N``: the process SIGKILLs itself right after its Nth committed chunk (over
+  every run it samples), as a crash at that point would;
 - ``pause-after-chunk``: after each committed chunk the process reads one line from standard
   input before it goes on (end of input: it runs on without pausing).
 
@@ -19,10 +19,16 @@ import sys
 VARIABLE = "WORKBENCH_FAULT"
 
 
-def after_chunk(committed: int) -> None:
-    """Called by a stage after it committed its ``committed``-th chunk in this process."""
+_committed = 0  # chunks this process committed, over every stage it ran (an experiment runs
+# several)
+
+
+def after_chunk() -> None:
+    """Called by a stage after it committed a chunk."""
+    global _committed
+    _committed += 1
     fault = os.environ.get(VARIABLE, "")
-    if fault.startswith("kill-after-chunk:") and committed >= int(fault.split(":")[1]):
+    if fault.startswith("kill-after-chunk:") and _committed >= int(fault.split(":")[1]):
         os.kill(os.getpid(), signal.SIGKILL)
     elif fault == "pause-after-chunk":
         sys.stdin.readline()

@@ -27,3 +27,5 @@ class GenerateRequest:
     chunk_size: int = 8  # questions sampled (and committed) together
     backend: BackendConfig = field(default_factory=LocalConfig)
     resume: bool = False  # finish the newest unfinished run with these settings, if any
+    cell_key: str | None = None  # the experiment cell asking (experiments/spec.py), stored on
+    # the run so the cell finds it again

@@ -33,10 +33,6 @@ from ..tracking import git_sha
 Progress = Callable[[int, int], None]
 Log = Callable[[str], None]
 
-# New tokens per sample: CoT needs room to reason (a cut-off chain of thought is no answer), and
-# reasoning models more still.
-DEFAULT_MAX_NEW_TOKENS = {"concise": 16, "sentence": 40, "cot": 512}
-REASONING_MAX_NEW_TOKENS = 2048
 # Backend fields the runs table indexes.
 RUN_COLUMNS = ("dtype", "device", "base_url", "endpoint", "api_key_env")
 
@@ -76,9 +72,7 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
     plan = prompts.PromptPlan(req.style, info.prompt_format, shots, req.seed)
     params = SamplingParams(
         n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
-        max_new_tokens=(req.max_new_tokens if req.max_new_tokens is not None  # 0 is refused
-                        else REASONING_MAX_NEW_TOKENS if info.kind == "reasoning"
-                        else DEFAULT_MAX_NEW_TOKENS[req.style]),
+        max_new_tokens=prompts.max_new_tokens(req.style, info.kind, req.max_new_tokens),
         stop=plan.stop, seed=req.seed)
     job = _prepare(req.backend.settle(info), info, ds, ds.questions, plan, params,
                    req.chunk_size, log)
@@ -90,7 +84,7 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
                 log(f"resuming {found}")
                 _resume(ctx, found, job, progress)
                 return found
-        return _new_run(ctx, ds, job, progress)
+        return _new_run(ctx, ds, job, progress, req.cell_key)
 
 
 def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None = None,
@@ -107,7 +101,7 @@ def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None =
         backend = stored_backend(run)
         info = ModelInfo(run["model"], run["model_source"], run["model_kind"],
                          run["prompt_format"])
-        if run["backend"] == "transformers":  # a bundled model's cache folder may have moved
+        if backend.local:  # a bundled model's cache folder may have moved
             info = backend.resolve(run["model"], run["model_kind"], run["prompt_format"])
             now = (variants.lineage(info.source) or {}).get("tuning_id")
             if now != run.get("tuning_id"):
@@ -179,14 +173,15 @@ def _warn_trained_on(name: str, lineage: dict, questions, log: Log) -> None:
             f"of {name} ({lineage['dataset']})")
 
 
-def _new_run(ctx: Context, ds: Dataset, job: Job, progress) -> str:
+def _new_run(ctx: Context, ds: Dataset, job: Job, progress, cell_key: str | None = None
+             ) -> str:
     run_id = records.new_id("run")
     if job.lineage:  # the variant's lineage in this store, before a run points at it
         record_lineage(ctx, job.lineage, Path(job.info.source))
     with ctx.writer.transaction() as con:
         ds_id = records.ensure_dataset(con, ds)
         row = {"run_id": run_id, **_run_row(job, ds_id), "package_version": __version__,
-               "git_sha": git_sha()}
+               "git_sha": git_sha(), "cell_key": cell_key}
         records.create_run(con, row, [q.id for q, *_ in job.built])
     with stage(ctx, "runs", run_id):
         stats = _sample_missing(ctx, run_id, job, progress)
@@ -227,7 +222,7 @@ def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
     failures: list[str] = []
     done_questions = len(job.built) - sum(len(c) for c in todo)
     start = time.perf_counter()
-    for committed, part in enumerate(todo, 1):
+    for part in todo:
         results = job.sampler.sample([(q.id, request) for q, _, request in part], job.params)
         errors = [(q.id, r) for (q, *_), r in zip(part, results) if isinstance(r, Exception)]
         if errors:
@@ -246,7 +241,7 @@ def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
         done_questions += len(part)
         if progress:
             progress(done_questions, len(job.built))
-        faults.after_chunk(committed)
+        faults.after_chunk()
     elapsed = time.perf_counter() - start
     used = {k: job.sampler.stats[k] - before.get(k, 0) for k in job.sampler.stats}
     with ctx.writer.session() as con:

@@ -1,0 +1,117 @@
+"""`workbench experiment run FILE` on a real store with the tiny model: a grid runs whole; killed
+mid-grid and run again, every cell ends with exactly one finished run; run again, nothing is
+sampled; a style added runs only its cells; a malformed file changes nothing stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.helpers import WORKBENCH, query
+
+
+def _file(path, model, dataset, styles=("concise", "sentence"), judges=("exact",)):
+    path.write_text(f"""
+[experiment]
+name = "grid"
+samples = 3
+styles = {json.dumps(list(styles))}
+judges = {json.dumps(list(judges))}
+bootstrap = 20
+
+[sampling]
+max_new_tokens = 4
+chunk_size = 1
+
+[[models]]
+name = "{model}"
+kind = "base"
+prompt_format = "completion"
+
+[[datasets]]
+name = "{dataset}"
+""")
+    return path
+
+
+def wb(*args, env, fault=None, check=True):
+    proc = subprocess.run([WORKBENCH, *map(str, args)], capture_output=True, text=True,
+                          timeout=900, env={**env, **({"WORKBENCH_FAULT": fault} if fault
+                                                      else {})})
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture
+def env(tmp_path, mlflow_uri):
+    return {**os.environ, "WORKBENCH_DB": str(tmp_path / "w.duckdb"),
+            "WORKBENCH_MLFLOW_URI": mlflow_uri, "COLUMNS": "200"}
+
+
+def _cells(db):
+    return query(db, """SELECT r.style, r.status, count(s.sample_idx)
+                        FROM runs r LEFT JOIN samples s USING (run_id)
+                        GROUP BY r.run_id, r.style, r.status ORDER BY r.style""")
+
+
+def test_grid_resumes_after_a_kill_and_runs_only_what_is_new(tmp_path, env, tiny_model,
+                                                             small_dataset):
+    db, exp = tmp_path / "w.duckdb", _file(tmp_path / "grid.toml", tiny_model, small_dataset)
+    # 3 questions a chunk each: the 4th commit is the second cell's first chunk
+    killed = wb("experiment", "run", exp, env=env, fault="kill-after-chunk:4", check=False)
+    assert killed.returncode == -9
+    assert _cells(db) == [("concise", "FINISHED", 9), ("sentence", "RUNNING", 3)]
+
+    wb("experiment", "run", exp, env=env)
+    assert _cells(db) == [("concise", "FINISHED", 9), ("sentence", "FINISHED", 9)]
+    assert query(db, "SELECT count(*) FROM gradings")[0][0] == 2
+    assert query(db, "SELECT count(*) FROM scores")[0][0] == 2
+    assert query(db, "SELECT count(*) FROM experiment_runs")[0][0] == 2
+
+    again = wb("experiment", "run", exp, env=env)
+    assert "sampling" not in again.stderr and again.stderr.count(": done (") == 2
+    assert query(db, "SELECT count(*) FROM runs")[0][0] == 2
+    assert query(db, "SELECT count(*) FROM scores")[0][0] == 2
+
+    # A style and a judge added: only the new cell is sampled; every cell gets the new judge.
+    _file(exp, tiny_model, small_dataset, styles=("concise", "sentence", "cot"),
+          judges=("exact", "contains"))
+    wb("experiment", "run", exp, env=env)
+    cells = _cells(db)
+    assert [c[:2] for c in cells] == [("concise", "FINISHED"), ("cot", "FINISHED"),
+                                      ("sentence", "FINISHED")]
+    assert query(db, "SELECT count(*) FROM gradings")[0][0] == 6
+    assert query(db, "SELECT count(*), count(DISTINCT sha256) FROM experiments")[0] == (2, 2)
+
+    status = json.loads(wb("experiment", "status", exp, "--format", "json", env=env).stdout)
+    assert [(c["style"], c["status"], c["samples"]) for c in status] == [
+        ("concise", "FINISHED", "9/9"), ("sentence", "FINISHED", "9/9"),
+        ("cot", "FINISHED", "9/9")]
+    assert all(c["score exact"].startswith("scr_") and c["score contains"].startswith("scr_")
+               for c in status)
+
+
+@pytest.mark.parametrize("breakage, names", [
+    (lambda t: t.replace('judges = ["exact"]', 'judges = ["nosuchjudge"]'),
+     ["judges", "nosuchjudge"]),
+    (lambda t: t.replace("samples = 3", "samples = 3\nsamples_per = 2"),
+     ["[experiment]", "samples_per"]),
+    (lambda t: t.replace("[sampling]", "[sampling"), ["not TOML"]),
+])
+def test_a_malformed_file_changes_nothing_stored(tmp_path, env, tiny_model, small_dataset,
+                                                 breakage, names):
+    db, exp = tmp_path / "w.duckdb", _file(tmp_path / "grid.toml", tiny_model, small_dataset,
+                                           styles=("concise",))
+    wb("experiment", "run", exp, env=env)
+    before = query(db, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM gradings), "
+                       "(SELECT count(*) FROM experiments)")
+    exp.write_text(breakage(exp.read_text()))
+    proc = wb("experiment", "run", exp, env=env, check=False)
+    assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert str(exp) in proc.stderr and all(n in proc.stderr for n in names), proc.stderr
+    assert query(db, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM gradings), "
+                     "(SELECT count(*) FROM experiments)") == before

@@ -1,0 +1,118 @@
+"""Experiment files are read whole and checked before anything runs: each mistake is one line
+naming the file, the table and the key; a well-formed file gives one cell per model × dataset ×
+style, with overrides applied and a key that changes only when the samples would."""
+
+import pytest
+
+from workbench.errors import ExperimentError
+from workbench.experiments import spec
+
+GOOD = """
+[experiment]
+name = "t"
+samples = 4
+styles = ["concise", "cot"]
+judges = ["exact", "contains"]
+
+[sampling]
+temperature = 0.9
+
+[[models]]
+name = "gemma-3-270m"
+
+[[models]]
+name = "smollm2-135m-instruct"
+styles = ["concise"]
+kind = "dpo"
+
+[[datasets]]
+name = "bundled:capitals:test"
+size = 5
+
+[[overrides]]
+model = "gemma-3-270m"
+style = "cot"
+max_new_tokens = 64
+"""
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "e.toml"
+    path.write_text(text)
+    return path
+
+
+def test_cells_overrides_and_keys(tmp_path):
+    exp = spec.load(_write(tmp_path, GOOD))
+    assert [(c.model, c.style, c.dataset) for c in exp.cells] == [
+        ("gemma-3-270m", "concise", "bundled:capitals:test@5"),
+        ("gemma-3-270m", "cot", "bundled:capitals:test@5"),
+        ("smollm2-135m-instruct", "concise", "bundled:capitals:test@5")]
+    reqs = [c.request for c in exp.cells]
+    assert [r.max_new_tokens for r in reqs] == [None, 64, None]
+    assert {r.temperature for r in reqs} == {0.9} and {r.samples for r in reqs} == {4}
+    assert reqs[2].kind == "dpo" and exp.judges == ("exact", "contains")
+    assert len({c.key for c in exp.cells}) == 3
+    # The key follows the samples: batch size does not change it, the temperature does.
+    again = spec.load(_write(tmp_path, GOOD.replace("temperature = 0.9",
+                                                     "temperature = 0.9\nchunk_size = 2")))
+    assert [c.key for c in again.cells] == [c.key for c in exp.cells]
+    hotter = spec.load(_write(tmp_path, GOOD.replace("0.9", "1.0")))
+    assert not {c.key for c in hotter.cells} & {c.key for c in exp.cells}
+
+
+@pytest.mark.parametrize("edit, names", [
+    (("samples = 4", "samples = 0"), ["[experiment]", "samples"]),
+    (("samples = 4\n", ""), ["[experiment]", "samples is required"]),
+    (("samples = 4", "samples = 4\nsample = 4"), ["[experiment]", "'sample'"]),
+    (('styles = ["concise", "cot"]', 'styles = ["concise", "terse"]'), ["[experiment]", "terse"]),
+    (("temperature = 0.9", "temprature = 0.9"), ["[sampling]", "temprature"]),
+    (("temperature = 0.9", 'temperature = "hot"'), ["[sampling]", "temperature"]),
+    (('kind = "dpo"', 'kind = "chatty"'), ["[[models]] #2", "kind", "chatty"]),
+    (('kind = "dpo"', 'dtpye = "float32"'), ["[[models]] #2", "dtpye", "transformers"]),
+    (('name = "smollm2-135m-instruct"', 'name = "smollm2-135m-instruct"\nbackend = "tgi"'),
+     ["[[models]] #2", "backend", "tgi"]),
+    (('name = "bundled:capitals:test"', 'name = "bundled:capitols:test"'),
+     ["[[datasets]] #1", "capitols"]),
+    (("size = 5", "size = 0"), ["[[datasets]] #1", "size"]),
+    (('model = "gemma-3-270m"\nstyle', 'model = "gemma-3-27m"\nstyle'),
+     ["[[overrides]] #1", "gemma-3-27m"]),
+    (("[[datasets]]", "[[datasetz]]"), ["top level", "datasetz"]),
+    (('name = "gemma-3-270m"', 'name = "gemma-3-207m"'), ["[[models]] #1", "gemma-3-207m"]),
+    (("[experiment]", "[experiment"), ["not TOML"]),
+])
+def test_each_mistake_is_one_line_naming_file_table_and_key(tmp_path, edit, names):
+    path = _write(tmp_path, GOOD.replace(*edit, 1))
+    with pytest.raises(ExperimentError) as caught:
+        spec.load(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(path)), message
+    for name in names:
+        assert name in message, message
+
+
+def test_a_cell_asked_twice_is_refused(tmp_path):
+    twice = GOOD + '\n[[models]]\nname = "gemma-3-270m"\n'
+    with pytest.raises(ExperimentError, match="appears twice"):
+        spec.load(_write(tmp_path, twice))
+
+
+def test_the_shipped_files_read_and_the_paper_grid_is_costed_offline(tmp_path):
+    """`experiment status` on the paper's grid works with no hub, GPU or vLLM: 2 models × 2
+    datasets × 3 styles, 1,000 questions × M = 50 each, and a cost stated before anything runs."""
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[2] / "experiments"
+    for f in root.glob("*.toml"):
+        spec.load(f)
+    res = CliRunner().invoke(app, ["experiment", "status", str(root / "paper.toml"), "--db",
+                                   str(tmp_path / "none.duckdb"), "--throughput", "1000"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("missing") == 12
+    assert "12 of 12 cells to run: 600,000 of 600,000 samples left" in res.output
+    # concise 16, sentence 40, cot 512 tokens: 4 cells of each × 50,000 samples
+    assert f"at most {4 * 50_000 * (16 + 40 + 512):,} generated tokens" in res.output
+    assert "31.6 GPU-hours at 1,000 tokens/s" in res.output
+    assert not (tmp_path / "none.duckdb").exists()

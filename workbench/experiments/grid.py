@@ -1,0 +1,183 @@
+"""An experiment's grid in a store: each cell's run, and per judge its grading and score.
+
+``status`` reads the store only (no model, dataset or server is touched); ``run`` does what is
+missing, cell by cell: a cell with a finished run is not sampled again, an unfinished one is
+resumed, a judge that graded a run does not grade it again, and a grading with a score is not
+scored again. So running a file again after a crash, or after adding a model or a style, does
+only the new work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from .. import config, data, prompts
+from ..errors import ExperimentError, WorkbenchError
+from ..grading.judges import RULES
+from ..store import Writer, queries, reader
+from ..store import experiments as stored
+from .spec import Cell, Experiment
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class CellState:
+    cell: Cell
+    run_id: str | None = None
+    status: str = "missing"  # missing | RUNNING | FAILED | FINISHED
+    stored: int = 0  # samples stored
+    planned: int | None = None
+    gradings: dict[str, str | None] = field(default_factory=dict)  # judge -> newest grading
+    scores: dict[str, str | None] = field(default_factory=dict)  # judge -> its newest score
+
+    @property
+    def done(self) -> bool:
+        return self.status == "FINISHED" and all(self.scores.values())
+
+
+def experiment_id(exp: Experiment) -> str:
+    return "exp_" + exp.sha256[:12]
+
+
+def status(exp: Experiment, db_path: Path | None = None) -> list[CellState]:
+    """Each cell's state in the store (every cell missing where there is no store yet)."""
+    path = config.db_path(db_path)
+    states = [CellState(c, gradings={j: None for j in exp.judges},
+                        scores={j: None for j in exp.judges}) for c in exp.cells]
+    if not path.exists():
+        return states
+    with reader(path) as con:
+        for s in states:
+            _fill(con, s)
+    return states
+
+
+def _fill(con, s: CellState) -> None:
+    found = stored.cell_run(con, s.cell.key)
+    if not found:
+        return
+    s.run_id, s.status = found["run_id"], found["status"]
+    s.stored = queries.samples_stored(con, s.run_id)
+    s.planned = found["n_questions"] * found["samples_per_question"]
+    for judge in s.gradings:
+        grading = stored.judged(con, s.run_id, judge)
+        s.gradings[judge] = grading["grading_id"] if grading else None
+        s.scores[judge] = grading["score_id"] if grading else None
+
+
+def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None = None,
+        log: Log = lambda s: None, progress=None) -> list[CellState]:
+    """Sample, grade and score every cell that lacks it; returns the grid afterwards."""
+    # The stages load NumPy, DuckDB's writer, MLflow's mirror and the model runtime: only here.
+    from ..stages.generate import generate
+    from ..stages.grade import grade  # (the same)
+    from ..stages.score import score  # (the same)
+
+    check(exp, db_path)
+    path = config.db_path(db_path)
+    with Writer(path) as writer, writer.transaction() as con:
+        stored.ensure_experiment(con, dict(experiment_id=experiment_id(exp), name=exp.name,
+                                            path=exp.path, sha256=exp.sha256,
+                                            content=exp.content))
+    states = status(exp, db_path)
+    where = dict(db_path=db_path, mlflow_uri=mlflow_uri)
+    for i, s in enumerate(states, 1):
+        head = f"[{i}/{len(states)}] {s.cell.label}"
+        if s.done:
+            log(f"{head}: done ({s.run_id})")
+            continue
+        if s.status != "FINISHED":
+            verb = "sampling" if s.status == "missing" else f"resuming {s.run_id}"
+            log(f"{head}: {verb} ({_left(states, i)} cells left after this one)")
+            req = replace(s.cell.request, cell_key=s.cell.key)
+            s.run_id = generate(req, log=lambda m, h=head: log(f"{h}: {m}"),
+                                progress=progress, **where)
+        with Writer(path) as writer, writer.transaction() as con:
+            stored.link_experiment_run(con, experiment_id(exp), s.run_id, s.cell.key)
+        with reader(path) as con:
+            _fill(con, s)
+        for judge in exp.judges:
+            if s.gradings[judge] is None:
+                log(f"{head}: grading with {judge}")
+                s.gradings[judge] = grade(s.run_id, judge, **where)
+            if s.scores[judge] is None:
+                s.scores[judge] = score(s.gradings[judge], n_bootstrap=exp.bootstrap,
+                                        seed=exp.seed, **where)
+        log(f"{head}: done ({s.run_id}; scores {', '.join(s.scores.values())})")
+    return states
+
+
+def _left(states: list[CellState], i: int) -> int:
+    return sum(not s.done for s in states[i:])
+
+
+def check(exp: Experiment, db_path: Path | None = None) -> None:
+    """What the file alone cannot say: judges that are neither rules nor recorded here, and
+    backends that cannot run here (vLLM not installed, a key not set)."""
+    path = config.db_path(db_path)
+    recorded: set[str] = set()
+    if path.exists():
+        with reader(path) as con:
+            recorded = {j for j in exp.judges if j not in RULES and queries.judge_record(con, j)}
+    for judge in exp.judges:
+        if judge not in RULES and judge not in recorded:
+            raise ExperimentError(f"{exp.path}: [experiment] judges: {judge!r} is neither a "
+                                  f"rule judge ({', '.join(RULES)}) nor recorded in {path} "
+                                  f"(workbench judges add {judge} ...)")
+    seen = set()
+    for c in exp.cells:
+        backend = c.request.backend
+        if backend not in seen:
+            seen.add(backend)
+            try:
+                backend.validate()
+            except WorkbenchError as exc:
+                raise ExperimentError(f"{exp.path}: [[models]] {c.model}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Cost:
+    cells: int
+    cells_left: int
+    samples: int | None  # None: a dataset's size is not known here (give it a size)
+    samples_left: int | None
+    max_tokens_left: int | None  # every missing sample at its full token budget
+    unknown: tuple[str, ...]  # datasets whose size is not known here
+
+
+def cost(exp: Experiment, states: list[CellState]) -> Cost:
+    """What the grid costs, and what is left of it: samples, and generated tokens at most (each
+    missing sample at its token budget; real samples stop earlier)."""
+    sizes, unknown = {}, []
+    for spec, size in exp.sizes.items():
+        sizes[spec] = size if size is not None else _size(spec)
+        if sizes[spec] is None:
+            unknown.append(spec)
+    total = left = tokens = 0
+    for s in states:
+        n = sizes[s.cell.dataset]
+        if n is None:
+            continue
+        planned = n * exp.samples
+        missing = 0 if s.status == "FINISHED" else planned - s.stored
+        req = s.cell.request
+        total, left = total + planned, left + missing
+        tokens += missing * prompts.max_new_tokens(req.style, req.kind, req.max_new_tokens)
+    known = not unknown
+    return Cost(len(states), sum(not s.done for s in states), total if known else None,
+                left if known else None, tokens if known else None, tuple(unknown))
+
+
+def _size(spec: str) -> int | None:
+    """A dataset's size where it can be read here without the network (bundled sets, files)."""
+    base, n = data.split_count(spec)
+    if not (base.startswith("bundled:") or Path(base).exists()):
+        return n
+    try:
+        size = len(data.load(base).questions)
+    except WorkbenchError:
+        return n
+    return min(size, n) if n else size
