@@ -63,14 +63,36 @@ def artifact_path(db: Path, stored: str | None) -> Path | None:
     return None if stored is None else runs_dir(db) / stored
 
 
-def api_key(env: str, who: str) -> str:
+# What a server on this machine is sent when no key is set: it asks for none unless started
+# with one (vLLM's --api-key), and the openai client needs some string.
+NO_KEY = "no-key"
+
+
+def api_key(env: str, who: str, url: str | None = None) -> str:
     """The API key in environment variable ``env``, read for ``who`` ("the backend", "judge
-    'x'"); one error, worded once, wherever a key is missing."""
+    'x'"); one error, worded once, wherever a key is missing. A server on this machine
+    (``url`` on a loopback address) needs none."""
     key = os.environ.get(env)
+    if not key and url and is_loopback(url):
+        return NO_KEY
     if not key:
         raise MissingKey(f"{who} reads its API key from ${env}, which is not set (set it, or "
                          "name another variable with --api-key-env)")
     return key
+
+
+def is_loopback(url: str) -> bool:
+    """Is ``url``'s host this machine (localhost, 127.0.0.0/8, ::1)?"""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def positive(param: str, value: float) -> None:

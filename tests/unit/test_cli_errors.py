@@ -78,19 +78,39 @@ def test_a_missing_api_key_reads_the_same_wherever_it_is_needed(store, monkeypat
     path, run_id = store
     monkeypatch.delenv("WB_NO_SUCH_KEY", raising=False)
     runner = CliRunner()
+    # A remote address (a server on this machine needs no key); nothing is connected to.
     added = runner.invoke(app, ["judges", "add", "keyless", "--model", "m", "--base-url",
-                                "http://127.0.0.1:9/v1", "--api-key-env", "WB_NO_SUCH_KEY",
+                                "http://judge.invalid:9/v1", "--api-key-env", "WB_NO_SUCH_KEY",
                                 "--db", str(path)])
     assert added.exit_code == 0, added.output
     outputs = [
         runner.invoke(app, ["grade", run_id, "--judge", "keyless", "--db", str(path)]).output,
         runner.invoke(app, ["generate", "--model", "m", "--dataset", "bundled:capitals@2",
-                            "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1",
+                            "--backend", "openai", "--base-url", "http://judge.invalid:9/v1",
                             "--api-key-env", "WB_NO_SUCH_KEY", "--db", str(path)]).output]
     for output, who in zip(outputs, ("judge 'keyless'", "the openai backend")):
         lines = [ln for ln in output.splitlines() if ln.strip()]
         assert lines == [f"error: {who} reads its API key from $WB_NO_SUCH_KEY, which is not "
                          "set (set it, or name another variable with --api-key-env)"], output
+
+
+@pytest.mark.parametrize("url, needs", [("http://127.0.0.1:8000/v1", False),
+                                         ("http://localhost:8000/v1", False),
+                                         ("http://[::1]:8000/v1", False),
+                                         ("http://10.0.0.5:8000/v1", True),
+                                         ("https://api.openai.com/v1", True)])
+def test_a_server_on_this_machine_needs_no_key(monkeypatch, url, needs):
+    from workbench import config
+    from workbench.errors import MissingKey
+
+    monkeypatch.delenv("WB_NO_SUCH_KEY", raising=False)
+    if needs:
+        with pytest.raises(MissingKey):
+            config.api_key("WB_NO_SUCH_KEY", "check-server", url)
+    else:
+        assert config.api_key("WB_NO_SUCH_KEY", "check-server", url) == config.NO_KEY
+    monkeypatch.setenv("WB_NO_SUCH_KEY", "sk-set")
+    assert config.api_key("WB_NO_SUCH_KEY", "check-server", url) == "sk-set"
 
 
 @pytest.mark.parametrize("width", [200, 40, 20])

@@ -62,7 +62,7 @@ def check_server(base_url: str, model: str, *, server: str = "auto", prompt: str
         raise UsageError("alpha", f"must be in (0, 1), got {alpha}")
     if server != "auto" and server not in FAMILIES:
         raise UsageError("server", f"{server!r} is not one of auto, {', '.join(FAMILIES)}")
-    key = config.api_key(api_key_env, "check-server")
+    key = config.api_key(api_key_env, "check-server", base_url)
     local = local or (model if model in models.BUNDLED or Path(model).is_dir() else None)
     family = detect(base_url, key) if server == "auto" else server
     client = OpenAIClient(ClientConfig(base_url, key, "completions", timeout, RetryPolicy(3),

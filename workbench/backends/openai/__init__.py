@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -49,7 +48,7 @@ class Config(BackendConfig):
             if not value >= low or value == float("inf"):  # NaN and ∞ too
                 raise UsageError(field, f"must be a finite number {'> 0' if low else '≥ 0'}, "
                                         f"got {value}")
-        config.api_key(self.api_key_env, "the openai backend")
+        config.api_key(self.api_key_env, "the openai backend", self.base_url)
 
     def resolve(self, model: str, kind: str | None, prompt_format: str | None) -> ModelInfo:
         """A served model: nothing to resolve locally; the format follows the endpoint or the
@@ -64,7 +63,8 @@ class Config(BackendConfig):
         from .sampler import OpenAISampler
 
         endpoint = self.endpoint_for(info)
-        client = OpenAIClient(ClientConfig(self.base_url, os.environ[self.api_key_env], endpoint,
+        key = config.api_key(self.api_key_env, "the openai backend", self.base_url)
+        client = OpenAIClient(ClientConfig(self.base_url, key, endpoint,
                                            self.timeout, RetryPolicy(self.max_retries),
                                            family=self.server if self.server != "auto"
                                            else "unknown"), info.name)
@@ -74,7 +74,8 @@ class Config(BackendConfig):
     def settle(self, info: ModelInfo) -> "Config":
         """The endpoint for this model, and the server family (asked of the server when
         ``auto``), as the run stores them: ``resume`` then asks the same way."""
-        server = (detect(self.base_url, os.environ.get(self.api_key_env))
+        server = (detect(self.base_url, config.api_key(self.api_key_env, "the openai backend",
+                                                       self.base_url))
                   if self.server == "auto" else self.server)
         return replace(self, endpoint=self.endpoint_for(info), server=server)
 

@@ -178,7 +178,7 @@ class LLMJudge(Judge):
         super().__init__()
         self.record = record
         self.name, self.version = record.name, record.version
-        key = config.api_key(record.api_key_env, f"judge {record.name!r}")
+        key = config.api_key(record.api_key_env, f"judge {record.name!r}", record.base_url)
         # The openai library takes about a second to import: only when an LLM judge runs.
         from ...backends.openai.client import ClientConfig, OpenAIClient, RetryPolicy
 
