@@ -1,10 +1,12 @@
 -- One row per run and finished grading (a run not graded yet: one row with no judge): the run's
--- variant (model, kind, style, backend, sampling), the grading's judge, and that grading's newest
+-- variant (`variant`, a name for people: model · style · prompt format; and its parts: model,
+-- kind, style, backend, sampling), the grading's judge, and that grading's newest
 -- finished score with its headline figures and their 95% intervals, and its shortcut figures
 -- (`echo_share`, `top_answer_share`: analysis/shortcut.py). A run graded by two judges is
 -- two rows, so grouping or filtering by judge never hides one. `workbench compare` groups these
--- rows. Deprecated aliases, kept for one version: `kind` (= model_kind), `m`
--- (= samples_per_question), `confidence` (= mean_confidence).
+-- rows, and `compare --by kind` and `--by m` read the aliases `kind` (= model_kind) and `m`
+-- (= samples_per_question). The score's mean confidence is `mean_confidence`: a column named
+-- `confidence` here made joins with question_confidence ambiguous.
 CREATE OR REPLACE VIEW variants AS
 WITH graded AS (
     SELECT run_id, grading_id, judge, created_at AS graded_at
@@ -14,7 +16,8 @@ WITH graded AS (
            row_number() OVER (PARTITION BY grading_id ORDER BY created_at DESC) AS k
     FROM scores WHERE status = 'FINISHED'
 )
-SELECT r.run_id, r.created_at, r.status, d.name AS dataset,
+SELECT r.run_id, r.model || ' · ' || r.style || ' · ' || r.prompt_format AS variant,
+       r.created_at, r.status, d.name AS dataset,
        split_part(d.name, '@', 1) AS dataset_family, r.dataset_id,
        r.model, r.model_kind, r.model_kind AS kind, r.tuning_id, r.style, r.backend,
        r.prompt_format, r.shots, r.samples_per_question, r.samples_per_question AS m,
@@ -25,7 +28,7 @@ SELECT r.run_id, r.created_at, r.status, d.name AS dataset,
        round(acc.value, 3) AS accuracy, round(acc.ci_low, 3) AS accuracy_ci_low,
        round(acc.ci_high, 3) AS accuracy_ci_high,
        round(conf.value, 3) AS mean_confidence, round(conf.ci_low, 3) AS mean_confidence_ci_low,
-       round(conf.ci_high, 3) AS mean_confidence_ci_high, round(conf.value, 3) AS confidence,
+       round(conf.ci_high, 3) AS mean_confidence_ci_high,
        round(s.echo_share, 3) AS echo_share, s.top_answer,
        round(s.top_answer_share, 3) AS top_answer_share
 FROM runs r JOIN datasets d USING (dataset_id)

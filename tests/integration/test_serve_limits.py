@@ -119,6 +119,22 @@ def test_a_request_past_its_deadline_is_cancelled_and_answered_504():
     assert ok.status_code == 200 and ok.json()["choices"][0]["text"] == " ok"
 
 
+def test_each_request_is_one_log_line_with_status_samples_tokens_and_seconds():
+    """`serve` said nothing while it worked: now each request is a line, its duration read from
+    the app's clock (here it moves 2.5 s while the sampler runs), refusals included."""
+    clock, lines = Clock(), []
+    gate = Gate(on_start=lambda: (setattr(clock, "now", clock.now + 2.5), gate.release.set()))
+    http = TestClient(create_app(gate, "fake", Limits(queue=1, max_context=99), clock=clock,
+                                 log=lines.append))
+    ok = http.post("/v1/completions", json={"model": "fake", "prompt": "Q: a b", "n": 3,
+                                            "max_tokens": 3})
+    assert ok.status_code == 200
+    refused = http.post("/v1/completions", json={"model": "other", "prompt": "Q:"})
+    assert refused.status_code == 404
+    assert lines == ["POST /v1/completions 200 3 samples, 3 prompt + 3 completion tokens "
+                     "2.50 s", "POST /v1/completions 404 0.00 s"]
+
+
 def test_a_full_queue_is_a_rate_limit_error_with_retry_after():
     """One request holds the only slot; the next is refused at once with 429, Retry-After and
     the official client's RateLimitError; once the first finishes, requests run again."""

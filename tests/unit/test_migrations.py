@@ -114,3 +114,16 @@ def test_readers_get_this_codes_views_and_refuse_pending_migrations(tmp_path):
     with pytest.raises(StoreError, match=r"needs migrations \[9000\].*doctor --fix"):
         db.connect(path, read_only=True, migrations_dir=folder)
     db.connect(path, read_only=True, migrations_dir=folder, allow_pending=True).close()
+
+
+def test_variants_name_the_variant_and_join_question_confidence_unambiguously(tmp_path):
+    """A `variant` column for people, and no second `confidence` (a join with
+    question_confidence failed: "Ambiguous reference to column name confidence")."""
+    path = tmp_path / "wb.duckdb"
+    db.connect(path).close()
+    reader = db.connect(path, read_only=True)
+    columns = [r[0] for r in reader.execute("DESCRIBE variants").fetchall()]
+    assert "variant" in columns and "confidence" not in columns
+    assert reader.execute("""SELECT v.variant, q.confidence FROM question_confidence q
+                             JOIN variants v USING (grading_id)""").fetchall() == []
+    reader.close()

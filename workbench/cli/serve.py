@@ -49,7 +49,8 @@ def serve(model: str = typer.Option(..., "--model", help="bundled name, local fo
     # FastAPI and torch: only for serving, once the options are known to be good.
     from .. import server
 
-    server.serve(model, port=port, dtype=dtype, device=device, log=lambda s: err.print(s),
+    server.serve(model, port=port, dtype=dtype, device=device,
+                 log=lambda s: err.print(s, markup=False, highlight=False),
                  limits=server.Limits(max_body, max_context, token_budget, queue,
                                       request_timeout))
 

@@ -95,6 +95,13 @@ class Service:
                 "model": self.model_name, "choices": choices,
                 "usage": usage(prompt_tokens, outs), "sampling": drawn}
 
+    @staticmethod
+    def note(request: Request, body: dict, n: int) -> dict:
+        """What the request log says of an answered request: samples and tokens."""
+        request.state.done = (n, body["usage"]["prompt_tokens"],
+                              body["usage"]["completion_tokens"])
+        return body
+
     async def completions(self, req: CompletionRequest, request: Request) -> dict:
         texts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
         encoded = await run_in_threadpool(lambda: [self.sampler.encode(p) for p in texts])
@@ -108,8 +115,9 @@ class Service:
             outs_all += outs
             choices += [completion_choice(len(choices) + i, c, self.pieces(c),
                                           req.logprobs is not None) for i, c in enumerate(outs)]
-        return self.response("text_completion", choices, sum(map(len, encoded)), outs_all,
-                             sampling)
+        return self.note(request, self.response("text_completion", choices,
+                                                sum(map(len, encoded)), outs_all, sampling),
+                         len(outs_all))
 
     async def chat(self, req: ChatRequest, request: Request) -> dict:
         tokenizer = self.sampler.tokenizer
@@ -129,15 +137,29 @@ class Service:
         k = (req.top_logprobs or 0) if req.logprobs else 0
         outs = await self.worker.run(request, ids, sampling, k)
         choices = [chat_choice(i, c, self.pieces(c), req.logprobs) for i, c in enumerate(outs)]
-        return self.response("chat.completion", choices, len(ids), outs, sampling)
+        return self.note(request, self.response("chat.completion", choices, len(ids), outs,
+                                                sampling), len(outs))
 
 
 def create_app(sampler: TokenSampler, model_name: str, limits: Limits = DEFAULT_LIMITS,
-               clock: Callable[[], float] = time.monotonic) -> FastAPI:
-    """The app; ``clock`` (seconds, monotonic) is what the request deadline is read from, so a
-    test can make time pass without waiting for it."""
+               clock: Callable[[], float] = time.monotonic,
+               log: Callable[[str], None] = lambda s: None) -> FastAPI:
+    """The app; ``clock`` (seconds, monotonic) is what the request deadline and the request
+    log's durations are read from, so a test can make time pass without waiting for it;
+    ``log`` gets one line per request (method, path, status, samples, tokens, seconds)."""
     app = FastAPI(title=f"workbench serve: {model_name}")
     service = Service(sampler, model_name, limits, clock)
+
+    @app.middleware("http")
+    async def request_log(request: Request, call_next):
+        start = clock()
+        response = await call_next(request)
+        done = getattr(request.state, "done", None)
+        what = (f" {done[0]} samples, {done[1]} prompt + {done[2]} completion tokens"
+                if done else "")
+        log(f"{request.method} {request.url.path} {response.status_code}{what} "
+            f"{clock() - start:.2f} s")
+        return response
 
     @app.exception_handler(APIError)
     async def api_error(request, exc: APIError):
@@ -193,7 +215,7 @@ def serve(model: str, *, host: str = "127.0.0.1", port: int = 8000, dtype: str =
     dtype, device = local.dtype, local.device
     m, tok = models.load(info, dtype, device)
     sampler = TokenSampler(m, tok)
-    app = create_app(sampler, model, limits)
+    app = create_app(sampler, model, limits, log=log)
     log(f"serving {model} ({info.kind}, {dtype} on {device}) at http://{host}:{port}/v1; context "
         f"{limits.max_context or _context(sampler)} tokens, body ≤ {limits.max_body} bytes, "
         f"n × max_tokens ≤ {limits.token_budget}, queue {limits.queue}, timeout "

@@ -33,6 +33,9 @@ from ..tracking import git_sha
 Progress = Callable[[int, int], None]
 Log = Callable[[str], None]
 
+# The share of samples that hit their token budget above which a run says so when it ends: a
+# low smECE then may only mean many questions went unanswered.
+TRUNCATED_WARNING = 0.10
 # Backend fields the runs table indexes.
 RUN_COLUMNS = ("dtype", "device", "base_url", "endpoint", "api_key_env")
 
@@ -49,6 +52,7 @@ class Job:
     sampler: Sampler
     backend: BackendConfig
     lineage: dict | None = None  # a tuned variant sampled locally: its lineage (``tune``)
+    log: Log = lambda s: None
 
     def chunks(self):
         c = self.chunk_size
@@ -143,7 +147,7 @@ def _prepare(backend: BackendConfig, info: ModelInfo, ds: Dataset, questions, pl
     if note:
         log(f"warning: {note}")
     built = [(q, *sampler.request(plan, ds, q)) for q in questions]
-    return Job(info, plan, params, built, chunk_size, sampler, backend, lineage)
+    return Job(info, plan, params, built, chunk_size, sampler, backend, lineage, log)
 
 
 def _run_row(job: Job, dataset_id: str) -> dict:
@@ -247,6 +251,10 @@ def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
     with ctx.writer.session() as con:
         records.add_tokens(con, run_id, used.get("prompt_tokens", 0),
                            used.get("completion_tokens", 0))
+    if n_samples and n_length / n_samples > TRUNCATED_WARNING:
+        job.log(f"warning: {n_length / n_samples:.1%} of this run's samples hit the "
+                f"{job.params.max_new_tokens}-token budget before they ended; one cut off "
+                "before its answer counts as no answer (--max-new-tokens)")
     if failures:
         raise StageError(f"{len(failures)} question(s) failed and were not stored "
                          f"(`workbench resume {run_id}` retries them): "
