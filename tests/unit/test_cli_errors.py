@@ -94,6 +94,21 @@ def test_a_missing_api_key_reads_the_same_wherever_it_is_needed(store, monkeypat
                          "set (set it, or name another variable with --api-key-env)"], output
 
 
+def test_a_mistyped_judge_is_named_with_the_close_ones(store):
+    """`--judge contain` was answered with "run workbench grade ... --judge contain"."""
+    path, run_id = store
+    runner = CliRunner()
+    graded = runner.invoke(app, ["grade", run_id, "--judge", "exact", "--db", str(path)])
+    assert graded.exit_code == 0, graded.output
+    for args in (["questions", run_id, "--graded-by", "contain"],
+                 ["grade", run_id, "--judge", "contain"]):
+        res = runner.invoke(app, [*args, "--db", str(path)])
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert res.exit_code == 1 and len(lines) == 1, res.output
+        assert "'contain'" in lines[0] and "did you mean 'contains'" in lines[0], res.output
+        assert "workbench grade" not in lines[0]
+
+
 @pytest.mark.parametrize("url, needs", [("http://127.0.0.1:8000/v1", False),
                                          ("http://localhost:8000/v1", False),
                                          ("http://[::1]:8000/v1", False),

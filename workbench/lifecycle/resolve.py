@@ -9,7 +9,10 @@ never mixed unseen.
 
 from __future__ import annotations
 
+import difflib
+
 from ..errors import NotFound, StageError, UsageError
+from ..grading.judges import RULES
 from ..store import queries
 from ..store.tables import STAGES
 
@@ -50,6 +53,8 @@ def grading_for(con, text: str, judge: str | None = None) -> dict:
     if judge is not None:
         gradings = [g for g in gradings if g["judge"] == judge]
     if not gradings:
+        if judge is not None:
+            _known_judge(con, judge, judges)
         by = f" by judge {judge!r}" if judge else ""
         has = f" (it has: {', '.join(judges)})" if judges else ""
         raise StageError(f"run {full} has no finished grading{by}{has}; "
@@ -58,3 +63,15 @@ def grading_for(con, text: str, judge: str | None = None) -> dict:
         raise UsageError("judge", f"run {full} has gradings by {len(judges)} judges "
                                   f"({', '.join(judges)}); name one")
     return gradings[0]
+
+
+def _known_judge(con, judge: str, graded_by: list[str]) -> None:
+    """Refuse a judge name that names no judge (a rule, one recorded here, or one that graded
+    this run), with the close names: a typo is not an invitation to grade with it."""
+    names = sorted({*RULES, *(j["name"] for j in queries.list_judges(con)), *graded_by})
+    if judge in names:
+        return
+    close = difflib.get_close_matches(judge, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(map(repr, close))}?" if close else \
+        f"judges: {', '.join(names)}"
+    raise UsageError("judge", f"no judge is named {judge!r}; {hint}")

@@ -7,6 +7,8 @@ names must not shadow a rule judge.
 
 from __future__ import annotations
 
+import difflib
+
 from ... import registry
 from ...errors import JudgeError
 from .base import Judge, JudgeItem, Verdict
@@ -27,5 +29,7 @@ def get(name: str, record: dict | None = None) -> Judge:
         return registry.load(__name__, RULES[name])()
     if record is not None:
         return LLMJudge(JudgeRecord.from_row(record))
-    raise JudgeError(f"unknown judge {name!r}; rule judges: {', '.join(RULES)}; add an LLM "
-                     "judge with `workbench judges add`")
+    close = difflib.get_close_matches(name, list(RULES), n=2, cutoff=0.6)
+    hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+    raise JudgeError(f"unknown judge {name!r}; {hint}rule judges: {', '.join(RULES)}; add an "
+                     "LLM judge with `workbench judges add`")
