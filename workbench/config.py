@@ -5,11 +5,13 @@ Every default can be overridden by an environment variable (and, in the CLI, a f
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import MissingKey, StoreError, UsageError
 
@@ -83,9 +85,6 @@ def api_key(env: str, who: str, url: str | None = None) -> str:
 
 def is_loopback(url: str) -> bool:
     """Is ``url``'s host this machine (localhost, 127.0.0.0/8, ::1)?"""
-    import ipaddress
-    from urllib.parse import urlsplit
-
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
