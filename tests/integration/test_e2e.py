@@ -47,13 +47,18 @@ def test_bundled_model_through_all_stages(env, model, dataset, style, extra):
 
 
 def test_ui_serves_the_mlflow_store(env, tmp_path):
+    """`ui` prints its link only once the server answers it (it printed it ~90 s early)."""
     port = free_port()
     proc = subprocess.Popen([WORKBENCH, "ui", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
-        if not wait_http(f"http://127.0.0.1:{port}/health", proc=proc):
-            pytest.fail("the MLflow UI did not answer")
+        for line in proc.stderr:  # blocks until the next line: no timing involved
+            if line.startswith("MLflow UI on "):
+                assert answers(f"http://127.0.0.1:{port}/health"), "link printed before the UI"
+                break
+        else:
+            pytest.fail("ui ended without printing its link")
         assert (tmp_path / "runs" / "mlflow.db").exists()
         # SIGTERM to the workbench process alone stops the MLflow server it started too.
         proc.send_signal(15)

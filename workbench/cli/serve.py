@@ -72,6 +72,21 @@ def experiment_links(uri: str, base: str) -> list[tuple[str, str]]:
     return [(e.name, f"{base}/#/experiments/{e.experiment_id}?{ML_VIEW}") for e in found]
 
 
+def _answers_when_up(url: str, proc: subprocess.Popen) -> bool:
+    """Wait until ``url`` answers (True) or the server's process ends (False). No deadline: a
+    slow start is waited out, and Ctrl-C stops the wait and the server."""
+    import time
+    import urllib.request
+
+    while proc.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
 @app.command()
 @friendly
 def ui(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1"),
@@ -83,14 +98,16 @@ def ui(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1"),
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
-    err.print(f"MLflow UI on {base}/#/?{ML_VIEW} (Ctrl-C to stop)", highlight=False,
-              soft_wrap=True)  # links stay whole
-    for name, link in experiment_links(uri, base):
-        err.print(f"  {name}: {link}", highlight=False, soft_wrap=True)
     # Its own process group: `mlflow ui` starts server workers of its own, and stopping the
     # workbench (Ctrl-C, SIGTERM) stops the whole group, not only the mlflow command.
     proc = subprocess.Popen(cmd, env={**os.environ}, start_new_session=True)
     try:
+        err.print(f"starting the MLflow UI on port {port} ...", highlight=False)
+        if _answers_when_up(f"{base}/health", proc):  # the links once they open something
+            err.print(f"MLflow UI on {base}/#/?{ML_VIEW} (Ctrl-C to stop)", highlight=False,
+                      soft_wrap=True)  # links stay whole
+            for name, link in experiment_links(uri, base):
+                err.print(f"  {name}: {link}", highlight=False, soft_wrap=True)
         code = proc.wait()
     except BaseException:
         os.killpg(proc.pid, signal.SIGTERM)
