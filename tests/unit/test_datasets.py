@@ -83,6 +83,24 @@ def test_empty_datasets_are_refused(tmp_path, content, match):
         datasets.load(str(path))
 
 
+@pytest.mark.parametrize("name, content, match", [
+    ("b.jsonl", b"\x00\xdb\xff" * 100, "not UTF-8 text"),
+    ("b.csv", b"\xff\xfe\x00\x01", "not UTF-8 text"),
+    ("b.parquet", b"PAR1 but not really", "not a Parquet file"),
+    ("dir.jsonl", None, "cannot be read"),
+])
+def test_binary_or_odd_files_are_one_line_naming_the_file(tmp_path, name, content, match):
+    """They were tracebacks (UnicodeDecodeError, ArrowInvalid, IsADirectoryError)."""
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(DatasetError, match=match) as caught:
+        datasets.load(str(path))
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_missing_file_and_unknown_bundled_name(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
         datasets.load(str(tmp_path / "nope.jsonl"))

@@ -20,20 +20,34 @@ def load_file(path: Path, *, skip_bad_rows: bool = False) -> Dataset:
     if not path.exists():
         raise DatasetError(f"dataset file {path} does not exist")
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        rows = _read_jsonl(path)
-    elif suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    elif suffix == ".parquet":
-        import pyarrow.parquet as pq  # 0.1 s with numpy: only when a Parquet file is read
-
-        rows = pq.read_table(path).to_pylist()
-    else:
+    if suffix not in (".jsonl", ".ndjson", ".csv", ".parquet"):
         raise DatasetError(f"dataset file {path}: unknown format {suffix!r} "
                            "(use .jsonl, .csv or .parquet)")
+    try:
+        rows = _read(path, suffix)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"dataset file {path}: not UTF-8 text (byte {exc.start}: "
+                           f"{exc.reason}); a {suffix} dataset is UTF-8") from None
+    except (OSError, csv.Error) as exc:
+        raise DatasetError(f"dataset file {path}: cannot be read as {suffix} "
+                           f"({getattr(exc, 'strerror', None) or exc})") from None
     return records_to_dataset(path.stem, str(path.resolve()), rows, str(path),
                               skip_bad_rows=skip_bad_rows)
+
+
+def _read(path: Path, suffix: str) -> list:
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+    if suffix == ".parquet":
+        import pyarrow as pa  # 0.1 s with numpy: only when a Parquet file is read
+        import pyarrow.parquet as pq  # (the same)
+
+        try:
+            return pq.read_table(path).to_pylist()
+        except pa.ArrowException as exc:
+            raise OSError(f"not a Parquet file: {str(exc).splitlines()[0]}") from None
+    return _read_jsonl(path)
 
 
 def _read_jsonl(path: Path) -> list:
