@@ -109,6 +109,19 @@ def test_a_mistyped_judge_is_named_with_the_close_ones(store):
         assert "workbench grade" not in lines[0]
 
 
+@pytest.mark.parametrize("keep", [2, 3])
+def test_a_damaged_store_is_one_line_naming_it(store, tmp_path, keep):
+    """A store cut short (an interrupted copy, a full disk) was a DuckDB traceback."""
+    path, _ = store
+    cut = tmp_path / "cut.duckdb"
+    data = path.read_bytes()
+    cut.write_bytes(data[:len(data) * keep // 4])
+    res = CliRunner().invoke(app, ["runs", "--db", str(cut)])
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 1 and len(lines) == 1 and "Traceback" not in res.output, res.output
+    assert str(cut) in lines[0] and "damaged" in lines[0]
+
+
 @pytest.mark.parametrize("url, needs", [("http://127.0.0.1:8000/v1", False),
                                          ("http://localhost:8000/v1", False),
                                          ("http://[::1]:8000/v1", False),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Optional, get_type_hints
 import typer
 from rich.markup import escape
 
+from .. import config
 from ..backends import config_class
 from ..backends.base import BackendConfig
 from ..errors import UsageError, WorkbenchError
@@ -74,7 +75,22 @@ def friendly(fn=None, **own: str):
             _fail(f"{flag(exc.param, own)}: {exc.message}")
         except WorkbenchError as exc:
             _fail(str(exc))
+        except Exception as exc:
+            if not _damaged(exc):
+                raise  # a bug: its traceback stays
+            _fail(f"the store {config.db_path(kwargs.get('db'))} is damaged and DuckDB cannot "
+                  f"read it ({str(exc).splitlines()[0]}); restore it from a copy, or start "
+                  "another store with --db")
     return wrapper
+
+
+def _damaged(exc: Exception) -> bool:
+    """A store file DuckDB finds corrupt or cut short (a copy interrupted, a full disk): not a
+    bug of ours, and nothing a retry mends."""
+    text = str(exc).lower()
+    return type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb") and any(
+        sign in text for sign in ("corrupt database file", "could not read enough bytes",
+                                  "could not read all bytes"))
 
 
 def renamed(new_value, old_value, old: str, new: str):
