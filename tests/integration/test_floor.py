@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from tests.helpers import query as _rows
 from workbench import api
 from workbench.analysis.floor import floor
 from workbench.cli import app
+from workbench.errors import StageError
+from workbench.store import Writer
 
 
 def test_every_score_stores_and_shows_its_floor(db_path, mlflow_uri):
@@ -59,3 +62,48 @@ def test_a_question_no_sample_answered_scores_with_its_floor(db_path, mlflow_uri
         assert api.metrics(score_id, db_path=db_path)["smece"].floor_mean is not None
     au = [q for q in api.questions(grading, db_path=db_path) if q["question_id"] == "au"][0]
     assert (au["confidence"], au["correct"]) == (0.0, False)
+
+
+def test_weighted_plurality_scores_the_probability_mass_of_distinct_sequences(db_path,
+                                                                            mlflow_uri):
+    """The estimator that reads log-probabilities: each question's confidence is its answer's
+    share of the mass of the distinct texts sampled (recomputed here from the stored rows); it
+    has no floor (the floor simulates class counts), and a run without log p is refused."""
+    run_id = make_run(db_path, CAPS, TEXTS)
+    with Writer(db_path) as writer, writer.transaction() as con:  # distinct masses per text
+        con.execute("UPDATE samples SET logprob = -0.1 * length(text) WHERE run_id = ?",
+                    [run_id])
+    grading = api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
+    score_id = api.score(grading, n_bootstrap=20, floor_draws=20,
+                         estimator="weighted_plurality", db_path=db_path, mlflow_uri=mlflow_uri)
+    rows = _rows(db_path, """SELECT c.question_id, s.text, s.logprob, c.class_id
+                             FROM sample_classes c JOIN samples s
+                               ON s.run_id = ? AND s.question_id = c.question_id
+                              AND s.sample_idx = c.sample_idx
+                             WHERE c.grading_id = ?""", [run_id, grading])
+    verdicts = {(q, c): ok for q, c, ok in _rows(
+        db_path, "SELECT question_id, class_id, correct FROM class_grades WHERE grading_id = ?",
+        [grading])}
+    conf, right = [], []
+    for q in {r[0] for r in rows}:
+        distinct = {text: (cls, math.exp(lp)) for qq, text, lp, cls in rows if qq == q}
+        total = sum(p for _, p in distinct.values())
+        per_class = {}
+        for cls, p in distinct.values():
+            if cls is not None:
+                per_class[cls] = per_class.get(cls, 0.0) + p
+        top = max(sorted(per_class), key=lambda c: per_class[c])
+        conf.append(per_class[top] / total)
+        right.append(bool(verdicts[(q, top)]))
+    est = api.metrics(score_id, db_path=db_path)
+    assert est["confidence"].value == pytest.approx(np.mean(conf))
+    assert est["accuracy"].value == pytest.approx(np.mean(right))
+    assert est["smece"].floor_mean is None
+    assert _rows(db_path, "SELECT estimator FROM scores WHERE score_id = ?",
+                 [score_id]) == [("weighted_plurality",)]
+    with Writer(db_path) as writer, writer.transaction() as con:
+        con.execute("UPDATE samples SET logprob = NULL WHERE run_id = ? AND sample_idx = 0",
+                    [run_id])
+    with pytest.raises(StageError, match="stored no log-probability for 4 samples"):
+        api.score(grading, estimator="weighted_plurality", db_path=db_path,
+                  mlflow_uri=mlflow_uri)

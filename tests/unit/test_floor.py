@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 
 from workbench.analysis.confidence import plurality
 from workbench.analysis.floor import distribution, floor
 from workbench.analysis.metrics import compute
 from workbench.analysis.simulate import calibrated_model
+from workbench.errors import UsageError
 
 
 def test_split_estimator_removes_the_plurality_bias():
@@ -81,3 +85,25 @@ def test_the_shortcut_measure_counts_a_constructed_collapse_exactly():
     s = shortcuts(rows)
     assert s.echo_share == 7 / 9 and s.top_answer == "paris" and s.top_answer_share == 2 / 9
     assert shortcuts(rows[-1:]).echo_share is None  # nothing answered: no figure
+
+
+def test_weighted_plurality_by_hand():
+    from workbench.analysis.confidence import weighted_plurality
+
+    e = math.exp
+    # a sequence drawn twice counts once; the no-answer sequence counts in the whole
+    classes = np.array([0, 0, 1, -1])
+    seqs = [("Paris", -0.1), ("Paris", -0.1), ("Lyon", -1.0), ("", -2.0)]
+    top, conf = weighted_plurality(classes, seqs)
+    assert top == 0 and conf == pytest.approx(e(-0.1) / (e(-0.1) + e(-1.0) + e(-2.0)))
+    # two texts of one class add up, and can outweigh a likelier single text
+    top, conf = weighted_plurality(np.array([0, 0, 1]), [("a", -1.0), ("b", -1.0),
+                                                        ("c", -0.5)])
+    assert top == 0 and conf == pytest.approx(2 * e(-1.0) / (2 * e(-1.0) + e(-0.5)))
+    assert weighted_plurality(np.array([1, 0]), [("x", -1.0), ("y", -1.0)]) == (0, 0.5)
+    assert weighted_plurality(np.array([-1, -1]), [("", -1.0), ("?", -1.0)]) == (-1, 0.0)
+
+
+def test_the_floor_is_refused_for_an_estimator_it_cannot_simulate():
+    with pytest.raises(UsageError, match="has no floor"):
+        floor([np.array([0.5, 0.5, 0.0])], 10, estimator="weighted_plurality", draws=5)

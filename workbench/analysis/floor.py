@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UsageError
-from .confidence import ESTIMATORS  # the floor draws with the score's estimator
 from .metrics import compute
 
 FLOORED = ("smece", "ece")  # the calibration errors that get a floor
@@ -64,11 +63,17 @@ def plurality_class(samples: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
     return top, counts.max(1) > 0
 
 
+# The estimators the floor simulates from class counts alone (weighted_plurality would need each
+# class's sequences and their probabilities).
+SIMULATED = ("plurality", "split")
+
+
 def floor(dists: list[np.ndarray], m: int, *, estimator: str = "plurality", draws: int = 200,
           seed: int = 0, bins: int = 15, which=FLOORED) -> dict[str, Floor]:
     """The floor of each metric in ``which``; ``dists``: one ``distribution`` per question."""
-    if estimator not in ESTIMATORS:
-        raise UsageError("estimator", f"{estimator!r} is not one of {', '.join(ESTIMATORS)}")
+    if estimator not in SIMULATED:
+        raise UsageError("estimator", f"{estimator!r} has no floor: it is drawn for "
+                                      f"{', '.join(SIMULATED)} only")
     rng = np.random.default_rng(seed)
     conf = np.zeros((draws, len(dists)))
     right = np.zeros((draws, len(dists)))

@@ -117,7 +117,9 @@ def score(grading_id: str,
           seed: int = SeedOpt, bins: int = typer.Option(15, "--bins", help="ECE bins"),
           estimator: str = typer.Option("plurality", "--estimator", help="plurality (the "
                                         "top class's share of M) | split (chosen on half the "
-                                        "samples, measured on the other: unbiased)"),
+                                        "samples, measured on the other: unbiased) | "
+                                        "weighted_plurality (the top class's share of the "
+                                        "sampled sequences' probability mass)"),
           floor_draws: int = typer.Option(200, "--floor-draws", help="draws of the "
                                           "calibrated-model floor beside smECE and ECE"),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):

@@ -15,8 +15,8 @@ import numpy as np
 
 from .. import config
 from ..analysis import diagram
-from ..analysis.confidence import ESTIMATORS, estimate
-from ..analysis.floor import distribution, floor
+from ..analysis.confidence import ESTIMATORS, NEEDS_SEQUENCES, estimate
+from ..analysis.floor import SIMULATED, distribution, floor
 from ..analysis.resample import Estimate, bootstrap, check_draws
 from ..analysis.shortcut import shortcuts
 from ..errors import StageError, UsageError
@@ -31,7 +31,7 @@ class ScoreOptions:
     n_bootstrap: int = 1000
     seed: int = 0
     bins: int = 15
-    estimator: str = "plurality"  # plurality | split
+    estimator: str = "plurality"  # analysis/confidence.ESTIMATORS
     floor_draws: int = 200  # draws of the calibrated-model floor (0: none)
 
     def check(self) -> None:
@@ -65,11 +65,25 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
             classes, verdicts = queries.sample_classes(con, grading_id)
             truncated = queries.truncated_share(con, grading_id)
             classes_text = queries.class_summaries(con, grading_id)
+            seqs = (_sequences(con, grading_id, run) if opts.estimator in NEEDS_SEQUENCES
+                    else None)
         return _score(ctx, opts, grading, run, dataset, table, classes, verdicts, truncated,
-                      classes_text)
+                      classes_text, seqs)
 
 
-def per_question(opts: ScoreOptions, table: list[dict], classes: dict, verdicts: dict):
+def _sequences(con, grading_id: str, run: dict) -> dict:
+    """Each question's samples' (text, log p); refused when the run stored no log p."""
+    seqs = queries.sample_sequences(con, grading_id)
+    missing = sum(lp is None for ss in seqs.values() for _, lp in ss)
+    if missing:
+        raise StageError(f"run {run['run_id']} stored no log-probability for {missing} samples "
+                         f"(backend {run['backend']}); the weighted_plurality estimator needs "
+                         "them: score it with plurality or split")
+    return seqs
+
+
+def per_question(opts: ScoreOptions, table: list[dict], classes: dict, verdicts: dict,
+                 seqs: dict | None = None):
     """(confidence, correct) of the scored questions, and their samples' classes."""
     if opts.estimator == "plurality":  # the view's figures: reproducible in SQL
         kept = [r for r in table if r["correct"] is not None]
@@ -78,13 +92,14 @@ def per_question(opts: ScoreOptions, table: list[dict], classes: dict, verdicts:
         return f, y, [np.array(classes[r["question_id"]]) for r in kept]
     asked = [r["question_id"] for r in table if r["question_id"] in classes]
     cls = [np.array(classes[q]) for q in asked]
-    f, y, kept = estimate(cls, [verdicts.get(q, {}) for q in asked], opts.estimator)
+    f, y, kept = estimate(cls, [verdicts.get(q, {}) for q in asked], opts.estimator,
+                          [seqs[q] for q in asked] if seqs is not None else None)
     return f, y, [c for c, k in zip(cls, kept) if k]
 
 
 def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, classes, verdicts,
-           truncated, classes_text: dict[str, str]) -> str:
-    f, y, kept_classes = per_question(opts, table, classes, verdicts)
+           truncated, classes_text: dict[str, str], seqs: dict | None = None) -> str:
+    f, y, kept_classes = per_question(opts, table, classes, verdicts, seqs)
     if not len(f):
         raise StageError(f"grading {grading['grading_id']} has no judged questions to score")
     m = run["samples_per_question"]
@@ -100,7 +115,8 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
         est = bootstrap(f, y, n_bootstrap=opts.n_bootstrap, seed=opts.seed, bins=opts.bins)
         floors = floor([distribution(c) for c in kept_classes], m, estimator=opts.estimator,
                        draws=opts.floor_draws, seed=opts.seed,
-                       bins=opts.bins) if opts.floor_draws else {}
+                       bins=opts.bins) if opts.floor_draws and opts.estimator in SIMULATED \
+            else {}
         est = {k: Estimate(e.value, e.ci_low, e.ci_high, *((floors[k].mean, floors[k].p95)
                                                              if k in floors else ()))
                for k, e in est.items()}
