@@ -64,7 +64,8 @@ def test_variants_has_one_row_per_grading_and_compare_groups_by_judge(store):
     assert judges == [("contains",), ("exact",)]
     cols = {r[0] for r in query(path, "SELECT column_name FROM (DESCRIBE variants)")}
     assert {"model_kind", "samples_per_question", "mean_confidence", "smece_ci_low",
-            "accuracy_ci_high", "kind", "m", "confidence"} <= cols
+            "accuracy_ci_high", "kind", "m", "variant"} <= cols
+    assert "confidence" not in cols  # the alias made joins with question_confidence ambiguous
     rows, _ = api.compare("caps", ["model", "judge"], db_path=path)
     assert sorted((r["variant"]["model"], r["variant"]["judge"]) for r in rows) == [
         ("m-a", "contains"), ("m-a", "exact"), ("m-b", "exact")]

@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Optional
 
@@ -75,9 +77,6 @@ def experiment_links(uri: str, base: str) -> list[tuple[str, str]]:
 def _answers_when_up(url: str, proc: subprocess.Popen) -> bool:
     """Wait until ``url`` answers (True) or the server's process ends (False). No deadline: a
     slow start is waited out, and Ctrl-C stops the wait and the server."""
-    import time
-    import urllib.request
-
     while proc.poll() is None:
         try:
             with urllib.request.urlopen(url, timeout=5):

@@ -58,7 +58,9 @@ def token_logprobs(model, prompts: list[list[int]], completions: list[list[list[
         logits = torch.cat([first[:, None], rest], 1)
     else:
         logits = first[:, None]
-    logits = logits.float()
+    # Half precision up to float32 for the log-softmax; float32 and float64 kept as they are
+    # (a float64 model's gradient check needs float64 logits).
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
     lp = logits.gather(-1, toks[..., None])[..., 0] - logits.logsumexp(-1)
     weight = tmask.to(lp.dtype)
     return (lp * weight).view(q, g, -1), weight.view(q, g, -1)

@@ -76,8 +76,10 @@ def cache_of(out):
 
 
 def with_cache(model, cache) -> dict:
-    """The keyword that hands ``cache`` to ``model``'s forward, as ``cache_of`` reads it."""
-    return {_cache_keyword(type(model)): cache}
+    """The keyword that hands ``cache`` to ``model``'s forward, as ``cache_of`` reads it (a
+    peft wrapper's forward takes **kwargs: the keyword is the wrapped model's)."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return {_cache_keyword(type(inner)): cache}
 
 
 @functools.cache
