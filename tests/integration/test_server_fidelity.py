@@ -123,6 +123,11 @@ def test_check_server_passes_a_faithful_server(served, tiny_model):
     assert res.returncode == 0, res.stdout + res.stderr
     assert "server family: workbench" in res.stdout and "consistent with" in res.stdout
     assert "power against top-k 10 truncation" in res.stdout
+    assert "every sampling field this family reads is pinned by the request" in res.stdout
+    named = _check("--base-url", served, "--model", tiny_model, "--n", 400, "--server", "unknown",
+                   "--format", "json")
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert json.loads(named.stdout)["unpinned"][:3] == ["top_k", "min_p", "repetition penalty"]
 
 
 def test_check_server_catches_a_hidden_top_k(tiny_model):

@@ -45,6 +45,11 @@ class ServerCheck:
         return self.fit.p_value >= self.alpha
 
     @property
+    def unpinned(self) -> tuple[str, ...]:
+        """Settings of this family's server that change samples and no request can state."""
+        return FAMILIES[self.family].unpinned
+
+    @property
     def cause(self) -> fidelity.Cause:
         return fidelity.cause(self.fit, self.truncation, self.alpha)
 
@@ -134,6 +139,7 @@ def figures(c: ServerCheck) -> dict:
             "request_params": c.request_params, "reference": c.reference, "draws": c.fit.n,
             "chi2": c.fit.chi2, "df": c.fit.df, "p_value": c.fit.p_value, "alpha": c.alpha,
             "consistent": c.consistent, "cause": c.cause.kind, "power": c.power,
+            "unpinned": list(c.unpinned),
             "truncation": c.truncation.__dict__,
             "bins": [{"token": b, "observed": o, "expected": e} for b, o, e in
                      zip(c.fit.bins, c.fit.observed, c.fit.expected)]}

@@ -184,6 +184,10 @@ def _print_check(c) -> None:
     fit, t = c.fit, c.truncation
     out.print(f"server family: {c.family}; sampling fields sent: "
               f"{json.dumps(c.request_params, sort_keys=True)}", highlight=False)
+    unpinned = c.unpinned
+    out.print("fields no request can pin on this family: " + ", ".join(unpinned) if unpinned
+              else "every sampling field this family reads is pinned by the request",
+              highlight=False)
     out.print(f"reference: {c.reference}; {fit.n} draws of the first token", highlight=False)
     verdict = (f"[green]{escape(c.cause.text)}[/]" if c.consistent else
                f"[red]NOT the model's distribution: {escape(c.cause.text)}[/]")

@@ -41,6 +41,7 @@ class ServerFamily:
     probe: str | None = None  # a path (from the server's root) that only this family serves
     choice: Callable[[tuple[str, ...]], dict] | None = None  # body fields that constrain the
     # reply to one of some strings (constrained decoding), where the family offers it
+    unpinned: tuple[str, ...] = ()  # settings that change its samples and no request can state
 
 
 def _guided(options: tuple[str, ...]) -> dict:
@@ -81,12 +82,14 @@ FAMILIES = {f.name: f for f in [
     ServerFamily("ollama", lambda p: dict(NEUTRAL_PENALTIES), False,
                  "its OpenAI endpoint cannot be told top-k, min-p or the repeat penalty "
                  "(defaults: top-k 40, top-p 0.9, repeat penalty 1.1)", ("library", "ollama"),
-                 "/api/version"),
+                 "/api/version", unpinned=("top_k", "min_p", "repeat_penalty")),
     ServerFamily("openai", lambda p: dict(NEUTRAL_PENALTIES), False,
-                 "a hosted API: no top-k or min-p field, and how it samples is not published"),
+                 "a hosted API: no top-k or min-p field, and how it samples is not published",
+                 unpinned=("top_k", "min_p", "the sampler itself (not published)")),
     ServerFamily("unknown", lambda p: {}, False,
                  "an unrecognised server: its sampling defaults are not known (name it with "
-                 "--server, and check it with `workbench check-server`)"),
+                 "--server, and check it with `workbench check-server`)",
+                 unpinned=("top_k", "min_p", "repetition penalty", "any field beyond OpenAI's")),
 ]}
 
 
