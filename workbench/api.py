@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
     from .stages.generate import resume as resume
     from .stages.grade import grade as grade
     from .stages.score import score as score
+    from .stages.score import score_measures as score_measures
     from .stages.tune import TuneResult as TuneResult
     from .stages.tune import tune as tune
 
@@ -59,7 +60,8 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
 # reads below (`workbench runs`, `show`, `questions`) need none of that, so each stage is
 # imported when it is first used (PEP 562): `api.score` is `stages.score.score`.
 _LAZY = {"generate": "stages.generate", "resume": "stages.generate", "grade": "stages.grade",
-         "score": "stages.score", "ablate": "stages.ablate", "diff": "readouts.compare",
+         "score": "stages.score", "score_measures": "stages.score", "ablate": "stages.ablate",
+         "diff": "readouts.compare",
          "compare": "readouts.compare", "compare_judges": "readouts.compare",
          "pooled_diff": "readouts.compare",
          "report": "readouts.report", "tune": "stages.tune", "TuneResult": "stages.tune",

@@ -63,6 +63,10 @@ class StageError(WorkbenchError):
     prompt versions) or ended with work missing."""
 
 
+class NoLogprobs(StageError):
+    """A measure reads each sample's log-probability and the run did not store it."""
+
+
 class RemoteError(WorkbenchError):
     """A request to a server that failed for good; ``status`` is the last HTTP status."""
 

@@ -6,14 +6,17 @@
 -- two rows, so grouping or filtering by judge never hides one. `workbench compare` groups these
 -- rows, and `compare --by kind` and `--by m` read the aliases `kind` (= model_kind) and `m`
 -- (= samples_per_question). The score's mean confidence is `mean_confidence`: a column named
--- `confidence` here made joins with question_confidence ambiguous.
+-- `confidence` here made joins with question_confidence ambiguous. A grading scored under several
+-- measures (`score --estimator`) shows its newest plurality score (the paper's confidence), else
+-- its newest score under another measure, named in `estimator`; `run_metrics` has them all.
 CREATE OR REPLACE VIEW variants AS
 WITH graded AS (
     SELECT run_id, grading_id, judge, created_at AS graded_at
     FROM gradings WHERE status = 'FINISHED'
 ), newest AS (
     SELECT grading_id, score_id,
-           row_number() OVER (PARTITION BY grading_id ORDER BY created_at DESC) AS k
+           row_number() OVER (PARTITION BY grading_id
+                              ORDER BY estimator = 'plurality' DESC, created_at DESC) AS k
     FROM scores WHERE status = 'FINISHED'
 )
 SELECT r.run_id, r.model || ' · ' || r.style || ' · ' || r.prompt_format AS variant,
@@ -22,7 +25,7 @@ SELECT r.run_id, r.model || ' · ' || r.style || ' · ' || r.prompt_format AS va
        r.model, r.model_kind, r.model_kind AS kind, r.tuning_id, r.style, r.backend,
        r.prompt_format, r.shots, r.samples_per_question, r.samples_per_question AS m,
        r.temperature, r.top_p, r.top_k, r.max_new_tokens, r.seed, r.dtype, r.device,
-       g.grading_id, g.judge, g.graded_at, n.score_id,
+       g.grading_id, g.judge, g.graded_at, n.score_id, s.estimator,
        round(sm.value, 3) AS smece, round(sm.ci_low, 3) AS smece_ci_low,
        round(sm.ci_high, 3) AS smece_ci_high, round(sm.floor_p95, 3) AS smece_floor_p95,
        round(acc.value, 3) AS accuracy, round(acc.ci_low, 3) AS accuracy_ci_low,

@@ -104,6 +104,6 @@ def test_weighted_plurality_scores_the_probability_mass_of_distinct_sequences(db
     with Writer(db_path) as writer, writer.transaction() as con:
         con.execute("UPDATE samples SET logprob = NULL WHERE run_id = ? AND sample_idx = 0",
                     [run_id])
-    with pytest.raises(StageError, match="stored no log-probability for 4 samples"):
+    with pytest.raises(StageError, match="stored no log-probability or token count for 4 samples"):
         api.score(grading, estimator="weighted_plurality", db_path=db_path,
                   mlflow_uri=mlflow_uri)

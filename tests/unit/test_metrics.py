@@ -124,10 +124,10 @@ def test_intervals_agree_with_scipy_on_a_mean():
 
 def test_registry_carries_labels_and_directions_in_table_order():
     assert NAMES == ("accuracy", "confidence", "overconfidence", "smece", "ece", "brier",
-                     "auroc")
+                     "auroc", "aurac")
     assert {n: m.better for n, m in METRICS.items()} == {
         "accuracy": "higher", "confidence": None, "overconfidence": None, "smece": "lower",
-        "ece": "lower", "brier": "lower", "auroc": "higher"}
+        "ece": "lower", "brier": "lower", "auroc": "higher", "aurac": "higher"}
     assert METRICS["smece"].label == "smECE" and all(m.label for m in METRICS.values())
 
 

@@ -1,32 +1,57 @@
-"""Per-question answer and confidence from its samples' classes: two estimators.
+"""Per-question answer and confidence from its samples' classes: a registry of measures.
 
 ``classes`` holds each sample's class id in sample order (-1: the sample gave no answer), so a
-question with M samples has M entries; class ids follow first appearance.
+question with M samples has M entries; class ids follow first appearance. ``seqs`` (for the
+measures that read them) holds each sample's (text, log p, tokens): its sequence log-probability
+under the model and its token count.
 
-- ``plurality`` (the paper's): the answer is the most frequent class (ties: the first seen),
-  its confidence the class's share of all M samples. This share overshoots the class's
+Every measure answers with the plurality class (ties: the first seen) except
+``weighted_plurality`` (the class with the most probability mass) and ``split`` (chosen on half
+the samples). They differ in the confidence attached to that answer. A question with no answer
+is wrong at confidence 0 under every measure.
+
+Probabilities of being right (calibration metrics apply):
+
+- ``plurality`` (the paper's): the answer's share of all M samples. It overshoots the class's
   probability at small M (the largest of several counts is biased upward).
 - ``split``: the answer is chosen on the first half of the samples, its confidence is its share
-  of the other half, which is an unbiased estimate of the chosen class's probability.
+  of the other half, an unbiased estimate of the chosen class's probability.
+- ``weighted_plurality``: the answer class's share of the probability mass of the distinct
+  sequences sampled (each sequence's exp(log p), counted once however often it was drawn;
+  sequences that gave no answer count in the whole), as semantic entropy's probability-weighted
+  classes are (Kuhn et al. 2023).
 
-- ``weighted_plurality``: the answer is the class with the most probability mass, its
-  confidence that class's share of the mass of the distinct sequences sampled (each sequence's
-  exp(log p) under the model, counted once however often it was drawn; sequences that gave no
-  answer count in the whole), as semantic entropy's probability-weighted classes are (Kuhn et
-  al. 2023). It needs each sample's text and log-probability (``seqs``).
+Scores that rank (higher: more confident; only AUROC, AURAC and accuracy apply), each mapped
+into [0, 1] by a fixed monotone map, so its ranking is the published quantity's:
 
-Each takes a question's classes (and, where it needs them, its samples' (text, log p)) and
-returns (answer class or -1, confidence).
+- ``semantic_entropy``: discrete semantic entropy (Farquhar et al. 2024, Nature): the entropy H
+  of the class frequencies among the M samples (non-answers one class), as 1 - H / ln M.
+- ``weighted_semantic_entropy``: semantic entropy with class probabilities from the model
+  (Kuhn et al. 2023, as Farquhar et al.'s code computes it): each sample's length-normalised
+  log-likelihood (log p / tokens), summed per class in probability (log-sum-exp), normalised over
+  the classes, H = -sum p ln p; as 1 - H / ln M.
+- ``n_classes``: the number k of distinct classes among the M samples (non-answers one), as
+  1 - (k - 1) / (M - 1): 1 when all agree, 0 when all differ.
+- ``answer_logprob``: the mean per-token log-probability of the answer class's samples, as
+  exp(mean): their geometric-mean token probability.
 
 >>> plurality(np.array([0, 1, 1, -1]))
 (1, 0.5)
 >>> split(np.array([0, 0, 1, 0]))
 (0, 0.5)
->>> weighted_plurality(np.array([0, 0, 1]), [("Paris", -0.1), ("Paris", -0.1), ("Lyon", -0.1)])
+>>> weighted_plurality(np.array([0, 0, 1]), [("Paris", -0.1, 1), ("Paris", -0.1, 1),
+...                                          ("Lyon", -0.1, 1)])
 (0, 0.5)
+>>> n_classes(np.array([0, 0, 1, -1, 0]))  # 3 classes among 5 samples: 1 - 2/4
+(0, 0.5)
+>>> round(float(semantic_entropy(np.array([0, 0, 1, 1]))[1]), 6)  # H = ln 2 of ln 4
+0.5
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -50,9 +75,9 @@ def split(classes: np.ndarray, seqs=None) -> tuple[int, float]:
     return top, (float(np.mean(classes[half:] == top)) if top >= 0 else 0.0)
 
 
-def weighted_plurality(classes: np.ndarray, seqs: list[tuple[str, float]]) -> tuple[int, float]:
+def weighted_plurality(classes: np.ndarray, seqs: list[tuple]) -> tuple[int, float]:
     mass: dict[str, tuple[int, float]] = {}  # distinct text -> (class, probability)
-    for cls, (text, logprob) in zip(np.asarray(classes).tolist(), seqs):
+    for cls, (text, logprob, *_) in zip(np.asarray(classes).tolist(), seqs):
         mass.setdefault(text, (cls, float(np.exp(logprob))))
     total = sum(p for _, p in mass.values())
     by_class: dict[int, float] = {}
@@ -65,15 +90,86 @@ def weighted_plurality(classes: np.ndarray, seqs: list[tuple[str, float]]) -> tu
     return top, by_class[top] / total
 
 
-ESTIMATORS = {"plurality": plurality, "split": split, "weighted_plurality": weighted_plurality}
-NEEDS_SEQUENCES = {"weighted_plurality"}  # these read each sample's (text, log p)
+def _entropy(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+def _scaled_entropy(h: float, m: int) -> float:
+    return max(0.0, 1.0 - h / float(np.log(m))) if m > 1 else 1.0
+
+
+def semantic_entropy(classes: np.ndarray, seqs=None) -> tuple[int, float]:
+    top = _top(classes)
+    if top < 0:
+        return -1, 0.0
+    _, counts = np.unique(classes, return_counts=True)  # -1 (no answer): one class
+    return top, _scaled_entropy(_entropy(counts / counts.sum()), len(classes))
+
+
+def _per_token(seqs: list[tuple]) -> np.ndarray:
+    """Each sample's log p per token (length-normalised; an empty sample: its log p)."""
+    return np.array([lp / n if n else lp for _, lp, n in seqs], float)
+
+
+def weighted_semantic_entropy(classes: np.ndarray, seqs: list[tuple]) -> tuple[int, float]:
+    top = _top(classes)
+    if top < 0:
+        return -1, 0.0
+    classes = np.asarray(classes)
+    loglik = _per_token(seqs)
+    ids = np.unique(classes)
+    per_class = np.array([np.logaddexp.reduce(loglik[classes == c]) for c in ids])
+    logp = per_class - np.logaddexp.reduce(per_class)
+    return top, _scaled_entropy(_entropy(np.exp(logp)), len(classes))
+
+
+def n_classes(classes: np.ndarray, seqs=None) -> tuple[int, float]:
+    top = _top(classes)
+    if top < 0:
+        return -1, 0.0
+    m = len(classes)
+    return top, (1.0 - (len(np.unique(classes)) - 1) / (m - 1) if m > 1 else 1.0)
+
+
+def answer_logprob(classes: np.ndarray, seqs: list[tuple]) -> tuple[int, float]:
+    top = _top(classes)
+    if top < 0:
+        return -1, 0.0
+    return top, float(np.exp(_per_token(seqs)[np.asarray(classes) == top].mean()))
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    fn: Callable  # (classes, seqs) -> (answer class or -1, confidence in [0, 1])
+    probability: bool  # a probability of being right: calibration metrics apply
+    sequences: bool = False  # reads each sample's (text, log p, tokens)
+    about: str = ""
+
+
+MEASURES = {m.name: m for m in [
+    Measure("plurality", plurality, True, about="the answer's share of M (the paper's)"),
+    Measure("split", split, True, about="chosen on half the samples, its share of the other"),
+    Measure("weighted_plurality", weighted_plurality, True, True,
+            "the answer's share of the sampled sequences' probability mass"),
+    Measure("semantic_entropy", semantic_entropy, False,
+            about="1 - H/ln M, H the entropy of the class frequencies (Farquhar et al. 2024)"),
+    Measure("weighted_semantic_entropy", weighted_semantic_entropy, False, True,
+            "1 - H/ln M, H over classes weighted by length-normalised p (Kuhn et al. 2023)"),
+    Measure("n_classes", n_classes, False, about="1 - (classes - 1)/(M - 1)"),
+    Measure("answer_logprob", answer_logprob, False, True,
+            "geometric-mean token probability of the answer class's samples"),
+]}
+ESTIMATORS = {name: m.fn for name, m in MEASURES.items()}
+NEEDS_SEQUENCES = {name for name, m in MEASURES.items() if m.sequences}
 
 
 def estimate(classes: list[np.ndarray], verdicts: list[dict], estimator: str = "plurality",
              seqs: list | None = None) -> tuple[np.ndarray, np.ndarray, list[bool]]:
     """(confidence, correct) per question that has a verdict, and which questions those are. A
     question whose answer has no verdict is left out; one with no answer is wrong at 0.
-    ``seqs``: per question, its samples' (text, log p), for the estimators that need them."""
+    ``seqs``: per question, its samples' (text, log p, tokens), for the measures that read them."""
     fn = ESTIMATORS[estimator]
     f, y, kept = [], [], []
     for i, (cls, verdict) in enumerate(zip(classes, verdicts)):

@@ -95,19 +95,39 @@ def grade(run_id: str, judge: str = JudgeOpt,
 
 
 def _print_metrics(score_id: str, db: Optional[Path]):
-    from ..render.tables import floor_notes, metrics_table, shortcut_line  # NumPy: figures
+    from ..analysis.metrics import METRICS  # NumPy: figures
+    from ..render.tables import floor_notes, metrics_table, shortcut_line
 
     info = api.show(score_id, db_path=db)
     s = info["score"]
-    out.print(metrics_table([({"score": score_id}, info["metrics"])]))
+    out.print(metrics_table([({"score": score_id}, info["metrics"])],
+                            which=tuple(m for m in METRICS if m in info["metrics"])))
     for line in floor_notes(info["metrics"]):
         out.print(line, highlight=False)
     out.print(f"{s['n_questions']} questions scored, {s['n_excluded']} left out (no verdict); "
               f"{(s['truncated_share'] or 0):.1%} of samples hit their token budget without an "
-              f"answer; confidence: {s['estimator']}; reliability diagram: {s['diagram_path']}",
+              f"answer; confidence: {s['estimator']}; " + (
+                  f"reliability diagram: {s['diagram_path']}" if s["diagram_path"] else
+                  "a measure that ranks, not a probability: no calibration figures"),
               highlight=False)
     if s.get("echo_share") is not None:
         out.print(shortcut_line(s), highlight=False)
+
+
+def _score_all(grading_id: str, options: dict) -> None:
+    """One score per measure, and a table of them side by side."""
+    from ..render.tables import metrics_table  # NumPy: figures
+
+    done = api.score_measures(grading_id, **options)
+    rows = [({"measure": name, "score": sid}, api.metrics(sid, db_path=options["db_path"]))
+            for name, sid, _ in done if sid]
+    out.print(metrics_table(rows, title=f"grading {grading_id} under each measure",
+                            which=("accuracy", "auroc", "aurac", "smece", "ece", "brier")))
+    for name, _, why in done:
+        if why:
+            out.print(f"{name}: not scored: {why}", highlight=False)
+    out.print("smECE, ECE and Brier only for measures that are probabilities; AUROC and AURAC "
+              "rank every measure", highlight=False)
 
 
 @app.command()
@@ -119,11 +139,18 @@ def score(grading_id: str,
                                         "top class's share of M) | split (chosen on half the "
                                         "samples, measured on the other: unbiased) | "
                                         "weighted_plurality (the top class's share of the "
-                                        "sampled sequences' probability mass)"),
+                                        "sampled sequences' probability mass) | ranking only: "
+                                        "semantic_entropy, weighted_semantic_entropy, "
+                                        "n_classes, answer_logprob | all: every measure, side "
+                                        "by side"),
           floor_draws: int = typer.Option(200, "--floor-draws", help="draws of the "
                                           "calibrated-model floor beside smECE and ECE"),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 3: calibration metrics with bootstrap intervals and a reliability diagram."""
+    if estimator == "all":
+        _score_all(grading_id, dict(n_bootstrap=bootstrap, seed=seed, bins=bins,
+                                    floor_draws=floor_draws, db_path=db, mlflow_uri=mlflow_uri))
+        return
     score_id = api.score(grading_id, n_bootstrap=bootstrap, seed=seed, bins=bins,
                          estimator=estimator, floor_draws=floor_draws, db_path=db,
                          mlflow_uri=mlflow_uri)

@@ -151,7 +151,9 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
                                     np.array([float(p.correct) for p in pts]), seed=seed,
                                     band=False)
             label = " · ".join(f"{v}" for v in key)
-            curves.append((f"{label} (smECE {est['smece'].value:.3f}, n={len(pts)})", curve))
+            figure = (f"smECE {est['smece'].value:.3f}" if "smece" in est  # a ranking measure:
+                      else f"{newest['estimator']}: AUROC {est['auroc'].value:.3f}")  # no smECE
+            curves.append((f"{label} ({figure}, n={len(pts)})", curve))
     named = f"{dataset}-by-{'+'.join(group_by)}" + (f"-{by_judge}" if by_judge else "")
     png = diagram.draw_overlay(curves, Path(out) if out is not None else
                                config.artifacts_dir(path) / "compare" /

@@ -15,11 +15,12 @@ import numpy as np
 
 from .. import config
 from ..analysis import diagram
-from ..analysis.confidence import ESTIMATORS, NEEDS_SEQUENCES, estimate
+from ..analysis.confidence import ESTIMATORS, MEASURES, NEEDS_SEQUENCES, estimate
 from ..analysis.floor import SIMULATED, distribution, floor
+from ..analysis.metrics import RANKING
 from ..analysis.resample import Estimate, bootstrap, check_draws
 from ..analysis.shortcut import shortcuts
-from ..errors import StageError, UsageError
+from ..errors import NoLogprobs, StageError, UsageError
 from ..lifecycle.artifacts import question_rows, write_csv, write_table
 from ..lifecycle.context import Context, check_writable, open_context, stage
 from ..lifecycle.resolve import expand
@@ -65,20 +66,40 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
             classes, verdicts = queries.sample_classes(con, grading_id)
             truncated = queries.truncated_share(con, grading_id)
             classes_text = queries.class_summaries(con, grading_id)
-            seqs = (_sequences(con, grading_id, run) if opts.estimator in NEEDS_SEQUENCES
-                    else None)
+            seqs = (_sequences(con, grading_id, run, opts.estimator)
+                    if opts.estimator in NEEDS_SEQUENCES else None)
         return _score(ctx, opts, grading, run, dataset, table, classes, verdicts, truncated,
                       classes_text, seqs)
 
 
-def _sequences(con, grading_id: str, run: dict) -> dict:
-    """Each question's samples' (text, log p); refused when the run stored no log p."""
+def score_measures(grading_id: str, measures: list[str] | None = None,
+                   **options) -> list[tuple[str, str | None, str | None]]:
+    """Score a grading under each measure (default: every one in ``analysis/confidence``), one
+    score each; returns (measure, score id, None), or (measure, None, why) for a measure the run
+    cannot support (no stored log-probabilities)."""
+    names = list(measures or MEASURES)
+    unknown = [n for n in names if n not in MEASURES]
+    if unknown:
+        raise UsageError("estimator", f"{', '.join(unknown)}: not among {', '.join(MEASURES)}")
+    done = []
+    for name in names:
+        try:
+            done.append((name, score(grading_id, estimator=name, **options), None))
+        except NoLogprobs as exc:
+            done.append((name, None, str(exc).split("; ")[0]))
+    return done
+
+
+def _sequences(con, grading_id: str, run: dict, estimator: str) -> dict:
+    """Each question's samples' (text, log p, tokens); refused when the run stored no log p or
+    token count for some."""
     seqs = queries.sample_sequences(con, grading_id)
-    missing = sum(lp is None for ss in seqs.values() for _, lp in ss)
+    missing = sum(lp is None or n is None for ss in seqs.values() for _, lp, n in ss)
     if missing:
-        raise StageError(f"run {run['run_id']} stored no log-probability for {missing} samples "
-                         f"(backend {run['backend']}); the weighted_plurality estimator needs "
-                         "them: score it with plurality or split")
+        readable = ", ".join(k for k, m in MEASURES.items() if not m.sequences)
+        raise NoLogprobs(f"run {run['run_id']} stored no log-probability or token count for "
+                         f"{missing} samples (backend {run['backend']}); the {estimator} "
+                         f"estimator needs them: score it with {readable}")
     return seqs
 
 
@@ -111,8 +132,11 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
             n_excluded=len(table) - len(f), n_bootstrap=opts.n_bootstrap, ece_bins=opts.bins,
             seed=opts.seed, estimator=opts.estimator, floor_draws=opts.floor_draws,
             truncated_share=truncated, **shortcuts(table)._asdict()))
+    probability = MEASURES[opts.estimator].probability
     with stage(ctx, "scores", score_id):
-        est = bootstrap(f, y, n_bootstrap=opts.n_bootstrap, seed=opts.seed, bins=opts.bins)
+        # A measure that only ranks gets the metrics that read its order, no calibration
+        est = bootstrap(f, y, n_bootstrap=opts.n_bootstrap, seed=opts.seed, bins=opts.bins,
+                        which=None if probability else RANKING)
         floors = floor([distribution(c) for c in kept_classes], m, estimator=opts.estimator,
                        draws=opts.floor_draws, seed=opts.seed,
                        bins=opts.bins) if opts.floor_draws and opts.estimator in SIMULATED \
@@ -122,10 +146,12 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
                for k, e in est.items()}
         png = diagram.draw(diagram.prepare(f, y, seed=opts.seed), out_dir / "reliability.png",
                            f"{run['model']} · {run['style']} · {dataset}\n"
-                           f"smECE {est['smece'].value:.3f}, n={len(f)}, M={m}")
+                           f"smECE {est['smece'].value:.3f}, n={len(f)}, M={m}") \
+            if probability else None
         columns, rows = question_rows(table, classes_text, grading["judge"])
         write_csv(out_dir / "questions.csv", columns, rows)
         write_table(out_dir / "questions.json", columns, rows)
         with ctx.writer.transaction() as con:
-            records.write_metrics(con, score_id, est, config.stored_path(ctx.path, png))
+            records.write_metrics(con, score_id, est,
+                                  config.stored_path(ctx.path, png) if png else None)
     return score_id

@@ -288,14 +288,14 @@ def sample_classes(con, grading_id: str) -> tuple[dict[str, list[int]], dict[str
     return per_q, judged
 
 
-def sample_sequences(con, grading_id: str) -> dict[str, list[tuple[str, float | None]]]:
-    """Each question's samples as (text, log p), in sample order, for a grading's run."""
+def sample_sequences(con, grading_id: str) -> dict[str, list[tuple]]:
+    """Each question's samples as (text, log p, tokens), in sample order, for a grading's run."""
     per_q: dict[str, list] = {}
-    for qid, text, lp in con.execute(
-            "SELECT s.question_id, s.text, s.logprob FROM samples s JOIN gradings g USING "
-            "(run_id) WHERE g.grading_id = ? ORDER BY s.question_id, s.sample_idx",
+    for qid, text, lp, n in con.execute(
+            "SELECT s.question_id, s.text, s.logprob, s.n_tokens FROM samples s JOIN gradings g "
+            "USING (run_id) WHERE g.grading_id = ? ORDER BY s.question_id, s.sample_idx",
             [grading_id]).fetchall():
-        per_q.setdefault(qid, []).append((text, lp))
+        per_q.setdefault(qid, []).append((text, lp, n))
     return per_q
 
 

@@ -162,9 +162,12 @@ def project_score(record: dict, tags: dict[str, str]) -> Projection:
                    echo_share=score.get("echo_share"),
                    top_answer_share=score.get("top_answer_share"))
     figures = {k: float(v) for k, v in metrics.items() if v is not None}
-    headline = {f"{grading['judge']}.{k}": v for k, v in figures.items()
+    estimator = score.get("estimator") or "plurality"
+    named = grading["judge"] + ("" if estimator == "plurality" else f".{estimator}")
+    headline = {f"{named}.{k}": v for k, v in figures.items()
                 if k.split("_")[0] in HEADLINE} if score["status"] == "FINISHED" else {}
-    return Projection(experiment_name(dataset), f"score {run['model']} {run['style']}",
+    return Projection(experiment_name(dataset), f"score {run['model']} {run['style']}"
+                      + ("" if estimator == "plurality" else f" {estimator}"),
                       _strings({**params, **_common(run)}),
                       {**tags, "workbench.score_id": score["score_id"],
                        "workbench.stage": "score"}, figures, {},

@@ -24,12 +24,16 @@ _REGISTRY = (  # "module:NAME" in this package, in table order
     "calibration:ECE",
     "calibration:BRIER",
     "ranking:AUROC",
+    "ranking:AURAC",
 )
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (registry.load(__name__, ref)
                                                     for ref in _REGISTRY)}
 NAMES = tuple(METRICS)
+# The metrics that do not read confidences as probabilities: they score every measure, including
+# those that only rank (analysis/confidence.py).
+RANKING = tuple(n for n, m in METRICS.items() if not m.probability)
 
 
 def compute(f, y, *, bins: int = 15, which=None) -> dict:

@@ -23,6 +23,8 @@ class Metric:
     better: str | None  # "higher", "lower", or None (neither: a description, not a score)
     about: str = ""
     bounds: tuple[float, float] = (0.0, 1.0)  # where its values lie (intervals are clipped)
+    probability: bool = True  # reads f as a probability of being right (calibration); False:
+    # only its order (or not f at all), so it also scores a measure that ranks, like entropy
 
 
 def distinct_codes(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .base import Metric
 
 ACCURACY = Metric("accuracy", "accuracy", lambda f, y, bins: y.mean(-1), "higher",
-                  "share of questions whose plurality answer is correct")
+                  "share of questions whose plurality answer is correct", probability=False)
 CONFIDENCE = Metric("confidence", "mean conf", lambda f, y, bins: f.mean(-1), None,
                     "mean share of the plurality class")
 OVERCONFIDENCE = Metric("overconfidence", "conf − acc",
