@@ -1,6 +1,10 @@
 """Store throughput: write, grade and score 1,000,000 synthetic samples; time per stage.
 
     .venv/bin/python benchmarks/store.py [--questions 20000] [--samples 50] [--bootstrap 1000]
+                                         [--measures]
+
+With --measures, also every confidence measure (analysis/confidence.py) scored from the stored
+samples: the whole ``score`` under each (read, measure, bootstrap, store), and the measure alone.
 
 Samples are written the workbench's way (Arrow tables, one transaction per chunk of questions)
 and, for comparison, the naive way (row-by-row parameterised INSERTs) on a slice, extrapolated.
@@ -13,6 +17,8 @@ import random
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 from workbench import api
 from workbench.data import Dataset, Question
@@ -113,6 +119,7 @@ def main():
     ap.add_argument("--questions", type=int, default=20000)
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--bootstrap", type=int, default=1000)
+    ap.add_argument("--measures", action="store_true", help="time every confidence measure")
     args = ap.parse_args()
     total = args.questions * args.samples
     with tempfile.TemporaryDirectory() as tmp:
@@ -134,6 +141,7 @@ def main():
                              mlflow_uri=uri)
         scored = time.perf_counter() - t
         est = api.metrics(score_id, db_path=path)
+        measured = measure_times(path, grading_id, uri, args.bootstrap) if args.measures else []
     print(f"{total:,} samples ({args.questions:,} questions x {args.samples}); "
           f"making them took {made:.1f} s")
     print(f"write (Arrow, per-chunk transactions): {wrote:7.1f} s  {total / wrote:12,.0f} rows/s")
@@ -148,6 +156,32 @@ def main():
     print(f"score ({args.bootstrap} bootstrap resamples, diagram): {scored:7.1f} s")
     print("accuracy {:.3f}, smECE {:.3f} [{:.3f}, {:.3f}]".format(
         est["accuracy"].value, est["smece"].value, est["smece"].ci_low, est["smece"].ci_high))
+    for name, whole, alone in measured:
+        print(f"measure {name:26s} score {whole:6.1f} s (the measure alone {alone:5.2f} s, "
+              f"{total / alone:12,.0f} samples/s)")
+
+
+def measure_times(path: Path, grading_id: str, uri: str, n_bootstrap: int):
+    """(measure, seconds of its whole score, seconds of the measure alone) for each measure."""
+    from workbench.analysis.confidence import MEASURES, estimate
+    from workbench.store import queries, reader
+
+    with reader(path) as con:
+        classes, verdicts = queries.sample_classes(con, grading_id)
+        seqs = queries.sample_sequences(con, grading_id)
+    qs = sorted(classes)
+    cls = [np.asarray(classes[q]) for q in qs]
+    out = []
+    for name, m in MEASURES.items():
+        t = time.perf_counter()
+        estimate(cls, [verdicts.get(q, {}) for q in qs], name,
+                 [seqs[q] for q in qs] if m.sequences else None)
+        alone = time.perf_counter() - t
+        t = time.perf_counter()
+        api.score(grading_id, n_bootstrap=n_bootstrap, estimator=name, db_path=path,
+                  mlflow_uri=uri)
+        out.append((name, time.perf_counter() - t, alone))
+    return out
 
 
 if __name__ == "__main__":

@@ -112,13 +112,16 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
             out_file: Optional[Path] = typer.Option(
                 None, "--out", help="the overlay PNG",
                 show_default="runs/artifacts/compare/DATASET-by-GROUPING-JUDGE.png"),
+            experiment: Optional[str] = typer.Option(
+                None, "--experiment", help="only the runs this experiment (its name in the "
+                "file) made or found"),
             fmt: Format = FormatOpt, log: bool = LogOpt, db: Optional[Path] = DbOpt,
             mlflow_uri: Optional[str] = MlflowOpt):
     """Every variant of a dataset side by side, and one PNG overlaying their reliability."""
     judge = renamed(graded_by, judge, "--judge", "--graded-by") or "exact"
     fields = [g.strip() for g in group_by.split(",") if g.strip()]
     rows, png = api.compare(dataset, fields, judge=judge, db_path=db, mlflow_uri=mlflow_uri,
-                            log=log, out=out_file)
+                            log=log, out=out_file, experiment=experiment)
     if fmt != Format.table:
         cols = [*fields, "runs", "smece", "smece_low", "smece_high", "smece_floor_mean",
                 "smece_floor_p95", "accuracy", "confidence", "run_id"]

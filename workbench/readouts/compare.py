@@ -21,7 +21,7 @@ from ..analysis.shortcut import Shortcuts, shortcuts
 from ..errors import NoSharedQuestions, StageError, UsageError
 from ..lifecycle.artifacts import write_table
 from ..lifecycle.resolve import grading_for
-from ..store import queries, reader, verdicts
+from ..store import experiments, queries, reader, verdicts
 from ..tracking import experiment_name, log_analysis
 
 GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
@@ -110,7 +110,8 @@ def diff_record(ga: dict, gb: dict, d: Diff) -> dict:
 
 def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
             db_path: Path | None = None, mlflow_uri: str | None = None, seed: int = 0,
-            log: bool = False, out: Path | None = None) -> tuple[list[dict], Path]:
+            log: bool = False, out: Path | None = None,
+            experiment: str | None = None) -> tuple[list[dict], Path]:
     """One row per variant of a dataset (its newest scored run), and one PNG overlaying their
     reliability diagrams (with ``log``, also an MLflow run), with the table beside it as JSON.
     Only ``judge``'s gradings count (a judge is always explicit), unless the variants are
@@ -126,6 +127,16 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     by_judge = None if "judge" in group_by else judge
     with reader(path) as con:
         runs = queries.scored_variants(con, dataset, by_judge)
+        if experiment is not None:
+            known = experiments.experiment_names(con)
+            if experiment not in known:
+                raise UsageError("experiment", f"{experiment!r} is not a stored experiment "
+                                 f"(stored: {', '.join(known) or 'none'})")
+            made = set(experiments.experiment_runs(con, experiment))
+            runs = [r for r in runs if r["run_id"] in made]
+            if not runs:
+                raise StageError(f"experiment {experiment!r} has no scored runs on dataset "
+                                 f"{dataset!r}")
         if not runs:
             others = sorted({r["judge"] for r in queries.scored_variants(con, dataset)})
             if others:
@@ -154,7 +165,8 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
             figure = (f"smECE {est['smece'].value:.3f}" if "smece" in est  # a ranking measure:
                       else f"{newest['estimator']}: AUROC {est['auroc'].value:.3f}")  # no smECE
             curves.append((f"{label} ({figure}, n={len(pts)})", curve))
-    named = f"{dataset}-by-{'+'.join(group_by)}" + (f"-{by_judge}" if by_judge else "")
+    named = (f"{dataset}-by-{'+'.join(group_by)}" + (f"-{by_judge}" if by_judge else "")
+             + (f"-{experiment}" if experiment else ""))
     png = diagram.draw_overlay(curves, Path(out) if out is not None else
                                config.artifacts_dir(path) / "compare" /
                                (re.sub(r"[^A-Za-z0-9@+._-]", "_", named) + ".png"), dataset)
@@ -163,7 +175,7 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     if log:
         log_analysis(uri, config.artifacts_dir(path), experiment_name(family), f"compare {dataset}",
              {"stage": "compare", "dataset": dataset, "group_by": ",".join(group_by),
-              "variants": len(rows)}, {}, [png, table])
+              "variants": len(rows), "experiment": experiment or ""}, {}, [png, table])
     return rows, png
 
 

@@ -50,3 +50,9 @@ def experiment_runs(con, name: str) -> list[str]:
     return [r[0] for r in con.execute(
         """SELECT DISTINCT er.run_id FROM experiment_runs er JOIN experiments e
            USING (experiment_id) WHERE e.name = ? ORDER BY 1""", [name]).fetchall()]
+
+
+def experiment_names(con) -> list[str]:
+    """Every stored experiment's name."""
+    return [r[0] for r in con.execute("SELECT DISTINCT name FROM experiments ORDER BY 1")
+            .fetchall()]
