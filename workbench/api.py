@@ -18,7 +18,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import config
+from . import __version__, config
 from .backends.openai import ENDPOINTS
 from .backends.openai.servers import FAMILIES
 from .errors import NotFound, StageError, UsageError
@@ -34,7 +34,8 @@ from .grading.judges.llm import (
 )
 from .lifecycle.request import GenerateRequest
 from .lifecycle.resolve import expand, grading_for
-from .store import Writer, queries, reader, records, sandbox
+from .store import Writer, exchange, queries, reader, records, sandbox
+from .store.connection import applied_versions, migrations
 from .store.doctor import Finding, check
 from .store.locks import writer_active
 from .store.tables import STAGES
@@ -72,7 +73,7 @@ __all__ = ["GenerateRequest", "run_all", "RunResult", "list_runs", "show", "metr
            "questions", "samples", "doctor", "ablation", "list_datasets", "add_judge",
            "list_judges", "mirror", "check_server", "Finding", "TuneRequest", "list_tunings",
            "load_experiment", "experiment_status", "experiment_run", "experiment_cost",
-           "experiment_check",
+           "experiment_check", "export_runs", "import_runs",
            *_LAZY]
 
 
@@ -265,6 +266,31 @@ def mirror(*, db_path: Path | None = None, mlflow_uri: str | None = None
             raise StageError(f"MLflow at {ctx.mirror.uri} is unreachable ({ctx.mirror.down}); "
                              "nothing was mirrored")
         return ctx.mirror.sync_pending(ctx.writer)
+
+
+def export_runs(run_ids: list[str], to: Path, *, db_path: Path | None = None) -> dict:
+    """Write runs (ids or prefixes) with their dataset, samples, gradings and scores to the new
+    folder ``to`` as Parquet plus a manifest; returns the manifest. Reads the store read-only."""
+    if not run_ids:
+        raise UsageError("run_ids", "name at least one run")
+    path = config.db_path(db_path)
+    with reader(path) as con:
+        ids = sorted({expand(con, r, ("runs",))[1] for r in run_ids})
+        return exchange.export(con, path, ids, Path(to), max(applied_versions(con)),
+                               __version__)
+
+
+def import_runs(folder: Path, *, db_path: Path | None = None) -> dict[str, int]:
+    """Bring an export (``export_runs``) into the store: the rows it lacks, ids kept, in one
+    transaction; a second import adds nothing. Returns rows added per table. The folder is
+    checked whole first (format, schema version, every file's hash): nothing is stored from a
+    folder that fails. Imported records are pending for this store's MLflow (`mirror`)."""
+    path = config.db_path(db_path)
+    manifest = exchange.read_manifest(Path(folder), max(m.version for m in migrations()))
+    with Writer(path) as writer, writer.transaction() as con:
+        added = exchange.import_(con, path, Path(folder), manifest)
+    exchange.copy_artifacts(path, Path(folder), manifest)
+    return added
 
 
 def check_server(base_url: str, model: str, **options):

@@ -50,6 +50,11 @@ class ExperimentError(WorkbenchError):
     """An experiment file that cannot be run; the message names the file, table and key."""
 
 
+class ExchangeError(UsageError):
+    """An export that cannot be written there, or a folder that cannot be imported (not an
+    export, a newer schema, a file changed since); ``param`` names the folder's parameter."""
+
+
 class ModelError(WorkbenchError):
     """A model name that cannot be resolved, or a model that fails to load."""
 

@@ -40,7 +40,7 @@ def test_bundled_model_through_all_stages(env, model, dataset, style, extra):
                             env=env))
     values = {m["metric"]: m["value"] for m in metrics}
     assert set(values) == {"accuracy", "confidence", "overconfidence", "smece", "ece", "brier",
-                           "auroc"}
+                           "auroc", "aurac"}
     assert 0.2 <= values["confidence"] <= 1.0  # M = 5: the plurality holds at least 1/5
     texts = json.loads(wb("sql", "SELECT text FROM samples", "--format", "json", env=env))
     assert sum(bool(t["text"].strip()) for t in texts) >= len(texts) // 2

@@ -94,6 +94,24 @@ def test_grid_resumes_after_a_kill_and_runs_only_what_is_new(tmp_path, env, tiny
     assert all(c["score exact"].startswith("scr_") and c["score contains"].startswith("scr_")
                for c in status)
 
+    # compare --experiment: only the runs the experiment made, not a run made beside it
+    wb("run", "--model", tiny_model, "--dataset", small_dataset, "-m", 3, "--max-new-tokens", 4,
+       "--style", "concise", "--bootstrap", 20, env=env)
+    (dataset,), = query(db, "SELECT DISTINCT name FROM datasets")
+    made = {r[0] for r in query(db, "SELECT run_id FROM experiment_runs")}
+
+    def compared(*extra):
+        return {r["style"]: (r["runs"], r["run_id"]) for r in json.loads(wb(
+            "compare", "--dataset", dataset, "--group-by", "style", "--format", "json", *extra,
+            env=env).stdout)}
+    assert compared()["concise"][0] == 2 and compared()["concise"][1] not in made
+    inside = compared("--experiment", "grid")
+    assert sorted(inside) == ["concise", "cot", "sentence"]
+    assert all(n == 1 and run in made for n, run in inside.values())
+    wrong = wb("compare", "--dataset", dataset, "--experiment", "gird", env=env, check=False)
+    assert wrong.returncode == 1 and len(wrong.stderr.strip().splitlines()) == 1
+    assert "--experiment" in wrong.stderr and "stored: grid" in wrong.stderr
+
 
 @pytest.mark.parametrize("breakage, names", [
     (lambda t: t.replace('judges = ["exact"]', 'judges = ["nosuchjudge"]'),
@@ -116,20 +134,3 @@ def test_a_malformed_file_changes_nothing_stored(tmp_path, env, tiny_model, smal
     assert query(db, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM gradings), "
                      "(SELECT count(*) FROM experiments)") == before
 
-    # compare --experiment: only the runs the experiment made, not a run made beside it
-    wb("run", "--model", tiny_model, "--dataset", small_dataset, "-m", 3, "--max-new-tokens", 4,
-       "--style", "concise", "--bootstrap", 20, env=env)
-    (dataset,), = query(db, "SELECT DISTINCT name FROM datasets")
-    made = {r[0] for r in query(db, "SELECT run_id FROM experiment_runs")}
-
-    def compared(*extra):
-        return {r["style"]: (r["runs"], r["run_id"]) for r in json.loads(wb(
-            "compare", "--dataset", dataset, "--group-by", "style", "--format", "json", *extra,
-            env=env).stdout)}
-    assert compared()["concise"][0] == 2 and compared()["concise"][1] not in made
-    inside = compared("--experiment", "grid")
-    assert sorted(inside) == ["concise", "cot", "sentence"]
-    assert all(n == 1 and run in made for n, run in inside.values())
-    wrong = wb("compare", "--dataset", dataset, "--experiment", "gird", env=env, check=False)
-    assert wrong.returncode == 1 and len(wrong.stderr.strip().splitlines()) == 1
-    assert "--experiment" in wrong.stderr and "'grid'" in wrong.stderr

@@ -1,9 +1,9 @@
 """The ``workbench`` command: option parsing over ``workbench.api``, one module per group.
 
 ``generate.py`` (the stages), ``read.py`` (runs, show, sql, doctor), ``compare.py`` (diff,
-compare, report), ``judges.py``, ``experiment.py`` (experiment run, status), ``serve.py``
-(serve, ui, demo, check-server), ``tune.py`` (tune, tunings); ``common.py`` holds what they
-share, ``app.py`` the order --help lists.
+compare, report), ``exchange.py`` (export, import), ``judges.py``, ``experiment.py``
+(experiment run, status), ``serve.py`` (serve, ui, demo, check-server), ``tune.py`` (tune,
+tunings); ``common.py`` holds what they share, ``app.py`` the order --help lists.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import signal
 import sys
 
 # each module registers its commands
-from . import compare, experiment, generate, judges, read, serve, tune  # noqa: F401
+from . import compare, exchange, experiment, generate, judges, read, serve, tune  # noqa: F401
 from .app import app
 
 __all__ = ["app", "main"]

@@ -8,7 +8,7 @@ from typer.core import TyperGroup
 ORDER = ["generate", "grade", "score", "run", "resume", "ablate",
          "runs", "questions", "samples", "show", "datasets", "sql",
          "diff", "compare", "report", "experiment", "tune", "tunings", "judges",
-         "doctor", "mirror", "serve", "check-server", "ui", "demo"]
+         "doctor", "mirror", "export", "import", "serve", "check-server", "ui", "demo"]
 
 
 class PipelineOrder(TyperGroup):

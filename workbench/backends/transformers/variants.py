@@ -33,11 +33,8 @@ def lineage(path: str | os.PathLike) -> dict | None:
 
 
 def sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def save(model, name: str, record: dict) -> tuple[Path, str]:
