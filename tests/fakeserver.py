@@ -35,7 +35,8 @@ class FakeServer:
     answers. An action is a callable (request dict) -> (status, headers, body bytes) or the
     string "hang" (answer nothing until the server stops: only the client's own timeout ends the
     request, however fast or slow this machine is) or "drip" (send the headers, then a byte now
-    and then until the server stops: each byte would restart a per-read timeout)."""
+    and then until the server stops: each byte would restart a per-read timeout). A callable
+    that returns None drops the connection unanswered."""
 
     def __init__(self, script=None, default=None, get=None):
         self.script = list(script or [])
@@ -81,7 +82,11 @@ class FakeServer:
                         except OSError:  # the client gave up
                             return
                     return
-                self._answer(*action(body))
+                answer = action(body)
+                if answer is None:  # drop the connection without a word, as a dying process
+                    self.close_connection = True
+                    return
+                self._answer(*answer)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import subprocess
+import threading
 
 import duckdb
 import pytest
@@ -224,3 +225,79 @@ def test_generation_through_a_real_server(served, tiny_model, small_dataset, tmp
     assert len(rows) == 12 and all(n is not None and lp <= 0 for _, n, lp in rows)
     if fmt == "chat":
         assert json.loads(rows[0][0])[-1]["role"] == "user"  # the messages, as sent
+
+
+def test_replicas_share_requests_and_a_failing_one_is_skipped_without_waiting():
+    """Two addresses for one model: requests go to the one with fewer in flight; a replica that
+    answers 503 is out for its back-off period, the retry goes to the other at once (no retry
+    delay waited), and the replica is tried again once the period is over (an injected clock)."""
+    t = [0.0]
+    down = [True]
+
+    def sick(req):
+        return (503, {}, b'{"error": {"message": "down"}}') if down[0] else \
+            (200, {}, completion_body(req.get("n", 1), " Lyon"))
+    with FakeServer(default=sick) as a, FakeServer() as b:
+        sleeps = []
+        client = OpenAIClient(ClientConfig(a.url, "key", "completions", 5.0,
+                                           RetryPolicy(max_retries=2), replicas=(b.url,)),
+                              "m", sleep=sleeps.append, clock=lambda: t[0])
+        s = OpenAISampler(ModelInfo("m", a.url, "base", "completion"), client, concurrency=1)
+        first = s.sample([(f"q{i}", "Q: x\nA:") for i in range(4)], PARAMS)
+        assert len(a.requests) == 1 and len(b.requests) == 4 and sleeps == []
+        assert {c.endpoint for out in first for c in out} == {b.url}
+        down[0] = False
+        t[0] = 0.5  # still out: b takes everything
+        s.sample([("q5", "Q: x\nA:")], PARAMS)
+        assert len(a.requests) == 1
+        t[0] = 1.5  # back: a is tried again, answers, and is in the rotation
+        again = s.sample([(f"r{i}", "Q: x\nA:") for i in range(4)], PARAMS)
+        assert len(a.requests) == 3 and len(b.requests) == 7
+        assert {out[0].endpoint: out[0].text for out in again} == {a.url: " Lyon",
+                                                                   b.url: " Paris"}
+
+
+def test_a_replica_killed_mid_run_leaves_exactly_n_times_m_samples(tmp_path, monkeypatch,
+                                                                   mlflow_uri):
+    """A real `workbench run` process over two replicas; one dies after its 3rd request (the
+    connection in flight dropped unanswered, then nothing listening). The run finishes with
+    exactly N × M samples, each (question, index) once, each naming the replica that made it."""
+    from tests.helpers import write_jsonl
+
+    n_questions, m = 12, 4
+    data = write_jsonl(tmp_path / "q.jsonl", [
+        {"id": f"q{i:02d}", "question": f"What is {i} plus 1?", "answer": str(i + 1)}
+        for i in range(n_questions)])
+    served = []
+
+    def mortal(req):
+        served.append(req)
+        if len(served) <= 3:
+            return 200, {}, completion_body(req.get("n", 1), " Lyon")
+        threading.Thread(target=a.__exit__, args=(None, None, None)).start()
+        return None  # dropped mid-request, then the port closes
+    a, b = FakeServer(default=mortal), FakeServer()
+    with a, b:
+        env = {**os.environ, "OPENAI_API_KEY": "local", "COLUMNS": "200"}
+        db_path = tmp_path / "wb.duckdb"
+        res = subprocess.run(
+            [WORKBENCH, "run", "--backend", "openai", "--base-url", a.url, "--base-url", b.url,
+             "--model", "m", "--dataset", str(data), "-m", str(m), "--shots", "0",
+             "--prompt-format", "completion", "--concurrency", "2", "--batch-questions", "2",
+             "--max-retries", "3", "--bootstrap", "20", "--db", str(db_path),
+             "--mlflow-uri", mlflow_uri], env=env, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-3000:]
+    con = duckdb.connect(str(db_path), read_only=True)
+    assert con.execute("SELECT status, base_url FROM runs").fetchall() == [("FINISHED", a.url)]
+    assert json.loads(con.execute("SELECT backend_config FROM runs").fetchone()[0]
+                      )["replicas"] == [b.url]
+    (planned,), = con.execute("SELECT planned_samples FROM run_progress").fetchall()
+    total, distinct = con.execute("SELECT count(*), count(DISTINCT (question_id, sample_idx)) "
+                                  "FROM samples").fetchone()
+    by = dict(con.execute("SELECT endpoint, count(*) FROM samples GROUP BY 1").fetchall())
+    texts = dict(con.execute("SELECT endpoint, list(DISTINCT text) FROM samples GROUP BY 1"
+                             ).fetchall())
+    con.close()
+    assert total == distinct == planned
+    assert by == {a.url: 3 * m, b.url: planned - 3 * m}
+    assert texts == {a.url: [" Lyon"], b.url: [" Paris"]}

@@ -61,6 +61,7 @@ class Completion:
     token_ids: tuple[int, ...] = ()  # the sampled tokens, EOS included when emitted
     token_logprobs: tuple[float, ...] = ()  # each sampled token's log p under the model
     top_logprobs: tuple[dict[str, float], ...] = ()  # per token: the likeliest tokens' log p
+    endpoint: str | None = None  # the server address that produced it (remote backends)
 
 
 # How a model was tuned. Only what is known is recorded: a name that says "instruct" says

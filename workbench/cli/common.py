@@ -164,8 +164,9 @@ _GENERATION = [  # (name, type, option); the order --help shows
     ("data_parallel_size", Optional[int], typer.Option(
         None, "--data-parallel-size", help="vllm: engine replicas, one per GPU group",
         show_default="1")),
-    ("base_url", Optional[str], typer.Option(None, "--base-url",
-                                             help="openai: the server's /v1 address")),
+    ("base_url", Optional[list[str]], typer.Option(
+        None, "--base-url", help="openai: the server's /v1 address; again for each replica of "
+        "the model at another address (requests go to the one with the fewest in flight)")),
     ("api_key_env", Optional[str], typer.Option(
         None, "--api-key-env", help="openai: the variable holding the key",
         show_default="OPENAI_API_KEY")),
@@ -191,7 +192,7 @@ def generation_request(**options):
     settings, and a flag that belongs to another backend is refused."""
     cls = config_class(options.pop("backend"))
     given = {k: options.pop(k) for k in _BACKEND_FLAGS}
-    given = {k: v for k, v in given.items() if v is not None}
+    given = {k: v for k, v in given.items() if v is not None and v != []}
     known = set(cls.__dataclass_fields__) - set(BackendConfig.__dataclass_fields__)
     stray = sorted(set(given) - known)
     if stray:

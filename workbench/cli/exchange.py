@@ -24,7 +24,7 @@ def export(run_ids: List[str] = typer.Argument(..., metavar="RUN...", help="run 
     rows = {k: v["rows"] for k, v in manifest["tables"].items() if v["rows"]}
     out.print(f"exported {len(manifest['runs'])} run(s) to {to} (schema version "
               f"{manifest['schema_version']}): "
-              + ", ".join(f"{k} {n:,}" for k, n in rows.items()), highlight=False)
+              + ", ".join(f"{k} {n:,}" for k, n in rows.items()), highlight=False, soft_wrap=True)
 
 
 @app.command(name="import")
@@ -37,4 +37,4 @@ def import_(folder: Path = typer.Argument(..., help="a folder `workbench export`
     new = {k: n for k, n in added.items() if n}
     out.print(f"imported from {folder}: " + (", ".join(f"{k} {n:,}" for k, n in new.items())
                                               if new else "nothing new (already in the store)"),
-              highlight=False)
+              highlight=False, soft_wrap=True)

@@ -125,7 +125,7 @@ def _score_all(grading_id: str, options: dict) -> None:
                             which=("accuracy", "auroc", "aurac", "smece", "ece", "brier")))
     for name, _, why in done:
         if why:
-            out.print(f"{name}: not scored: {why}", highlight=False)
+            out.print(f"{name}: not scored: {why}", highlight=False, soft_wrap=True)
     out.print("smECE, ECE and Brier only for measures that are probabilities; AUROC and AURAC "
               "rank every measure", highlight=False)
 

@@ -234,7 +234,8 @@ def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
             continue
         rows = [dict(run_id=run_id, question_id=q.id, sample_idx=i, prompt=stored_prompt,
                      text=c.text, n_tokens=c.n_tokens, logprob=c.logprob,
-                     finish_reason=c.finish_reason, latency_s=c.latency_s)
+                     finish_reason=c.finish_reason, latency_s=c.latency_s,
+                     endpoint=c.endpoint)
                 for (q, stored_prompt, _), completions in zip(part, results)
                 for i, c in enumerate(completions)]
         with ctx.writer.transaction() as con:

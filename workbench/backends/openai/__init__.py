@@ -2,6 +2,8 @@
 
 ``Config`` holds everything that decides how requests are made (stored with the run, so
 ``resume`` asks the same way); the API key is read from ``api_key_env`` and never stored.
+Replicas of the model at other addresses (``replicas``; on the command line ``--base-url``
+given again) share the run's requests (``router.py``); the run stores them all.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ ENDPOINTS = ("chat", "completions")
 @dataclass(frozen=True)
 class Config(BackendConfig):
     name: ClassVar[str] = "openai"
-    base_url: str | None = None  # the server's /v1 address
+    base_url: str | None = None  # the server's /v1 address (a list: the first, then replicas)
+    replicas: tuple[str, ...] = ()  # more /v1 addresses serving the same model
     endpoint: str | None = None  # chat | completions (default: by the prompt format)
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = 4  # questions in flight
@@ -29,14 +32,29 @@ class Config(BackendConfig):
     max_retries: int = 5
     server: str = "auto"  # the server family (servers.FAMILIES); auto: ask the server
 
+    def __post_init__(self):
+        if isinstance(self.base_url, (list, tuple)):  # several addresses: the first, replicas
+            first, *more = self.base_url or [None]
+            object.__setattr__(self, "base_url", first)
+            object.__setattr__(self, "replicas", (*more, *self.replicas))
+        object.__setattr__(self, "replicas", tuple(self.replicas))
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return (self.base_url, *self.replicas) if self.base_url else ()
+
     def validate(self) -> None:
         if not self.base_url:
             raise UsageError("base_url", "the openai backend needs the server's address "
                                          "(e.g. http://127.0.0.1:8000/v1)")
-        url = urlsplit(self.base_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise UsageError("base_url", f"{self.base_url!r} is not an http(s) address "
-                                         "(e.g. http://127.0.0.1:8000/v1)")
+        for address in self.urls:
+            url = urlsplit(address)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise UsageError("base_url", f"{address!r} is not an http(s) address "
+                                             "(e.g. http://127.0.0.1:8000/v1)")
+        twice = sorted({u for u in self.urls if self.urls.count(u) > 1})
+        if twice:
+            raise UsageError("base_url", f"{twice[0]!r} is given twice")
         if self.server != "auto" and self.server not in FAMILIES:
             raise UsageError("server", f"{self.server!r} is not one of auto, "
                                        f"{', '.join(FAMILIES)}")
@@ -67,8 +85,8 @@ class Config(BackendConfig):
         client = OpenAIClient(ClientConfig(self.base_url, key, endpoint,
                                            self.timeout, RetryPolicy(self.max_retries),
                                            family=self.server if self.server != "auto"
-                                           else "unknown"), info.name)
-        log(f"sampling {info.name} from {self.base_url} ({endpoint})")
+                                           else "unknown", replicas=self.replicas), info.name)
+        log(f"sampling {info.name} from {', '.join(self.urls)} ({endpoint})")
         return OpenAISampler(info, client, self.concurrency)
 
     def settle(self, info: ModelInfo) -> "Config":

@@ -1,4 +1,5 @@
-"""One OpenAI-compatible endpoint (chat or completions): requests, retries, usage accounting.
+"""One OpenAI-compatible endpoint, or replicas of one model at several addresses (chat or
+completions): requests, retries, usage accounting.
 
 Retries use exponential backoff with jitter and honour Retry-After on 429 and 5xx; timeouts,
 dropped connections and malformed bodies are retried too, other 4xx never. The loop is ours, and
@@ -8,6 +9,11 @@ Retry-After of up to ``RetryPolicy.max_retry_after`` (its own cap is 60 s), and 
 without logprobs when a server refuses them. Prompt and completion
 tokens are counted from the servers' usage reports. Used by the sampler (``sampler.py``) and by
 LLM judges.
+
+With replicas (``ClientConfig.replicas``), each attempt goes where ``router.Router`` says (the
+fewest requests in flight; an endpoint that just failed is out for a back-off period), so a
+retry after a failure goes to another endpoint at once; the retry delay is waited only when
+every endpoint is out. Each completion names the address that produced it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import openai
 
 from ...errors import RemoteError
 from ..base import Completion, SamplingParams
+from .router import Router
 from .servers import family
 from .transport import MAX_RESPONSE_BYTES, Bounded
 
@@ -81,17 +88,25 @@ class ClientConfig:
     logprobs: bool = True
     family: str = "unknown"  # servers.FAMILIES: which fields state the sampling distribution
     max_response_bytes: int = MAX_RESPONSE_BYTES  # a longer body is an error, not a memory fill
+    replicas: tuple[str, ...] = ()  # more addresses serving the same model
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return (self.base_url, *self.replicas)
 
 
 class OpenAIClient:
     """Requests to one endpoint; ``complete`` is the one public call. Thread-safe."""
 
-    def __init__(self, cfg: ClientConfig, model: str, *, sleep=time.sleep, seed: int = 0):
+    def __init__(self, cfg: ClientConfig, model: str, *, sleep=time.sleep, seed: int = 0,
+                 clock=time.monotonic):
         self.cfg, self.model, self.sleep = cfg, model, sleep
-        self.client = openai.OpenAI(
-            base_url=cfg.base_url, api_key=cfg.api_key, timeout=cfg.timeout, max_retries=0,
+        self.clients = [openai.OpenAI(
+            base_url=url, api_key=cfg.api_key, timeout=cfg.timeout, max_retries=0,
             http_client=openai.DefaultHttpxClient(transport=Bounded(
-                cfg.timeout, cfg.max_response_bytes)))
+                cfg.timeout, cfg.max_response_bytes))) for url in cfg.urls]
+        self.client = self.clients[0]
+        self.router = Router(len(self.clients), clock=clock)
         self.rng = random.Random(seed)
         self.logprobs = cfg.logprobs
         self._lock = threading.Lock()
@@ -116,18 +131,24 @@ class OpenAIClient:
         attempt = 0
         while True:
             start = time.perf_counter()
+            at = self.router.acquire()
+            health = False  # what this attempt says of the endpoint
             try:
-                response = self._create(prompt, params, n, seed, top_logprobs, choice)
-                completions = [self._completion(c, time.perf_counter() - start)
-                               for c in _choices(response)]
+                response = self._create(prompt, params, n, seed, top_logprobs, choice,
+                                        self.clients[at])
+                completions = [self._completion(c, time.perf_counter() - start,
+                                                self.cfg.urls[at]) for c in _choices(response)]
                 usage = getattr(response, "usage", None)
                 self._count(requests=1,
                             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                             completion_tokens=getattr(usage, "completion_tokens", 0) or 0)
+                health = True
                 return completions
             except openai.APIStatusError as exc:
                 status, headers = exc.status_code, exc.response.headers
                 message = f"HTTP {status}: {str(exc)[:300]}"
+                if not retryable(status):
+                    health = None  # the request's fault, not the server's
                 if status == 400 and self.logprobs and "logprob" in str(exc).lower():
                     self.logprobs = False  # the server does not offer logprobs: ask without
                     continue
@@ -138,10 +159,15 @@ class OpenAIClient:
                     MalformedResponse) as exc:  # truncated, non-JSON or malformed bodies
                 status, headers = None, None
                 message = f"unreadable response ({type(exc).__name__}: {str(exc)[:200]})"
+            finally:
+                self.router.release(at, health)
+            if len(self.clients) > 1:
+                message = f"{self.cfg.urls[at]}: {message}"
             if not retryable(status) or attempt >= self.cfg.retry.max_retries:
                 raise RemoteError(f"{message} (after {attempt + 1} attempts)", status)
             self._count(retries=1)
-            self.sleep(self.cfg.retry.delay(attempt, retry_after_seconds(headers), self.rng))
+            if self.router.all_out():  # else another endpoint takes the retry now
+                self.sleep(self.cfg.retry.delay(attempt, retry_after_seconds(headers), self.rng))
             attempt += 1
 
     def body(self, params: SamplingParams) -> dict:
@@ -154,7 +180,7 @@ class OpenAIClient:
         return {**fields, **family(self.cfg.family).fields(params)}
 
     def _create(self, prompt, params: SamplingParams, n: int, seed: int, top_logprobs: int,
-                choice: tuple[str, ...] = ()):
+                choice: tuple[str, ...] = (), client=None):
         fields = self.body(params)
         constrain = family(self.cfg.family).choice
         if choice and constrain:
@@ -162,15 +188,16 @@ class OpenAIClient:
         common = {k: fields.pop(k) for k in ("temperature", "top_p", "max_tokens", "stop")
                   if k in fields}
         common.update(model=self.model, n=n, seed=seed, extra_body=fields or None)
+        client = client or self.client
         if self.cfg.endpoint == "chat":
             if top_logprobs and self.logprobs:
                 common["top_logprobs"] = top_logprobs
-            return self.client.chat.completions.create(messages=prompt, logprobs=self.logprobs,
-                                                       **common)
-        return self.client.completions.create(
+            return client.chat.completions.create(messages=prompt, logprobs=self.logprobs,
+                                                  **common)
+        return client.completions.create(
             prompt=prompt, logprobs=max(1, top_logprobs) if self.logprobs else None, **common)
 
-    def _completion(self, choice, latency: float) -> Completion:
+    def _completion(self, choice, latency: float, url: str) -> Completion:
         try:
             if self.cfg.endpoint == "chat":
                 text = choice.message.content or ""
@@ -187,7 +214,7 @@ class OpenAIClient:
         lps = [lp for lp in lps if lp is not None]
         return Completion(text, len(lps) if lps else None, sum(lps) if lps else None,
                           "length" if choice.finish_reason == "length" else "stop", latency,
-                          (), tuple(lps), tuple(tops))
+                          (), tuple(lps), tuple(tops), url)
 
 
 def _completion_logprobs(logprobs) -> tuple[list, list]:
