@@ -5,6 +5,8 @@ paper's plurality score."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from typer.testing import CliRunner
 
@@ -62,6 +64,21 @@ def test_every_measure_is_scored_and_the_variant_keeps_the_plurality_score(db_pa
     rows, _ = api.compare("caps", ["model"], db_path=db_path)
     assert rows[0]["metrics"]["smece"].value == by["plurality"]["smece"].value
     assert rows[0]["score_id"] != plural  # the newest plurality score (score_measures' own)
+
+    # grouped by measure: each measure's newest score, and a curve for the probabilities only
+    rows, png = api.compare("caps", ["model", "measure"], db_path=db_path)
+    got = {r["variant"]["measure"]: r for r in rows}
+    assert sorted(got) == sorted(MEASURES)
+    assert {m: r["score_id"] for m, r in got.items()} == {n: sid for n, sid, _ in done}
+    assert got["n_classes"]["metrics"]["auroc"].value == by["n_classes"]["auroc"].value
+    assert "smece" not in got["semantic_entropy"]["metrics"] and png.exists()
+    shown = CliRunner().invoke(app, ["compare", "--dataset", "caps", "--group-by",
+                                     "model,measure", "--format", "json", "--db", str(db_path)])
+    assert shown.exit_code == 0, shown.output
+    table = {r["measure"]: r for r in json.loads(shown.output)}
+    assert table["answer_logprob"]["smece"] is None
+    assert table["answer_logprob"]["aurac"] == by["answer_logprob"]["aurac"].value
+    assert table["weighted_plurality"]["smece"] == by["weighted_plurality"]["smece"].value
 
 
 def test_a_run_without_logprobs_is_told_which_measures_it_cannot_have(db_path, mlflow_uri):

@@ -64,7 +64,8 @@ def draw_overlay(curves: list[tuple[str, dict]], path: Path, title: str) -> Path
     ax.set_ylabel("accuracy (smoothed)", fontsize=9)
     ax.tick_params(labelsize=8)  # relplot's style, once imported, sets large fonts
     ax.set_title(f"Reliability by variant: {title}", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    if curves:
+        ax.legend(fontsize=7, loc="upper left")
     return _save(fig, plt, path)
 
 

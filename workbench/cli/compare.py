@@ -98,7 +98,9 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
 
 
 GroupByOpt = typer.Option("model,kind,style", "--group-by", help="variant fields: model, kind, "
-                          "style, backend, prompt_format, shots, m, temperature, dtype, judge")
+                          "style, backend, prompt_format, shots, m, temperature, dtype, judge, "
+                          "measure (each confidence measure a variant was scored with: score "
+                          "--estimator)")
 FilterJudgeOpt = typer.Option(None, "--graded-by", help="whose gradings count (ignored when "
                               "grouping by judge)", show_default="exact")
 
@@ -124,7 +126,7 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
                             log=log, out=out_file, experiment=experiment)
     if fmt != Format.table:
         cols = [*fields, "runs", "smece", "smece_low", "smece_high", "smece_floor_mean",
-                "smece_floor_p95", "accuracy", "confidence", "run_id"]
+                "smece_floor_p95", "accuracy", "confidence", "auroc", "aurac", "run_id"]
 
         def figures(est):
             s = est.get("smece")
@@ -132,7 +134,9 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
                     s and s.floor_p95]
         write_rows(out, cols, [[*r["variant"].values(), r["runs"], *figures(r["metrics"]),
                                 _value(r["metrics"].get("accuracy")),
-                                _value(r["metrics"].get("confidence")), r["run_id"]]
+                                _value(r["metrics"].get("confidence")),
+                                _value(r["metrics"].get("auroc")),
+                                _value(r["metrics"].get("aurac")), r["run_id"]]
                                for r in rows], fmt)
         return
     graded = "each judge" if "judge" in fields else f"judge {judge}"
@@ -140,15 +144,20 @@ def compare(dataset: str = typer.Option(..., "--dataset", help="dataset name as 
                         f"{graded})")
     for f in fields:
         table.add_column(f)
-    for col in ("runs", "smECE", "smECE floor", "accuracy", "mean conf", "newest run"):
+    ranks = ("auroc", "aurac") if "measure" in fields else ()  # how each measure ranks
+    for col in ("runs", "smECE", "smECE floor", "accuracy", "mean conf",
+                *(m.upper() for m in ranks), "newest run"):
         table.add_column(col, justify="right" if col != "newest run" else "left")
     for r in rows:
         est = r["metrics"]
         table.add_row(*[str(v) for v in r["variant"].values()], str(r["runs"]),
                       fmt_estimate(est.get("smece")), fmt_floor(est.get("smece")),
                       fmt_estimate(est.get("accuracy")), fmt_estimate(est.get("confidence")),
-                      r["run_id"])
+                      *(fmt_estimate(est.get(m)) for m in ranks), r["run_id"])
     out.print(table)
+    if ranks:
+        out.print("smECE only for measures that are probabilities (plurality, split, "
+                  "weighted_plurality); the overlay draws those", highlight=False)
     out.print(f"overlaid reliability diagrams: {png}")
 
 

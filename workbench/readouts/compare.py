@@ -14,6 +14,7 @@ import numpy as np
 from .. import config
 from ..analysis import diagram
 from ..analysis.agreement import kappa, probability_agreement
+from ..analysis.confidence import MEASURES, NEEDS_SEQUENCES, estimate
 from ..analysis.diff import Diff, Point, Pooled, paired_points, pooled
 from ..analysis.diff import diff as diff_points
 from ..analysis.floor import distribution, floor
@@ -25,7 +26,7 @@ from ..store import experiments, queries, reader, verdicts
 from ..tracking import experiment_name, log_analysis
 
 GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
-                "temperature", "dtype", "judge")
+                "temperature", "dtype", "judge", "measure")
 
 
 def points(con, grading_id: str) -> list[Point]:
@@ -115,8 +116,11 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     """One row per variant of a dataset (its newest scored run), and one PNG overlaying their
     reliability diagrams (with ``log``, also an MLflow run), with the table beside it as JSON.
     Only ``judge``'s gradings count (a judge is always explicit), unless the variants are
-    grouped by judge. The PNG is ``out``, or named by what it shows (dataset, grouping,
-    judge) under the store's artifacts, so the same comparison lands in the same file."""
+    grouped by judge. Grouped by ``measure``, each variant is shown under every confidence
+    measure it was scored with (``score --estimator``), the newest score each; the overlay
+    draws the measures that are probabilities (a measure that only ranks has no diagram).
+    The PNG is ``out``, or named by what it shows (dataset, grouping, judge) under the
+    store's artifacts, so the same comparison lands in the same file."""
     bad = [g for g in group_by if g not in GROUP_FIELDS]
     if bad:
         raise UsageError("group_by", f"{','.join(bad)}: not among {', '.join(GROUP_FIELDS)}")
@@ -145,6 +149,11 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
                                  "with --graded-by, or group by judge")
             raise StageError(f"no scored runs on dataset {dataset!r}; `workbench runs` lists "
                              "what is stored")
+        if "measure" in group_by:
+            runs = [{**r, "measure": name, "score_id": sid} for r in runs
+                    for name, sid in queries.measure_scores(con, r["grading_id"])]
+        else:
+            runs = [{**r, "measure": r["estimator"]} for r in runs]
         groups: dict[tuple, list[dict]] = {}
         for r in runs:
             groups.setdefault(tuple(r[g] for g in group_by), []).append(r)
@@ -157,14 +166,14 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
                          "score_id": newest["score_id"], "metrics": est,
                          "echo_share": newest.get("echo_share"),
                          "top_answer_share": newest.get("top_answer_share")})
-            pts = [p for p in points(con, newest["grading_id"]) if p.correct is not None]
-            curve = diagram.prepare(np.array([p.confidence for p in pts]),
-                                    np.array([float(p.correct) for p in pts]), seed=seed,
-                                    band=False)
+            if not MEASURES[newest["measure"]].probability:
+                continue  # a measure that ranks: its row, no reliability curve
+            f, y = _confidences(con, newest["grading_id"], newest["measure"])
+            curve = diagram.prepare(f, y, seed=seed, band=False)
             label = " · ".join(f"{v}" for v in key)
-            figure = (f"smECE {est['smece'].value:.3f}" if "smece" in est  # a ranking measure:
-                      else f"{newest['estimator']}: AUROC {est['auroc'].value:.3f}")  # no smECE
-            curves.append((f"{label} ({figure}, n={len(pts)})", curve))
+            figure = (f"smECE {est['smece'].value:.3f}" if "smece" in est
+                      else f"accuracy {est['accuracy'].value:.3f}")
+            curves.append((f"{label} ({figure}, n={len(f)})", curve))
     named = (f"{dataset}-by-{'+'.join(group_by)}" + (f"-{by_judge}" if by_judge else "")
              + (f"-{experiment}" if experiment else ""))
     png = diagram.draw_overlay(curves, Path(out) if out is not None else
@@ -181,6 +190,22 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
 
 def _jsonable(x):
     return asdict(x) if hasattr(x, "__dataclass_fields__") else str(x)
+
+
+def _confidences(con, grading_id: str, measure: str) -> tuple[np.ndarray, np.ndarray]:
+    """(confidence, correct) of a grading's judged questions under a measure, as its score
+    computed them."""
+    if measure == "plurality":  # the view's figures
+        pts = [p for p in points(con, grading_id) if p.correct is not None]
+        return (np.array([p.confidence for p in pts]),
+                np.array([float(p.correct) for p in pts]))
+    classes, verdicts_ = queries.sample_classes(con, grading_id)
+    asked = list(classes)
+    seqs = queries.sample_sequences(con, grading_id) if measure in NEEDS_SEQUENCES else None
+    f, y, _ = estimate([np.array(classes[q]) for q in asked],
+                       [verdicts_.get(q, {}) for q in asked], measure,
+                       [seqs[q] for q in asked] if seqs is not None else None)
+    return f, y
 
 
 def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,

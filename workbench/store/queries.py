@@ -326,6 +326,13 @@ def scored_variants(con, dataset: str, judge: str | None = None) -> list[dict]:
                 [dataset, family, dataset, judge, judge])
 
 
+def measure_scores(con, grading_id: str) -> list[tuple[str, str]]:
+    """(measure, score id) of a grading's newest finished score under each measure."""
+    return con.execute("""SELECT estimator, arg_max(score_id, created_at) FROM scores
+                          WHERE grading_id = ? AND status = 'FINISHED'
+                          GROUP BY estimator ORDER BY estimator""", [grading_id]).fetchall()
+
+
 def list_runs(con, judge: str | None = None) -> list[dict]:
     """Every run, once per finished grading, with that grading's newest score's headline
     figures (the ``variants`` view); with ``judge``, that judge's gradings (and runs not
