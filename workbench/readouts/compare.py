@@ -14,7 +14,7 @@ import numpy as np
 from .. import config
 from ..analysis import diagram
 from ..analysis.agreement import kappa, probability_agreement
-from ..analysis.confidence import MEASURES, NEEDS_SEQUENCES, estimate
+from ..analysis.confidence import MEASURES, NEEDS_SEQUENCES, per_question
 from ..analysis.diff import Diff, Point, Pooled, paired_points, pooled
 from ..analysis.diff import diff as diff_points
 from ..analysis.floor import distribution, floor
@@ -194,17 +194,11 @@ def _jsonable(x):
 
 def _confidences(con, grading_id: str, measure: str) -> tuple[np.ndarray, np.ndarray]:
     """(confidence, correct) of a grading's judged questions under a measure, as its score
-    computed them."""
-    if measure == "plurality":  # the view's figures
-        pts = [p for p in points(con, grading_id) if p.correct is not None]
-        return (np.array([p.confidence for p in pts]),
-                np.array([float(p.correct) for p in pts]))
+    computed them (``analysis.confidence.per_question``)."""
     classes, verdicts_ = queries.sample_classes(con, grading_id)
-    asked = list(classes)
     seqs = queries.sample_sequences(con, grading_id) if measure in NEEDS_SEQUENCES else None
-    f, y, _ = estimate([np.array(classes[q]) for q in asked],
-                       [verdicts_.get(q, {}) for q in asked], measure,
-                       [seqs[q] for q in asked] if seqs is not None else None)
+    f, y, _ = per_question(measure, queries.question_table(con, grading_id), classes,
+                           verdicts_, seqs)
     return f, y
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .. import config
 from ..analysis import diagram
-from ..analysis.confidence import ESTIMATORS, MEASURES, NEEDS_SEQUENCES, estimate
+from ..analysis.confidence import ESTIMATORS, MEASURES, NEEDS_SEQUENCES, per_question
 from ..analysis.floor import SIMULATED, distribution, floor
 from ..analysis.metrics import RANKING
 from ..analysis.resample import Estimate, bootstrap, check_draws
@@ -103,24 +101,9 @@ def _sequences(con, grading_id: str, run: dict, estimator: str) -> dict:
     return seqs
 
 
-def per_question(opts: ScoreOptions, table: list[dict], classes: dict, verdicts: dict,
-                 seqs: dict | None = None):
-    """(confidence, correct) of the scored questions, and their samples' classes."""
-    if opts.estimator == "plurality":  # the view's figures: reproducible in SQL
-        kept = [r for r in table if r["correct"] is not None]
-        f = np.array([r["confidence"] for r in kept], float)
-        y = np.array([r["correct"] for r in kept], float)
-        return f, y, [np.array(classes[r["question_id"]]) for r in kept]
-    asked = [r["question_id"] for r in table if r["question_id"] in classes]
-    cls = [np.array(classes[q]) for q in asked]
-    f, y, kept = estimate(cls, [verdicts.get(q, {}) for q in asked], opts.estimator,
-                          [seqs[q] for q in asked] if seqs is not None else None)
-    return f, y, [c for c, k in zip(cls, kept) if k]
-
-
 def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, classes, verdicts,
            truncated, classes_text: dict[str, str], seqs: dict | None = None) -> str:
-    f, y, kept_classes = per_question(opts, table, classes, verdicts, seqs)
+    f, y, kept_classes = per_question(opts.estimator, table, classes, verdicts, seqs)
     if not len(f):
         raise StageError(f"grading {grading['grading_id']} has no judged questions to score")
     m = run["samples_per_question"]

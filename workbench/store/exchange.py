@@ -85,9 +85,9 @@ def export(con, db: Path, run_ids: list[str], folder: Path, schema_version: int,
     for part in PARTS:
         file = folder / f"{part.table}.parquet"
         quoted = str(file).replace("'", "''")
-        con.execute(f"COPY (SELECT * FROM {part.table} WHERE {part.where} ORDER BY "
-                    f"{', '.join(part.key)}) TO '{quoted}' (FORMAT parquet)", [run_ids])
-        n = con.execute("SELECT count(*) FROM read_parquet(?)", [str(file)]).fetchall()[0][0]
+        (n,) = con.execute(f"COPY (SELECT * FROM {part.table} WHERE {part.where} ORDER BY "
+                           f"{', '.join(part.key)}) TO '{quoted}' (FORMAT parquet)",
+                           [run_ids]).fetchone()  # COPY answers the rows it wrote
         tables[part.table] = {"file": file.name, "rows": n, "sha256": _sha256(file)}
     artifacts = {}
     for (stored,) in con.execute(
@@ -156,12 +156,10 @@ def import_(con, db: Path, folder: Path, manifest: dict) -> dict[str, int]:
         replace = (f" REPLACE ({', '.join(f'NULL AS {c}' for c in cleared)})"
                    if cleared else "")
         match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM src.{k}" for k in part.key)
-        before = con.execute(f"SELECT count(*) FROM {part.table}").fetchall()[0][0]
-        con.execute(f"INSERT INTO {part.table} BY NAME SELECT *{replace} FROM read_parquet(?) "
-                    f"src WHERE NOT EXISTS (SELECT 1 FROM {part.table} t WHERE {match})",
-                    [str(folder / entry["file"])])
-        added[part.table] = con.execute(f"SELECT count(*) FROM {part.table}").fetchall()[0][0] \
-            - before
+        (added[part.table],) = con.execute(  # INSERT answers the rows it added
+            f"INSERT INTO {part.table} BY NAME SELECT *{replace} FROM read_parquet(?) src "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {part.table} t WHERE {match})",
+            [str(folder / entry["file"])]).fetchone()
     return added
 
 
