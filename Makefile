@@ -32,8 +32,11 @@ lock:
 	.lock-venv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' >> $(LOCK)
 	rm -rf .lock-venv
 
+# The demo is an experiment file: the grid runs (tunings, then each variant sampled, graded,
+# scored and ablated; only what is missing), then the demo prints its conclusion from the store.
 demo: setup
-	$(BIN)/workbench demo
+	$(BIN)/workbench experiment run experiments/demo.toml
+	$(BIN)/workbench demo experiments/demo.toml
 
 # ruff: lint and import order; part of `make test`, so CI runs it.
 lint: setup

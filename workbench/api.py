@@ -73,7 +73,7 @@ __all__ = ["GenerateRequest", "run_all", "RunResult", "list_runs", "show", "metr
            "questions", "samples", "doctor", "ablation", "list_datasets", "add_judge",
            "list_judges", "mirror", "check_server", "Finding", "TuneRequest", "list_tunings",
            "load_experiment", "experiment_status", "experiment_run", "experiment_cost",
-           "experiment_check", "export_runs", "import_runs",
+           "experiment_check", "experiment_tunings", "export_runs", "import_runs",
            *_LAZY]
 
 
@@ -115,6 +115,11 @@ def experiment_status(exp: _spec.Experiment, db_path: Path | None = None
                       ) -> list[_grid.CellState]:
     """Each cell's run, gradings and scores in the store; no model is loaded."""
     return _grid.status(exp, db_path)
+
+
+def experiment_tunings(exp: _spec.Experiment) -> dict[str, str | None]:
+    """Each variant the file tunes: its tuning id in the model cache, None where not tuned."""
+    return _grid.tunings(exp)
 
 
 def experiment_cost(exp: _spec.Experiment, db_path: Path | None = None) -> _grid.Cost:
@@ -166,6 +171,7 @@ def show(item_id: str, db_path: Path | None = None) -> dict:
             return {"ablation": queries.one(con, "ablation", item_id),
                     "rows": queries.ablation(con, item_id)}
         return {"run": queries.one(con, "run", item_id),
+                "dataset": queries.run_dataset_name(con, item_id),
                 "samples_stored": queries.samples_stored(con, item_id),
                 "gradings": queries.run_gradings(con, item_id)}
 

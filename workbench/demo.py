@@ -1,153 +1,136 @@
-"""The embedded demo: one model family, base vs SFT vs RL, offline.
+"""The demo's conclusion: an experiment of a base model and variants tuned from it (the shipped
+``experiments/demo.toml``: Gemma 3 270M base, SFT and KL-anchored RL with two seeds each, on
+capitals), run by the experiment runner, then read back as a table per variant and each tuning
+method's seeds pooled against the base, with intervals over seeds and questions and the share of
+answers that only repeat the question (a collapse onto a shortcut would show there).
 
-The bundled base model (Gemma 3 270M) is tuned on ``bundled:capitals:train`` with LoRA, with
-several seeds each: by SFT on the gold answers (the control) and by on-policy RL on a
-correctness reward (the exact judge's verdict) with a KL penalty to the base, as GRPO runs it.
-Every variant then answers ``bundled:capitals:test`` (disjoint from the training half) M times
-per question, is graded and scored, and each method's seeds are pooled against the base, with
-intervals over seeds and questions; beside each figure, the share of answers that only repeat
-the question (a collapse onto a shortcut would show there). The tunings are cached in the model
-cache like the model's conversion, so a second demo only samples. Sizes are printed, each
-calibration figure comes with the floor a calibrated model would score at this N and M, and the
-conclusion says only what the intervals support.
+Everything that decides the figures is in the file; this module only runs what is missing
+(``experiments.grid.run``: tunings cached in the model cache, runs in the store, so a second
+demo samples nothing) and prints what the intervals support.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .analysis import HEADLINE
-from .backends.transformers.models import BUNDLED
-from .errors import UsageError
-from .lifecycle.request import GenerateRequest
+from .errors import ExperimentError
 from .render.console import FittingConsole, fmt_delta
-from .tuning.request import TuneRequest
 
-PARENT = "gemma-3-270m"
-TRAIN, TEST = "bundled:capitals:train", "bundled:capitals:test"
-ABLATION_MS = (1, 2, 5, 10, 20)
+DEMO_FILE = Path("experiments") / "demo.toml"
 
 
-@dataclass(frozen=True)
-class DemoPlan:
-    questions: int | None = None  # of the test half (96); None: all
-    samples: int = 20
-    rl_steps: int = 8
-    sft_steps: int = 8
-    seeds: int = 2  # tuning seeds per method
-    rl_learning_rate: float = 5e-4
-    rl_kl: float = 0.1  # the KL penalty's weight
-    n_bootstrap: int = 500
-    seed: int = 0
+def run_demo(path: Path = DEMO_FILE, *, db_path: Path | None = None,
+             mlflow_uri: str | None = None, console: Console | None = None) -> dict:
+    """Run what is missing of a demo-shaped experiment file, then print its conclusion."""
+    # DuckDB and NumPy load only when the demo runs (every command imports this module).
+    from . import api
 
-
-def run_demo(plan: DemoPlan, *, db_path: Path | None = None, mlflow_uri: str | None = None,
-             console: Console | None = None) -> dict:
-    # Each of these loads DuckDB or NumPy: only when the demo runs, since every command
-    from . import api  # (`--help` too) imports this module for DemoPlan's defaults.
-    from .render.tables import metrics_table  # NumPy
-
-    if plan.seeds < 1:
-        raise UsageError("seeds", f"must be ≥ 1, got {plan.seeds}")
     console = console or FittingConsole()
     start = time.perf_counter()
-    test = TEST if plan.questions is None else f"{TEST}@{plan.questions}"
-    console.print(f"[bold]workbench demo[/]: {BUNDLED[PARENT].description} and variants tuned "
-                  f"here with LoRA on {TRAIN}, {plan.seeds} seeds each: SFT on gold answers "
-                  f"({plan.sft_steps} steps) and RL on a correctness reward with a KL penalty to "
-                  f"the base ({plan.rl_steps} steps, KL weight {plan.rl_kl}, learning rate "
-                  f"{plan.rl_learning_rate}). Each answers {test} (disjoint from the training "
-                  f"half) M = {plan.samples} times per question at temperature 1; "
-                  f"{plan.n_bootstrap} bootstrap resamples.")
-    log = lambda s: console.print(f"  {s}", markup=False, highlight=False)  # noqa: E731
-    where = dict(db_path=db_path, mlflow_uri=mlflow_uri)
-    models = {"base": PARENT}
-    for method in ("sft", "rl"):
-        for s in range(plan.seeds):
-            models[f"{method}-s{s}"] = api.tune(_tuning(plan, method, s), log=log, **where).name
-    runs, results = _evaluate(models, test, plan, console, where)
-    console.print(metrics_table(results, title="Semantic calibration on capitals:test, 95% "
+    exp = api.load_experiment(path)
+    parent = _shape(exp)
+    console.print(f"[bold]workbench demo[/] ({exp.path}): {exp.name}: "
+                  f"{_describe(exp, parent)}", soft_wrap=True)
+    api.experiment_check(exp, db_path)
+    states = api.experiment_run(exp, db_path=db_path, mlflow_uri=mlflow_uri,
+                                log=lambda s: console.print(f"  {s}", markup=False,
+                                                            highlight=False, soft_wrap=True))
+    out = conclude(exp, states, parent, console=console, db_path=db_path,
+                   mlflow_uri=mlflow_uri)
+    console.print(f"Demo wall time: {time.perf_counter() - start:.0f} s. Explore: "
+                  "`workbench runs`, `workbench tunings`, `workbench questions RUN`, "
+                  "`workbench ui`.", soft_wrap=True)
+    return out
+
+
+def _shape(exp) -> str:
+    """The parent every tuning starts from; refuses a file the demo cannot conclude on."""
+    parents = {t.parent for t in exp.tunings}
+    models = {c.model for c in exp.cells}
+    if len(parents) != 1 or next(iter(parents)) not in models:
+        raise ExperimentError(f"{exp.path}: [[tunings]]: the demo compares variants tuned from "
+                              "one parent with that parent: give every tuning the same parent "
+                              "and list it in [[models]]")
+    if len({(c.dataset, c.style) for c in exp.cells}) != 1:
+        raise ExperimentError(f"{exp.path}: [[datasets]]: the demo asks one dataset in one "
+                              "style (a grid of several: `workbench experiment run`, then "
+                              "`workbench compare --experiment`)")
+    return next(iter(parents))
+
+
+def _describe(exp, parent: str) -> str:
+    cell = exp.cells[0]
+    tuned = "; ".join(f"{t.variant_name} ({t.method}, {t.steps} steps, seed {t.seed}, learning "
+                      f"rate {t.learning_rate:g}" + (f", KL weight {t.kl_coef:g}"
+                                                     if t.method == "rl" else "") + ")"
+                      for t in exp.tunings)
+    return (f"{exp.description or parent}. {parent} and its variants tuned with LoRA: {tuned}. "
+            f"Each answers {cell.dataset} ({cell.style}) M = {exp.samples} times per question "
+            f"at temperature {cell.request.temperature:g}, graded by {exp.judges[0]}; "
+            f"{exp.bootstrap} bootstrap resamples.")
+
+
+def conclude(exp, states, parent: str, *, console: Console, db_path: Path | None = None,
+             mlflow_uri: str | None = None) -> dict:
+    """Each variant's figures, each method's seeds pooled against the parent, and the report."""
+    from . import api  # DuckDB and NumPy (see run_demo)
+    from .render.tables import metrics_table  # NumPy
+
+    judge = exp.judges[0]
+    by_model = {s.cell.model: s for s in states}
+    results = []
+    for model, s in by_model.items():
+        shown = api.show(s.scores[judge], db_path=db_path)
+        results.append(({"model": model, "run": s.run_id,
+                         "echo": f"{shown['score']['echo_share']:.0%}"}, shown["metrics"]))
+    dataset = api.show(states[0].run_id, db_path=db_path)["dataset"]  # as stored
+    console.print(metrics_table(results, title=f"Semantic calibration on {dataset}, 95% "
                                                "bootstrap intervals; smECE floor: a calibrated "
                                                "model's mean ≤ 95th percentile here",
                                 which=HEADLINE))
-    estimates = {kind: metrics for kind, (_, metrics) in zip(models, results)}
-    diffs = _print_pooled(models, runs, estimates, plan, console, where)
-    page = api.report(test, ["model"], n_bootstrap=plan.n_bootstrap, seed=plan.seed, **where)
-    console.print(f"Report (one HTML file): {page}")
-    console.print(f"Demo wall time: {time.perf_counter() - start:.0f} s. "
-                  "Explore: `workbench runs`, `workbench tunings`, `workbench questions RUN`, "
-                  "`workbench ui`.")
-    return {"results": results, "runs": runs, "diffs": diffs, "models": models}
+    estimates = {r["model"]: metrics for r, metrics in results}
+    methods: dict[str, list[str]] = {}
+    for t in exp.tunings:
+        methods.setdefault(t.method, []).append(t.variant_name)
+    gradings = {m: s.gradings[judge] for m, s in by_model.items()}
+    diffs = _print_pooled(parent, methods, gradings, estimates, exp, console, db_path)
+    page = api.report(dataset, ["model"], judge=judge, n_bootstrap=exp.bootstrap, seed=exp.seed,
+                      db_path=db_path, mlflow_uri=mlflow_uri, experiment=exp.name)
+    console.print(f"Report (one HTML file): {page}", soft_wrap=True)
+    return {"results": results, "diffs": diffs, "runs": {m: s.run_id for m, s in
+                                                          by_model.items()}}
 
 
-def _evaluate(models: dict, test: str, plan: DemoPlan, console: Console, where: dict):
-    """Each variant sampled, graded, scored and ablated over M (the report draws how many
-    samples are enough), under one progress bar."""
-    from . import api  # DuckDB and NumPy (see run_demo)
-
-    results, runs = [], {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as bar:
-        for kind, model in models.items():
-            task = bar.add_task(f"{model} · concise · capitals:test", total=None)
-            req = GenerateRequest(model, test, samples=plan.samples, seed=plan.seed)
-            res = api.run_all(req, n_bootstrap=plan.n_bootstrap,
-                              progress=lambda d, t, task=task: bar.update(task, completed=d,
-                                                                          total=t), **where)
-            runs[kind] = res
-            api.ablate(res.grading_id, [m for m in ABLATION_MS if m <= plan.samples],
-                       seed=plan.seed, **where)
-            if not console.is_terminal:  # no live bar in a log: a line per finished variant
-                console.print(f"  {model}: sampled, graded, scored and ablated (run "
-                              f"{res.run_id})", highlight=False)
-            shown = api.show(res.score_id, db_path=where["db_path"])
-            results.append(({"model": model, "run": res.run_id,
-                             "echo": f"{shown['score']['echo_share']:.0%}"}, shown["metrics"]))
-    return runs, results
-
-
-def _tuning(plan: DemoPlan, method: str, seed: int) -> TuneRequest:
-    name = f"{PARENT}-{method}-s{seed}"
-    if method == "sft":
-        return TuneRequest(PARENT, "sft", TRAIN, name, steps=plan.sft_steps, seed=seed)
-    return TuneRequest(PARENT, "rl", TRAIN, name, steps=plan.rl_steps, seed=seed,
-                       learning_rate=plan.rl_learning_rate, kl_coef=plan.rl_kl)
-
-
-def _print_pooled(models: dict, runs: dict, estimates: dict, plan: DemoPlan, console: Console,
-                  where: dict) -> dict:
-    """Each method's seeds pooled against the base: a table and a sentence per method, from
+def _print_pooled(parent: str, methods: dict, gradings: dict, estimates: dict, exp,
+                  console: Console, db_path: Path | None) -> dict:
+    """Each method's seeds pooled against the parent: a table and a sentence per method, from
     intervals that hold the seeds' spread as well as the questions'."""
     from . import api  # DuckDB and NumPy (see run_demo)
     from .analysis.metrics import METRICS  # NumPy
     from .render.tables import diff_conclusion  # NumPy
 
-    table = Table(title=f"Tuned minus base, pooled over {plan.seeds} seeds (95% bootstrap over "
+    table = Table(title="Tuned minus base, each method's seeds pooled (95% bootstrap over "
                         "seeds and questions); echo: answers repeating the question")
     for col in ("variant", *(METRICS[k].label for k in HEADLINE), "echo"):
         table.add_column(col, justify="right")
     conclusions, pooled = [], {}
-    for method in ("sft", "rl"):
-        kinds = [k for k in models if k.startswith(f"{method}-")]
-        both, cuts = api.pooled_diff(runs["base"].grading_id,
-                                     [runs[k].grading_id for k in kinds],
-                                     n_bootstrap=plan.n_bootstrap, seed=plan.seed,
-                                     db_path=where["db_path"])
+    for method, names in methods.items():
+        both, cuts = api.pooled_diff(gradings[parent], [gradings[n] for n in names],
+                                     n_bootstrap=exp.bootstrap, seed=exp.seed, db_path=db_path)
         pooled[method] = {"metrics": both.metrics, "shortcuts": cuts}
         by = {m.metric: m for m in both.metrics}
         echo = [c.echo_share for c in cuts]
-        table.add_row(f"{method} ({len(kinds)} seeds)", *(fmt_delta(by[k]) for k in HEADLINE),
+        table.add_row(f"{method} ({len(names)} seeds)", *(fmt_delta(by[k]) for k in HEADLINE),
                       f"{echo[0]:.0%} → " + " / ".join(f"{e:.0%}" for e in echo[1:]))
-        name = f"{PARENT}-{method} ({len(kinds)} seeds)"
-        conclusions.append(diff_conclusion(PARENT, name, both, sides=(
-            estimates["base"], _span([estimates[k] for k in kinds]))))
+        name = f"{parent}-{method} ({len(names)} seeds)"
+        conclusions.append(diff_conclusion(parent, name, both, sides=(
+            estimates[parent], _span([estimates[n] for n in names]))))
     console.print(table)
     for line in conclusions:
         console.print(line, highlight=False)
@@ -157,5 +140,9 @@ def _print_pooled(models: dict, runs: dict, estimates: dict, plan: DemoPlan, con
 def _span(seeds: list[dict]) -> dict:
     """The seeds' estimates as one side of a conclusion: each metric's interval spans every
     seed's, so a variant is called over- or under-confident only when every seed is."""
-    return {k: SimpleNamespace(ci_low=min(e[k].ci_low for e in seeds),
-                               ci_high=max(e[k].ci_high for e in seeds)) for k in seeds[0]}
+    def edge(k, side, pick):  # None (no interval, e.g. a constant metric) where any seed has none
+        values = [getattr(e[k], side) for e in seeds]
+        return None if None in values else pick(values)
+
+    return {k: SimpleNamespace(ci_low=edge(k, "ci_low", min), ci_high=edge(k, "ci_high", max))
+            for k in seeds[0]}

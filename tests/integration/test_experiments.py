@@ -134,3 +134,75 @@ def test_a_malformed_file_changes_nothing_stored(tmp_path, env, tiny_model, smal
     assert query(db, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM gradings), "
                      "(SELECT count(*) FROM experiments)") == before
 
+
+
+def test_the_demo_is_an_experiment_file_and_a_second_demo_samples_nothing(
+        tmp_path, tiny_model, small_dataset, mlflow_uri, monkeypatch):
+    """A demo-shaped file (a base, two SFT seeds and one RL variant tuned from it, ablated over
+    m): `workbench demo FILE` tunes, samples, grades, scores and ablates through the experiment
+    runner and prints each method pooled against the base; run again, it tunes and samples
+    nothing and adds no row but the conclusion's report."""
+    import io
+
+    from rich.console import Console
+
+    from workbench import api
+    from workbench.demo import run_demo
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    tunings = "".join(f"""
+[[tunings]]
+name = "tiny-{method}-s{seed}"
+parent = "{tiny_model}"
+method = "{method}"
+dataset = "{small_dataset}"
+steps = 1
+seed = {seed}
+questions_per_step = 2
+group = 2
+shots = 2
+""" for method, seed in (("sft", 0), ("sft", 1), ("rl", 0)))
+    path = tmp_path / "demo.toml"
+    path.write_text(f"""
+[experiment]
+name = "tiny-demo"
+samples = 3
+bootstrap = 20
+ablation = [1, 3]
+
+[sampling]
+max_new_tokens = 4
+shots = 2
+
+[[models]]
+name = "{tiny_model}"
+
+[[datasets]]
+name = "{small_dataset}"
+{tunings}""")
+    db = tmp_path / "w.duckdb"
+    exp = api.load_experiment(path)
+    assert set(api.experiment_tunings(exp).values()) == {None}
+
+    def demo():
+        console = Console(file=io.StringIO(), width=200)
+        result = run_demo(path, db_path=db, mlflow_uri=mlflow_uri, console=console)
+        return result, " ".join(console.file.getvalue().split())
+
+    def counts():
+        return query(db, """SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM samples),
+                                   (SELECT count(*) FROM tunings WHERE NOT cached),
+                                   (SELECT count(*) FROM gradings), (SELECT count(*) FROM scores),
+                                   (SELECT count(*) FROM ablations)""")[0]
+
+    result, said = demo()
+    assert counts() == (4, 4 * 3 * 3, 3, 4, 4, 4)
+    assert said.count(": sampling (") == 4 and "already tuned" not in said
+    assert all(api.experiment_tunings(exp).values())
+    assert "sft (2 seeds)" in said and "rl (1 seeds)" in said and "Tuned minus base" in said
+    assert set(result["diffs"]) == {"sft", "rl"} and len(result["results"]) == 4
+    first = {r["model"]: m["accuracy"].value for r, m in result["results"]}
+    again, said = demo()
+    assert counts() == (4, 4 * 3 * 3, 3, 4, 4, 4)
+    assert ": sampling (" not in said and said.count("already tuned with these settings") == 3
+    assert {r["model"]: m["accuracy"].value for r, m in again["results"]} == first

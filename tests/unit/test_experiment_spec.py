@@ -117,3 +117,67 @@ def test_the_shipped_files_read_and_the_paper_grid_is_costed_offline(tmp_path):
     assert f"at most {4 * 50_000 * (16 + 40 + 512):,} generated tokens" in said
     assert "31.6 GPU-hours at 1,000 tokens/s" in said
     assert not (tmp_path / "none.duckdb").exists()
+
+
+TUNED = GOOD + """
+[[tunings]]
+name = "g-rl-s0"
+parent = "gemma-3-270m"
+method = "rl"
+dataset = "bundled:capitals:train"
+steps = 2
+kl_coef = 0.2
+
+[[overrides]]
+model = "g-rl-s0"
+max_new_tokens = 8
+"""
+
+
+def test_a_tuning_is_a_model_of_the_grid_and_its_settings_are_in_the_key(tmp_path):
+    exp = spec.load(_write(tmp_path, TUNED))
+    (t,) = exp.tunings
+    assert (t.variant_name, t.parent, t.method, t.steps, t.kl_coef) == (
+        "g-rl-s0", "gemma-3-270m", "rl", 2, 0.2)
+    tuned = [c for c in exp.cells if c.model == "g-rl-s0"]
+    assert [c.style for c in tuned] == ["concise", "cot"] and all(c.tuning == t for c in tuned)
+    assert [c.request.max_new_tokens for c in tuned] == [8, 8]  # overrides name tunings too
+    # A tuning with other settings is another variant: its cells' keys change, the rest do not.
+    other = spec.load(_write(tmp_path, TUNED.replace("kl_coef = 0.2", "kl_coef = 0.3")))
+    keys = {c.label: c.key for c in exp.cells}
+    for c in other.cells:
+        assert (c.key == keys[c.label]) == (c.model != "g-rl-s0"), c.label
+    # The shipped demo: the base and four variants tuned from it, ablated over m.
+    demo = spec.load(__import__("pathlib").Path(__file__).resolve().parents[2]
+                     / "experiments" / "demo.toml")
+    assert [c.model for c in demo.cells] == ["gemma-3-270m", "gemma-3-270m-sft-s0",
+                                             "gemma-3-270m-sft-s1", "gemma-3-270m-rl-s0",
+                                             "gemma-3-270m-rl-s1"]
+    assert demo.ablation == (1, 2, 5, 10, 20) and demo.samples == 20
+
+
+@pytest.mark.parametrize("edit, names", [
+    (('method = "rl"', 'method = "dpo"'), ["[[tunings]] #1", "method", "dpo"]),
+    (('method = "rl"\n', ""), ["[[tunings]] #1", "method is required"]),
+    (("steps = 2", "stpes = 2"), ["[[tunings]] #1", "'stpes'"]),
+    (("steps = 2", "steps = 0"), ["[[tunings]] #1", "steps"]),
+    (("kl_coef = 0.2", "kl_coef = -1"), ["[[tunings]] #1", "kl_coef"]),
+    (('parent = "gemma-3-270m"', 'parent = "gemma-3-207m"'), ["[[tunings]] #1", "gemma-3-207m"]),
+    (('parent = "gemma-3-270m"', 'parent = "google/gemma-3-270m"'),
+     ["[[tunings]] #1", "parent"]),
+    (('name = "g-rl-s0"', 'name = "gemma-3-270m"'), ["[[tunings]] #1", "bundled"]),
+    (('name = "g-rl-s0"', 'name = "g rl"'), ["[[tunings]] #1", "variant"]),
+    (('dataset = "bundled:capitals:train"', 'dataset = "bundled:capitols:train"'),
+     ["[[tunings]] #1", "capitols"]),
+    (('model = "g-rl-s0"', 'model = "g-rl-s1"'), ["[[overrides]] #2", "g-rl-s1"]),
+    (('judges = ["exact", "contains"]', 'judges = ["exact"]\nablation = [1, 5]'),
+     ["[experiment]", "ablation", "[1, 5]"]),
+])
+def test_each_tuning_mistake_is_one_line(tmp_path, edit, names):
+    path = _write(tmp_path, TUNED.replace(*edit, 1))
+    with pytest.raises(ExperimentError) as caught:
+        spec.load(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(path)), message
+    for name in names:
+        assert name in message, message

@@ -51,14 +51,21 @@ def experiment_status(file: Path = FileArg, db: Optional[Path] = DbOpt,
 
 def _print_grid(exp, states, fmt: Format) -> None:
     cols = ["model", "style", "dataset", "status", "samples", "run",
-            *[f"score {j}" for j in exp.judges]]
+            *[f"score {j}" for j in exp.judges],
+            *[f"ablation {j}" for j in exp.judges if exp.ablation]]
     rows = [[s.cell.model, s.cell.style, s.cell.dataset, s.status,
              f"{s.stored}/{s.planned}" if s.planned else "", s.run_id or "",
-             *[s.scores[j] or ("graded" if s.gradings[j] else "") for j in exp.judges]]
+             *[s.scores[j] or ("graded" if s.gradings[j] else "") for j in exp.judges],
+             *[s.ablations[j] or "" for j in exp.judges if exp.ablation]]
             for s in states]
     if fmt == Format.table:
         out.print(f"experiment {escape(exp.name)} ({exp.path}, {exp.sha256[:12]}): "
-                  f"M = {exp.samples}, judges {', '.join(exp.judges)}", highlight=False)
+                  f"M = {exp.samples}, judges {', '.join(exp.judges)}"
+                  + (f", ablation m = {', '.join(map(str, exp.ablation))}" if exp.ablation
+                     else ""), highlight=False, soft_wrap=True)
+        for name, tuning_id in api.experiment_tunings(exp).items():
+            out.print(f"  tuning {name}: {tuning_id or 'to tune (first)'}", markup=False,
+                      highlight=False, soft_wrap=True)
     write_rows(out, cols, rows, fmt.value)
 
 
@@ -72,7 +79,9 @@ def _print_cost(c, throughput: float) -> None:
         raise UsageError("throughput", f"must be > 0 tokens/s, got {throughput}")
     hours = c.max_tokens_left / throughput / 3600
     took = f"{hours:,.1f} GPU-hours" if hours >= 1 else f"{hours * 60:.1f} GPU-minutes"
-    err.print(f"{c.cells_left} of {c.cells} cells to run: {c.samples_left:,} of {c.samples:,} "
+    tuning = f"{c.tunings_left} variant(s) to tune first; " if c.tunings_left else ""
+    err.print(f"{tuning}{c.cells_left} of {c.cells} cells to run: {c.samples_left:,} of "
+              f"{c.samples:,} "
               f"samples left, at most {c.max_tokens_left:,} generated tokens (each at its "
               f"token budget): ≤ {took} at {throughput:,.0f} tokens/s (--throughput)",
               highlight=False, markup=False)

@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 
 from .. import config
-from ..demo import DemoPlan, run_demo
+from ..demo import DEMO_FILE, run_demo
 from ..errors import UsageError
 from ..render.console import write_rows
 from .app import app
@@ -120,21 +120,12 @@ def ui(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1"),
 
 @app.command()
 @friendly
-def demo(questions: Optional[int] = typer.Option(None, "--questions",
-                                                 help="questions of capitals:test",
-                                                 show_default="all 96"),
-         samples: int = typer.Option(DemoPlan.samples, "--samples", "-m",
-                                     help="samples per question (M)"),
-         rl_steps: int = typer.Option(DemoPlan.rl_steps, "--rl-steps", help="RL tuning steps"),
-         sft_steps: int = typer.Option(DemoPlan.sft_steps, "--sft-steps",
-                                       help="SFT tuning steps"),
-         seeds: int = typer.Option(DemoPlan.seeds, "--seeds", help="tuning seeds per method"),
-         bootstrap: int = typer.Option(DemoPlan.n_bootstrap, "--bootstrap",
-                                       help="bootstrap resamples"),
+def demo(file: Path = typer.Argument(DEMO_FILE, help="a demo-shaped experiment file: a base "
+                                     "model and [[tunings]] of it, one dataset, one style"),
          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
-    """The offline demo: Gemma 3 270M base vs SFT vs RL variants tuned here, on capitals."""
-    run_demo(DemoPlan(questions, samples, rl_steps, sft_steps, seeds=seeds,
-                      n_bootstrap=bootstrap), db_path=db, mlflow_uri=mlflow_uri, console=out)
+    """The offline demo: runs what is missing of experiments/demo.toml (Gemma 3 270M base vs
+    SFT vs RL variants tuned here, on capitals), then prints its conclusion."""
+    run_demo(file, db_path=db, mlflow_uri=mlflow_uri, console=out)
 
 
 @app.command("check-server")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import config, data, prompts
+from ..backends.transformers import variants
 from ..errors import ExperimentError, WorkbenchError
 from ..grading.judges import RULES
 from ..store import Writer, queries, reader
@@ -32,10 +33,12 @@ class CellState:
     planned: int | None = None
     gradings: dict[str, str | None] = field(default_factory=dict)  # judge -> newest grading
     scores: dict[str, str | None] = field(default_factory=dict)  # judge -> its newest score
+    ablations: dict[str, str | None] = field(default_factory=dict)  # judge -> its ablation
 
     @property
     def done(self) -> bool:
-        return self.status == "FINISHED" and all(self.scores.values())
+        return self.status == "FINISHED" and all(self.scores.values()) \
+            and all(self.ablations.values())
 
 
 def experiment_id(exp: Experiment) -> str:
@@ -46,16 +49,29 @@ def status(exp: Experiment, db_path: Path | None = None) -> list[CellState]:
     """Each cell's state in the store (every cell missing where there is no store yet)."""
     path = config.db_path(db_path)
     states = [CellState(c, gradings={j: None for j in exp.judges},
-                        scores={j: None for j in exp.judges}) for c in exp.cells]
+                        scores={j: None for j in exp.judges},
+                        ablations={j: None for j in exp.judges} if exp.ablation else {})
+              for c in exp.cells]
     if not path.exists():
         return states
     with reader(path) as con:
         for s in states:
-            _fill(con, s)
+            _fill(con, s, exp.ablation)
     return states
 
 
-def _fill(con, s: CellState) -> None:
+def tunings(exp: Experiment) -> dict[str, str | None]:
+    """Each variant the experiment tunes: the tuning id in the model cache, or None where it is
+    not tuned yet (read from its lineage file; no model is loaded). Whether the cached one was
+    tuned with the file's settings is checked when the experiment runs."""
+    out = {}
+    for t in exp.tunings:
+        found = variants.find(t.variant_name)
+        out[t.variant_name] = (variants.lineage(found) or {}).get("tuning_id") if found else None
+    return out
+
+
+def _fill(con, s: CellState, ablation: tuple[int, ...] = ()) -> None:
     found = stored.cell_run(con, s.cell.key)
     if not found:
         return
@@ -66,15 +82,19 @@ def _fill(con, s: CellState) -> None:
         grading = stored.judged(con, s.run_id, judge)
         s.gradings[judge] = grading["grading_id"] if grading else None
         s.scores[judge] = grading["score_id"] if grading else None
+        if ablation and grading:
+            s.ablations[judge] = stored.ablated(con, grading["grading_id"], ablation)
 
 
 def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None = None,
         log: Log = lambda s: None, progress=None) -> list[CellState]:
     """Sample, grade and score every cell that lacks it; returns the grid afterwards."""
     # The stages load NumPy, DuckDB's writer, MLflow's mirror and the model runtime: only here.
+    from ..stages.ablate import ablate  # (the same)
     from ..stages.generate import generate
     from ..stages.grade import grade  # (the same)
     from ..stages.score import score  # (the same)
+    from ..stages.tune import tune  # (the same)
 
     check(exp, db_path)
     path = config.db_path(db_path)
@@ -82,8 +102,11 @@ def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None 
         stored.ensure_experiment(con, dict(experiment_id=experiment_id(exp), name=exp.name,
                                             path=exp.path, sha256=exp.sha256,
                                             content=exp.content))
-    states = status(exp, db_path)
     where = dict(db_path=db_path, mlflow_uri=mlflow_uri)
+    for i, t in enumerate(exp.tunings, 1):  # cached ones only record their lineage here
+        head = f"[tuning {i}/{len(exp.tunings)}] {t.variant_name}"
+        tune(t, log=lambda m, h=head: log(f"{h}: {m}"), **where)
+    states = status(exp, db_path)
     for i, s in enumerate(states, 1):
         head = f"[{i}/{len(states)}] {s.cell.label}"
         if s.done:
@@ -98,7 +121,7 @@ def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None 
         with Writer(path) as writer, writer.transaction() as con:
             stored.link_experiment_run(con, experiment_id(exp), s.run_id, s.cell.key)
         with reader(path) as con:
-            _fill(con, s)
+            _fill(con, s, exp.ablation)
         for judge in exp.judges:
             if s.gradings[judge] is None:
                 log(f"{head}: grading with {judge}")
@@ -106,6 +129,11 @@ def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None 
             if s.scores[judge] is None:
                 s.scores[judge] = score(s.gradings[judge], n_bootstrap=exp.bootstrap,
                                         seed=exp.seed, **where)
+            if exp.ablation and s.ablations[judge] is None:
+                log(f"{head}: ablating {judge}'s grading over m = "
+                    f"{', '.join(map(str, exp.ablation))}")
+                s.ablations[judge] = ablate(s.gradings[judge], list(exp.ablation),
+                                            seed=exp.seed, **where)
         log(f"{head}: done ({s.run_id}; scores {', '.join(s.scores.values())})")
     return states
 
@@ -146,6 +174,7 @@ class Cost:
     samples_left: int | None
     max_tokens_left: int | None  # every missing sample at its full token budget
     unknown: tuple[str, ...]  # datasets whose size is not known here
+    tunings_left: int = 0  # variants to tune first
 
 
 def cost(exp: Experiment, states: list[CellState]) -> Cost:
@@ -168,7 +197,8 @@ def cost(exp: Experiment, states: list[CellState]) -> Cost:
         tokens += missing * prompts.max_new_tokens(req.style, req.kind, req.max_new_tokens)
     known = not unknown
     return Cost(len(states), sum(not s.done for s in states), total if known else None,
-                left if known else None, tokens if known else None, tuple(unknown))
+                left if known else None, tokens if known else None, tuple(unknown),
+                sum(t is None for t in tunings(exp).values()))
 
 
 def _size(spec: str) -> int | None:

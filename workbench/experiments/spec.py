@@ -26,6 +26,14 @@
     style = "cot"
     max_new_tokens = 128
 
+    [[tunings]]                     # optional: a variant tuned here first (LoRA), then a model
+    name = "gemma-3-270m-rl-s0"     # of the grid like the [[models]]; required: name, parent,
+    parent = "gemma-3-270m"         # method (sft | rl), dataset; the rest as `workbench tune`
+    method = "rl"                   # (steps, seed, learning_rate, kl_coef, group, ...)
+    dataset = "bundled:capitals:train"
+
+``ablation = [1, 2, 5, 10]`` in ``[experiment]`` also ablates each cell's grading over m.
+
 Every error is one line naming the file, the table (``[[models]] #2``) and the key.
 """
 
@@ -44,15 +52,22 @@ from ..backends.transformers import models as local_models
 from ..backends.transformers import variants
 from ..errors import ExperimentError, WorkbenchError
 from ..lifecycle.request import GenerateRequest
+from ..tuning import METHODS
+from ..tuning.request import TuneRequest
 
 SAMPLING = ("temperature", "top_p", "top_k", "max_new_tokens", "shots", "chunk_size")
 _TYPES = {"temperature": (int, float), "top_p": (int, float), "top_k": int,
           "max_new_tokens": int, "shots": int, "chunk_size": int}
 EXPERIMENT = {"name": str, "samples": int, "styles": list, "judges": list, "seed": int,
-              "bootstrap": int, "description": str}
+              "bootstrap": int, "description": str, "ablation": list}
 MODEL = {"name": str, "kind": str, "prompt_format": str, "styles": list, "backend": str}
 DATASET = {"name": str, "size": int}
 MATCH = ("model", "dataset", "style")
+# A tuning's keys: TuneRequest's fields, with the variant's name as ``name``.
+TUNING = {"name": str, "parent": str, "method": str, "dataset": str, "steps": int,
+          "learning_rate": (int, float), "seed": int, "questions_per_step": int, "group": int,
+          "lora_rank": int, "lora_targets": list, "style": str, "shots": int,
+          "max_new_tokens": int, "judge": str, "kl_coef": (int, float), "advantage": str}
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,7 @@ class Cell:
     style: str
     request: GenerateRequest
     key: str  # hashes everything that decides the cell's samples
+    tuning: TuneRequest | None = None  # the model is a variant the experiment tunes first
 
     @property
     def label(self) -> str:
@@ -80,6 +96,9 @@ class Experiment:
     seed: int
     cells: tuple[Cell, ...]
     sizes: dict  # dataset spec -> the N it asks for (None: the whole set)
+    tunings: tuple[TuneRequest, ...] = ()  # tuned first, in file order
+    ablation: tuple[int, ...] = ()  # the m each grading is ablated over (none: no ablation)
+    description: str = ""
 
 
 def load(path: str | Path) -> Experiment:
@@ -100,7 +119,8 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
     def fail(table: str, message: str):
         raise ExperimentError(f"{where}: {table}: {message}")
 
-    _keys(doc, {"experiment", "sampling", "models", "datasets", "overrides"}, "top level", fail)
+    _keys(doc, {"experiment", "sampling", "models", "datasets", "overrides", "tunings"},
+          "top level", fail)
     head = _table(doc, "experiment", fail, required=True)
     _keys(head, set(EXPERIMENT), "[experiment]", fail)
     _typed(head, EXPERIMENT, "[experiment]", fail)
@@ -113,10 +133,16 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
     judges = tuple(head.get("judges", ["exact"]))
     if not judges or not all(isinstance(j, str) and j for j in judges):
         fail("[experiment]", "judges must be a list of judge names")
+    ablation = tuple(head.get("ablation", []))
+    if not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= head["samples"]
+               for m in ablation):
+        fail("[experiment]", f"ablation must list sample counts m with 1 ≤ m ≤ samples "
+                             f"({head['samples']}), got {list(ablation)}")
     sampling = _table(doc, "sampling", fail)
     _keys(sampling, set(SAMPLING), "[sampling]", fail)
     _typed(sampling, _TYPES, "[sampling]", fail)
-    models = _array(doc, "models", fail)
+    tunings = _tunings(doc, fail)
+    models = _array(doc, "models", fail, optional=bool(tunings))
     datasets = _array(doc, "datasets", fail)
     overrides = doc.get("overrides", [])
     if not isinstance(overrides, list):
@@ -144,10 +170,13 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
         _typed({k: v for k, v in m.items() if k in MODEL}, MODEL, table, fail)
         if "name" not in m:
             fail(table, "name is required")
-        if _backend(m, table, fail).local and not _local_model(m["name"]):
+        if _backend(m, table, fail).local and not _local_model(m["name"]) \
+                and m["name"] not in tunings:
             fail(table, f"name {m['name']!r} is not a bundled model "
-                        f"({', '.join(local_models.BUNDLED)}), a tuned variant, a folder here or a "
-                        "hub id (org/name)")
+                        f"({', '.join(local_models.BUNDLED)}), a tuned variant, a folder here, a "
+                        "hub id (org/name) or one of the [[tunings]]")
+    models = models + [{"name": name} for name in tunings if name not in
+                       {m["name"] for m in models}]
     names = [m["name"] for m in models]
     for i, o in enumerate(overrides, 1):
         table = f"[[overrides]] #{i}"
@@ -156,7 +185,7 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
         _keys(o, set(MATCH) | set(SAMPLING), table, fail)
         _typed(o, {**_TYPES, "model": str, "dataset": str, "style": str}, table, fail)
         if "model" in o and o["model"] not in names:
-            fail(table, f"model {o['model']!r} is not one of the [[models]]")
+            fail(table, f"model {o['model']!r} is not one of the [[models]] or [[tunings]]")
         if "dataset" in o and o["dataset"] not in [d["name"] for d in datasets]:
             fail(table, f"dataset {o['dataset']!r} is not one of the [[datasets]]")
         if "style" in o and o["style"] not in prompts.STYLES:
@@ -192,7 +221,8 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
                                       seed=head.get("seed", 0), kind=m.get("kind"),
                                       prompt_format=m.get("prompt_format"), backend=config,
                                       resume=True, **settings)
-                cells.append(Cell(m["name"], spec, style, req, cell_key(req)))
+                tuning = tunings.get(m["name"])
+                cells.append(Cell(m["name"], spec, style, req, cell_key(req, tuning), tuning))
     seen = {}
     for c in cells:
         if c.key in seen:
@@ -200,19 +230,61 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
         seen[c.key] = c
     return Experiment(head["name"], where, content, hashlib.sha256(content.encode()).hexdigest(),
                       head["samples"], judges, head.get("bootstrap", 1000), head.get("seed", 0),
-                      tuple(cells), sizes)
+                      tuple(cells), sizes, tuple(tunings.values()), tuple(sorted(set(ablation))),
+                      head.get("description", ""))
+
+
+def _tunings(doc: dict, fail) -> dict[str, TuneRequest]:
+    """Each [[tunings]] table as a TuneRequest, checked as ``workbench tune`` checks one (no
+    model is loaded); keyed by the variant's name."""
+    tables = doc.get("tunings", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        fail("[[tunings]]", "must be an array of tables ([[tunings]])")
+    out: dict[str, TuneRequest] = {}
+    for i, t in enumerate(tables, 1):
+        table = f"[[tunings]] #{i}"
+        _keys(t, set(TUNING), table, fail)
+        _typed(t, TUNING, table, fail)
+        for key in ("name", "parent", "method", "dataset"):
+            if key not in t:
+                fail(table, f"{key} is required")
+        if t["name"] in out:
+            fail(table, f"name {t['name']!r} is tuned twice")
+        if t["name"] in local_models.BUNDLED:
+            fail(table, f"name {t['name']!r} is a bundled model's name; choose another")
+        parent = t["parent"]
+        if not (parent in local_models.BUNDLED or variants.find(parent) or Path(parent).is_dir()):
+            fail(table, f"parent {t['parent']!r} is not a bundled model "
+                        f"({', '.join(local_models.BUNDLED)}), a tuned variant or a folder here")
+        try:
+            data.check_spec(t["dataset"])
+        except WorkbenchError as exc:
+            fail(table, f"dataset: {exc}")
+        settings = {k: v for k, v in t.items() if k != "name"}
+        if "lora_targets" in settings:
+            settings["lora_targets"] = tuple(settings["lora_targets"])
+        req = TuneRequest(variant=t["name"], **settings)
+        try:
+            req.validate(METHODS)
+        except WorkbenchError as exc:
+            fail(table, str(exc))
+        out[t["name"]] = req
+    return out
 
 
 # Backend fields a file does not set: filled in when the run starts.
 _UNSET = {"version", "device"}
 
 
-def cell_key(req: GenerateRequest) -> str:
+def cell_key(req: GenerateRequest, tuning: TuneRequest | None = None) -> str:
     """What decides a cell's samples, hashed: the request (how many questions are committed
-    together, and whether to resume, do not change them) and its backend's settings."""
+    together, and whether to resume, do not change them), its backend's settings, and for a
+    variant the experiment tunes, the tuning's settings."""
     record = {k: v for k, v in asdict(req).items()
               if k not in ("backend", "resume", "chunk_size")}
     record["backend"] = {"name": req.backend.name, **req.backend.record()}
+    if tuning is not None:
+        record["tuning"] = asdict(tuning)
     blob = json.dumps(record, sort_keys=True, default=str)
     return "cell_" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -250,8 +322,10 @@ def _table(doc: dict, key: str, fail, required: bool = False) -> dict:
     return value
 
 
-def _array(doc: dict, key: str, fail) -> list[dict]:
+def _array(doc: dict, key: str, fail, optional: bool = False) -> list[dict]:
     value = doc.get(key)
+    if optional and value is None:
+        return []
     if not value or not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         fail(f"[[{key}]]", f"at least one [[{key}]] table is required")
     return value

@@ -20,14 +20,14 @@ from .compare import compare, diff
 def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
            pairs: list[tuple[str, str]] = (), out: Path | None = None,
            db_path: Path | None = None, mlflow_uri: str | None = None, seed: int = 0,
-           log: bool = False, n_bootstrap: int = 1000) -> Path:
+           log: bool = False, n_bootstrap: int = 1000, experiment: str | None = None) -> Path:
     """The report's path. ``pairs``: (A, B) ids to diff (default: the first variant against
-    each other one)."""
+    each other one); ``experiment``: only the runs that experiment's cells made or found."""
     if out is not None and (Path(out).is_dir() or Path(out).suffix.lower() != ".html"):
         raise UsageError("out", f"{out}: name an .html file (the report is one file)")
     path, uri = config.paths(db_path, mlflow_uri)
     rows, png = compare(dataset, group_by, judge=judge, db_path=db_path, mlflow_uri=mlflow_uri,
-                        seed=seed)
+                        seed=seed, experiment=experiment)
     names = {r["grading_id"]: " · ".join(str(v) for v in r["variant"].values()) for r in rows}
     with reader(path) as con:
         questions = {r["score_id"]: queries.question_table(con, r["grading_id"]) for r in rows}

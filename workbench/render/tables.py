@@ -73,7 +73,7 @@ def diff_conclusion(a: str, b: str, d, sides: tuple[dict, dict] | None = None) -
     if over and (over.ci_low > 0 or over.ci_high < 0):
         def lean(x: float, side: int) -> str:
             est = sides[side].get("overconfidence") if sides else None
-            if est is not None and est.ci_low <= 0 <= est.ci_high:
+            if est is not None and est.ci_low is not None and est.ci_low <= 0 <= est.ci_high:
                 return "level within its interval"
             return "over-confident" if x > 0 else "under-confident"
         text += (f" Confidence minus accuracy goes from {over.a:+.3f} to {over.b:+.3f}: "

@@ -56,3 +56,11 @@ def experiment_names(con) -> list[str]:
     """Every stored experiment's name."""
     return [r[0] for r in con.execute("SELECT DISTINCT name FROM experiments ORDER BY 1")
             .fetchall()]
+
+
+def ablated(con, grading_id: str, ms: tuple[int, ...]) -> str | None:
+    """A grading's newest finished ablation over exactly these m, or None."""
+    found = con.execute("""SELECT ablation_id FROM ablations WHERE grading_id = ? AND ms = ?
+                           AND status = 'FINISHED' ORDER BY created_at DESC LIMIT 1""",
+                        [grading_id, ",".join(map(str, sorted(ms)))]).fetchall()
+    return found[0][0] if found else None
