@@ -127,16 +127,20 @@ def experiment_cost(exp: _spec.Experiment, db_path: Path | None = None) -> _grid
     return _grid.cost(exp, _grid.status(exp, db_path))
 
 
-def experiment_check(exp: _spec.Experiment, db_path: Path | None = None) -> None:
+def experiment_check(exp: _spec.Experiment, db_path: Path | None = None,
+                     migrate: bool = False) -> None:
     """What the file alone cannot say: its judges are recorded here (or rules), and its
-    backends can run here (vLLM installed, keys set). ``run`` checks this first too."""
-    _grid.check(exp, db_path)
+    backends can run here (vLLM installed, keys set). ``run`` checks this first too. With
+    ``migrate`` (a command about to write), the store's pending migrations are then applied."""
+    _grid.check(exp, db_path, migrate)
 
 
 def experiment_run(exp: _spec.Experiment, *, db_path: Path | None = None,
-                   mlflow_uri: str | None = None, log=lambda s: None) -> list[_grid.CellState]:
-    """Sample, grade and score every cell that lacks it; returns the grid afterwards."""
-    return _grid.run(exp, db_path=db_path, mlflow_uri=mlflow_uri, log=log)
+                   mlflow_uri: str | None = None, log=lambda s: None,
+                   progress=None) -> list[_grid.CellState]:
+    """Tune, then sample, grade and score every cell that lacks it; returns the grid
+    afterwards. ``progress(done, total, label)``: questions sampled of the cell named."""
+    return _grid.run(exp, db_path=db_path, mlflow_uri=mlflow_uri, log=log, progress=progress)
 
 
 def _read(db_path: Path | None, **kw):

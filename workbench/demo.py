@@ -26,8 +26,10 @@ DEMO_FILE = Path("experiments") / "demo.toml"
 
 
 def run_demo(path: Path = DEMO_FILE, *, db_path: Path | None = None,
-             mlflow_uri: str | None = None, console: Console | None = None) -> dict:
-    """Run what is missing of a demo-shaped experiment file, then print its conclusion."""
+             mlflow_uri: str | None = None, console: Console | None = None,
+             progress=None) -> dict:
+    """Run what is missing of a demo-shaped experiment file, then print its conclusion.
+    ``progress``: as ``api.experiment_run``'s."""
     # DuckDB and NumPy load only when the demo runs (every command imports this module).
     from . import api
 
@@ -40,7 +42,8 @@ def run_demo(path: Path = DEMO_FILE, *, db_path: Path | None = None,
     api.experiment_check(exp, db_path)
     states = api.experiment_run(exp, db_path=db_path, mlflow_uri=mlflow_uri,
                                 log=lambda s: console.print(f"  {s}", markup=False,
-                                                            highlight=False, soft_wrap=True))
+                                                            highlight=False, soft_wrap=True),
+                                progress=progress)
     out = conclude(exp, states, parent, console=console, db_path=db_path,
                    mlflow_uri=mlflow_uri)
     console.print(f"Demo wall time: {time.perf_counter() - start:.0f} s. Explore: "

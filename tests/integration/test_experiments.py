@@ -9,6 +9,7 @@ import os
 import subprocess
 
 import pytest
+from mlflow.tracking import MlflowClient
 
 from tests.helpers import WORKBENCH, query
 
@@ -66,8 +67,12 @@ def test_grid_resumes_after_a_kill_and_runs_only_what_is_new(tmp_path, env, tiny
     assert killed.returncode == -9
     assert _cells(db) == [("concise", "FINISHED", 9), ("sentence", "RUNNING", 3)]
 
-    wb("experiment", "run", exp, env=env)
+    resumed = wb("experiment", "run", exp, env=env)
     assert _cells(db) == [("concise", "FINISHED", 9), ("sentence", "FINISHED", 9)]
+    # Not a terminal: a line per committed chunk, naming the cell (a bar on a terminal).
+    assert resumed.stderr.count("[2/2] ") > 2 and " · sentence · " in resumed.stderr
+    assert "[2/2] " + resumed.stderr.split("[2/2] ")[1].split(":")[0] + ": sampled 3/3 " \
+        "questions" in resumed.stderr
     assert query(db, "SELECT count(*) FROM gradings")[0][0] == 2
     assert query(db, "SELECT count(*) FROM scores")[0][0] == 2
     assert query(db, "SELECT count(*) FROM experiment_runs")[0][0] == 2
@@ -76,6 +81,18 @@ def test_grid_resumes_after_a_kill_and_runs_only_what_is_new(tmp_path, env, tiny
     assert "sampling" not in again.stderr and again.stderr.count(": done (") == 2
     assert query(db, "SELECT count(*) FROM runs")[0][0] == 2
     assert query(db, "SELECT count(*) FROM scores")[0][0] == 2
+
+    # MLflow groups the experiment's runs: every stage of its cells carries its name, from the
+    # first mirror of the cell's run (the killed cell's run too), and a run made by hand none.
+    client = MlflowClient(env["WORKBENCH_MLFLOW_URI"])
+    tagged = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                                "tags.`workbench.experiment` = 'grid'")
+    made = {r[0] for r in query(db, "SELECT run_id FROM experiment_runs")}
+    assert sorted(r.data.tags["workbench.stage"] for r in tagged
+                  if r.data.tags["workbench.run_id"] in made) == ["generate", "generate",
+                                                                   "grade", "grade", "score",
+                                                                   "score"]
+    assert query(db, "SELECT count(*) FROM experiment_cells")[0][0] == 2
 
     # A style and a judge added: only the new cell is sampled; every cell gets the new judge.
     _file(exp, tiny_model, small_dataset, styles=("concise", "sentence", "cot"),
@@ -206,3 +223,24 @@ name = "{small_dataset}"
     assert counts() == (4, 4 * 3 * 3, 3, 4, 4, 4)
     assert ": sampling (" not in said and said.count("already tuned with these settings") == 3
     assert {r["model"]: m["accuracy"].value for r, m in again["results"]} == first
+
+
+def test_experiment_run_brings_an_older_store_up_to_date(tmp_path, env, tiny_model,
+                                                         small_dataset):
+    """A store written by the code before the newest migration: `experiment run` (a writing
+    command) applies it and runs; it used to stop at its first read ("needs migrations")."""
+    import shutil
+
+    from workbench.store import connection
+
+    db, exp = tmp_path / "w.duckdb", _file(tmp_path / "grid.toml", tiny_model, small_dataset,
+                                          styles=("concise",))
+    older = tmp_path / "migrations"
+    shutil.copytree(connection.SQL / "migrations", older)
+    newest = max(older.glob("*.sql"))
+    newest.unlink()
+    connection.connect(db, migrations_dir=older).close()
+    ran = wb("experiment", "run", exp, env=env)
+    assert "1 of 1 cells to run" in ran.stderr
+    assert query(db, "SELECT max(version) FROM schema_migrations")[0][0] == int(newest.name[:4])
+    assert _cells(db) == [("concise", "FINISHED", 9)]

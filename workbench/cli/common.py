@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Optional, get_type_hints
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import config
 from ..backends import config_class
@@ -236,3 +237,30 @@ class Format(str, Enum):
 
 
 FormatOpt = typer.Option(Format.table, "--format", help="how rows are printed")
+
+
+class Sampling:
+    """Live progress: a bar on a terminal, a plain line per committed chunk elsewhere (logs);
+    called with a label (an experiment's cell), the bar and the lines name it."""
+
+    def __enter__(self):
+        self.bar = None
+        if err.is_terminal:
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TextColumn("questions"),
+                                TimeElapsedColumn(), console=err)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("sampling", total=None)
+        return self
+
+    def __call__(self, done: int, total: int, label: str | None = None):
+        if self.bar:
+            self.bar.update(self.task, completed=done, total=total,
+                            description=label or "sampling")
+        else:
+            print(f"{label + ': ' if label else ''}sampled {done}/{total} questions",
+                  file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.__exit__(*exc)

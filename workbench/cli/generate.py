@@ -3,12 +3,10 @@ score)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import UsageError
@@ -18,6 +16,7 @@ from .common import (
     GradedByOpt,
     MlflowOpt,
     OldJudgeOpt,
+    Sampling,
     SeedOpt,
     api,
     err,
@@ -26,29 +25,6 @@ from .common import (
     out,
     renamed,
 )
-
-
-class _Sampling:
-    """Live progress: a bar on a terminal, a plain line per committed chunk elsewhere (logs)."""
-
-    def __enter__(self):
-        self.bar = None
-        if err.is_terminal:
-            self.bar = Progress(TextColumn("sampling"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("questions"), TimeElapsedColumn(), console=err)
-            self.bar.__enter__()
-            self.task = self.bar.add_task("sampling", total=None)
-        return self
-
-    def __call__(self, done: int, total: int):
-        if self.bar:
-            self.bar.update(self.task, completed=done, total=total)
-        else:
-            print(f"sampled {done}/{total} questions", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc):
-        if self.bar:
-            self.bar.__exit__(*exc)
 
 
 def _log(message: str) -> None:
@@ -60,7 +36,7 @@ def _log(message: str) -> None:
 @generation_options
 def generate(req, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 1: sample M answers per question; prints the run id."""
-    with _Sampling() as progress:
+    with Sampling() as progress:
         run_id = api.generate(req, db_path=db, mlflow_uri=mlflow_uri, progress=progress,
                               log=_log)
     out.print(run_id)
@@ -70,7 +46,7 @@ def generate(req, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = Mlflow
 @friendly
 def resume_cmd(run_id: str, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Finish a run that stopped part-way: samples only what is missing."""
-    with _Sampling() as progress:
+    with Sampling() as progress:
         api.resume(run_id, db_path=db, mlflow_uri=mlflow_uri, progress=progress, log=_log)
     out.print(run_id)
 
@@ -220,7 +196,7 @@ def run(req, judge: str = JudgeOpt,
         bootstrap: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples"),
         db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """generate → grade → score in one go."""
-    with _Sampling() as progress:
+    with Sampling() as progress:
         res = api.run_all(req, judge, n_bootstrap=bootstrap, db_path=db, mlflow_uri=mlflow_uri,
                           progress=progress, log=_log)
     out.print(f"run {res.run_id}  grading {res.grading_id}  score {res.score_id}")

@@ -88,7 +88,8 @@ def _fill(con, s: CellState, ablation: tuple[int, ...] = ()) -> None:
 
 def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None = None,
         log: Log = lambda s: None, progress=None) -> list[CellState]:
-    """Sample, grade and score every cell that lacks it; returns the grid afterwards."""
+    """Tune, then sample, grade and score every cell that lacks it; returns the grid
+    afterwards. ``progress(done, total, label)``: questions sampled of the cell ``label``."""
     # The stages load NumPy, DuckDB's writer, MLflow's mirror and the model runtime: only here.
     from ..stages.ablate import ablate  # (the same)
     from ..stages.generate import generate
@@ -96,12 +97,15 @@ def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None 
     from ..stages.score import score  # (the same)
     from ..stages.tune import tune  # (the same)
 
-    check(exp, db_path)
+    check(exp, db_path, migrate=True)
     path = config.db_path(db_path)
     with Writer(path) as writer, writer.transaction() as con:
         stored.ensure_experiment(con, dict(experiment_id=experiment_id(exp), name=exp.name,
                                             path=exp.path, sha256=exp.sha256,
                                             content=exp.content))
+        stored.ensure_cells(con, experiment_id(exp), [
+            dict(cell_key=c.key, model=c.model, dataset=c.dataset, style=c.style)
+            for c in exp.cells])
     where = dict(db_path=db_path, mlflow_uri=mlflow_uri)
     for i, t in enumerate(exp.tunings, 1):  # cached ones only record their lineage here
         head = f"[tuning {i}/{len(exp.tunings)}] {t.variant_name}"
@@ -117,7 +121,8 @@ def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None 
             log(f"{head}: {verb} ({_left(states, i)} cells left after this one)")
             req = replace(s.cell.request, cell_key=s.cell.key)
             s.run_id = generate(req, log=lambda m, h=head: log(f"{h}: {m}"),
-                                progress=progress, **where)
+                                progress=(lambda d, t, h=head: progress(d, t, h))
+                                if progress else None, **where)
         with Writer(path) as writer, writer.transaction() as con:
             stored.link_experiment_run(con, experiment_id(exp), s.run_id, s.cell.key)
         with reader(path) as con:
@@ -142,13 +147,14 @@ def _left(states: list[CellState], i: int) -> int:
     return sum(not s.done for s in states[i:])
 
 
-def check(exp: Experiment, db_path: Path | None = None) -> None:
+def check(exp: Experiment, db_path: Path | None = None, migrate: bool = False) -> None:
     """What the file alone cannot say: judges that are neither rules nor recorded here, and
-    backends that cannot run here (vLLM not installed, a key not set)."""
+    backends that cannot run here (vLLM not installed, a key not set). With ``migrate``, once
+    all is well, the store's pending migrations are applied (the run writes next)."""
     path = config.db_path(db_path)
     recorded: set[str] = set()
     if path.exists():
-        with reader(path) as con:
+        with reader(path, allow_pending=True) as con:  # judges: a table since 0006
             recorded = {j for j in exp.judges if j not in RULES and queries.judge_record(con, j)}
     for judge in exp.judges:
         if judge not in RULES and judge not in recorded:
@@ -164,6 +170,9 @@ def check(exp: Experiment, db_path: Path | None = None) -> None:
                 backend.validate()
             except WorkbenchError as exc:
                 raise ExperimentError(f"{exp.path}: [[models]] {c.model}: {exc}") from None
+    if migrate and path.exists():
+        with Writer(path) as writer, writer.session():  # its first session migrates
+            pass
 
 
 @dataclass(frozen=True)

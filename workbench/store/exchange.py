@@ -64,6 +64,8 @@ PARTS = (
     Part("experiments", ("experiment_id",),
          f"experiment_id IN (SELECT experiment_id FROM experiment_runs WHERE run_id IN {_R})"),
     Part("experiment_runs", ("experiment_id", "run_id"), f"run_id IN {_R}"),
+    Part("experiment_cells", ("experiment_id", "cell_key"),
+         f"experiment_id IN (SELECT experiment_id FROM experiment_runs WHERE run_id IN {_R})"),
 )
 MIRROR_COLUMNS = ("mlflow_run_id", "mirrored_status", "mirror_error")
 

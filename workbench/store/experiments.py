@@ -16,6 +16,13 @@ def ensure_experiment(con, row: dict) -> bool:
     return True
 
 
+def ensure_cells(con, experiment_id: str, cells: list[dict]) -> None:
+    """An experiment's cells by key (``experiment_cells``), once each."""
+    for c in cells:
+        con.execute("INSERT OR IGNORE INTO experiment_cells VALUES (?, ?, ?, ?, ?)",
+                    [experiment_id, c["cell_key"], c["model"], c["dataset"], c["style"]])
+
+
 def link_experiment_run(con, experiment_id: str, run_id: str, cell_key: str) -> None:
     """An experiment's cell made (or found) this run; the run carries the cell's key."""
     con.execute("INSERT OR IGNORE INTO experiment_runs VALUES (?, ?, ?)",

@@ -67,7 +67,15 @@ def stage_record(con, table: str, item_id: str, questions: int = 0) -> dict:
     out["dataset"] = out["dataset_row"]["name"]
     tuning = out["run"].get("tuning_id")
     out["tuning"] = one(con, "tuning", tuning) if tuning else None
+    out["experiments"] = cell_experiments(con, out["run"].get("cell_key"))
     return out
+
+
+def cell_experiments(con, cell_key: str | None) -> list[str]:
+    """The names of the experiments that have this cell (none for a run made by hand)."""
+    return [r[0] for r in con.execute(
+        """SELECT DISTINCT e.name FROM experiment_cells c JOIN experiments e
+           USING (experiment_id) WHERE c.cell_key = ? ORDER BY 1""", [cell_key]).fetchall()]
 
 
 def unmirrored(con) -> list[tuple[str, str]]:

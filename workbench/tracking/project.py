@@ -95,6 +95,9 @@ def _variant_tags(record: dict) -> dict[str, str]:
         tags["workbench.tuning_id"] = tuning["tuning_id"]
         if tuning.get("mlflow_run_id"):
             tags["workbench.training_run"] = tuning["mlflow_run_id"]
+    if record.get("experiments"):  # a cell of experiment files: the UI filters or groups by it
+        tags["workbench.experiment"] = ", ".join(record["experiments"])
+        tags["workbench.cell_key"] = run["cell_key"]
     if "grading" in record and record.get("grading"):
         grading = record["grading"]
         tags.update({"workbench.grading_id": grading["grading_id"],
