@@ -107,6 +107,8 @@ def writer_rate(db: Path, run_id: str, chunk: int) -> float:
                               "ORDER BY question_id, sample_idx", [run_id])
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, r)) for r in cur.fetchall()]
+            prompts = dict(con.execute("SELECT question_id, prompt FROM prompts WHERE run_id = ?",
+                                       [run_id]).fetchall())
         by_q: dict[str, list] = {}
         for r in rows:
             by_q.setdefault(r["question_id"], []).append(r)
@@ -115,7 +117,8 @@ def writer_rate(db: Path, run_id: str, chunk: int) -> float:
         for lo in range(0, len(qs), chunk):
             part = qs[lo:lo + chunk]
             with writer.transaction() as con:
-                records.replace_samples(con, run_id, part, [r for q in part for r in by_q[q]])
+                records.replace_samples(con, run_id, {q: prompts[q] for q in part},
+                                        [r for q in part for r in by_q[q]])
         return len(rows) / (time.perf_counter() - start)
 
 

@@ -1,4 +1,6 @@
-"""Store throughput: write, grade and score 1,000,000 synthetic samples; time per stage.
+"""Store throughput and size: write, grade and score 1,000,000 synthetic samples; time per
+stage, and bytes per sample stored against each sample carrying its prompt (the layout before
+migration 0019).
 
     .venv/bin/python benchmarks/store.py [--questions 20000] [--samples 50] [--bootstrap 1000]
                                          [--measures]
@@ -18,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from workbench import api
@@ -25,6 +28,15 @@ from workbench.data import Dataset, Question
 from workbench.store import Writer, connect, records
 
 VARIANTS = ["{}", "{}.", " {}", "{}!", "The answer is {}.", "{}\n"]
+
+
+def fewshot_prompt(i: int, shots: int = 5) -> str:
+    """A completion prompt as generate builds one: 5 seeded exemplars, then the question (about
+    330 characters, like the capitals prompts)."""
+    rng = random.Random(i)
+    lines = [f"Q: What is the capital of country number {rng.randint(1, 999)}?\n"
+             f"A: City{rng.randint(1, 999)}\n" for _ in range(shots)]
+    return "".join(lines) + f"Q: Synthetic question {i}?\nA:"
 
 
 def synthetic(n_questions: int, m: int, seed: int = 0):
@@ -56,11 +68,12 @@ def write(path: Path, ds, texts, m: int, chunk: int = 1000) -> str:
                 package_version="bench", git_sha=None), [q.id for q in ds.questions])
         qs = list(ds.questions)
         for lo in range(0, len(qs), chunk):
-            rows = [dict(run_id=run_id, question_id=q.id, sample_idx=j, prompt="Q: ...\nA:",
-                         text=t, n_tokens=2, logprob=-1.5, finish_reason="stop", latency_s=0.1)
+            rows = [dict(run_id=run_id, question_id=q.id, sample_idx=j, text=t, n_tokens=2,
+                         logprob=-1.5, finish_reason="stop", latency_s=0.1)
                     for q in qs[lo:lo + chunk] for j, t in enumerate(texts[q.id])]
             with writer.transaction() as con:
-                records.replace_samples(con, run_id, [q.id for q in qs[lo:lo + chunk]], rows)
+                records.replace_samples(con, run_id, {q.id: fewshot_prompt(int(q.id[1:]))
+                                                      for q in qs[lo:lo + chunk]}, rows)
         with writer.session() as con:
             records.set_status(con, "runs", run_id, "FINISHED")
         return run_id
@@ -74,10 +87,9 @@ def naive_rate(path: Path, n: int = 20000) -> float:
         start = time.perf_counter()
         con.execute("BEGIN")
         for j in range(n):
-            con.execute("INSERT INTO s (run_id, question_id, sample_idx, prompt, text, n_tokens, "
-                        "logprob, finish_reason, latency_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        ["run_x", f"q{j // 50}", j % 50, "Q: ...\nA:", "gold", 2, -1.5, "stop",
-                         0.1])
+            con.execute("INSERT INTO s (run_id, question_id, sample_idx, text, n_tokens, "
+                        "logprob, finish_reason, latency_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        ["run_x", f"q{j // 50}", j % 50, "gold", 2, -1.5, "stop", 0.1])
         con.execute("COMMIT")
         return n / (time.perf_counter() - start)
     finally:
@@ -91,7 +103,7 @@ def chunk_cost(path: Path, run_id: str, chunks: int = 100, per_chunk: int = 8 * 
     held open for all of them (the way it was before readers could see a live run)."""
     def rows(k):
         return [dict(run_id=run_id, question_id=f"chunk{k:05d}", sample_idx=j,
-                     prompt="Q: ...\nA:", text="x", n_tokens=1, logprob=-1.0,
+                     text="x", n_tokens=1, logprob=-1.0,
                      finish_reason="stop", latency_s=0.1) for j in range(per_chunk)]
     with Writer(path) as writer:
         start = time.perf_counter()
@@ -114,6 +126,52 @@ def chunk_cost(path: Path, run_id: str, chunks: int = 100, per_chunk: int = 8 * 
     return sessions, held
 
 
+SAMPLES_BEFORE_0019 = """CREATE TABLE samples (run_id VARCHAR, question_id VARCHAR,
+    sample_idx INTEGER, prompt VARCHAR NOT NULL, text VARCHAR NOT NULL, n_tokens INTEGER,
+    logprob DOUBLE, finish_reason VARCHAR, latency_s DOUBLE,
+    created_at TIMESTAMP DEFAULT current_timestamp, endpoint VARCHAR,
+    PRIMARY KEY (run_id, question_id, sample_idx))"""
+
+
+def bytes_per_sample(tmp: Path, ds, texts, sizes=(400, 1600), chunk: int = 8) -> dict:
+    """Bytes each further sample adds to the file (its growth from the smaller to the larger
+    number of questions, over the samples added; a store's fixed cost, a block or more per
+    table, is not a sample's): through the real writer (each prompt once per question), and
+    into a file of the layout before migration 0019 (every sample carrying its prompt). Both
+    commit as generate does: 8 questions per transaction, the file opened for each."""
+    m = len(next(iter(texts.values())))
+    grown = {}
+    for layout in ("now", "before 0019"):
+        size = []
+        for n in sizes:
+            path = tmp / f"size_{layout.replace(' ', '_')}_{n}.duckdb"
+            qs = list(ds.questions)[:n]
+            if layout == "now":
+                write(path, Dataset(ds.name, ds.source, tuple(qs)), texts, m, chunk=chunk)
+            else:
+                _write_before_0019(path, qs, texts, chunk)
+            size.append(path.stat().st_size)
+        grown[layout] = round((size[1] - size[0]) / ((sizes[1] - sizes[0]) * m))
+    return grown
+
+
+def _write_before_0019(path: Path, qs, texts, chunk: int) -> None:
+    con = duckdb.connect(str(path))
+    con.execute(SAMPLES_BEFORE_0019)
+    con.close()
+    for lo in range(0, len(qs), chunk):
+        con = duckdb.connect(str(path))
+        try:
+            with records.transaction(con):
+                records.insert_rows(con, "samples", [
+                    dict(run_id="run_x", question_id=q.id, sample_idx=j,
+                         prompt=fewshot_prompt(int(q.id[1:])), text=t, n_tokens=2,
+                         logprob=-1.5, finish_reason="stop", latency_s=0.1)
+                    for q in qs[lo:lo + chunk] for j, t in enumerate(texts[q.id])])
+        finally:
+            con.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=int, default=20000)
@@ -132,6 +190,7 @@ def main():
         run_id = write(path, ds, texts, args.samples)
         wrote = time.perf_counter() - t
         naive = naive_rate(path)
+        grown = bytes_per_sample(Path(tmp), ds, texts)
         per_session, per_held = chunk_cost(path, run_id)
         t = time.perf_counter()
         grading_id = api.grade(run_id, db_path=path, mlflow_uri=uri)
@@ -147,6 +206,10 @@ def main():
     print(f"write (Arrow, per-chunk transactions): {wrote:7.1f} s  {total / wrote:12,.0f} rows/s")
     print(f"write (naive row-by-row INSERT):       {total / naive:7.1f} s  {naive:12,.0f} rows/s "
           f"(extrapolated from 20,000 rows)  -> Arrow is {total / wrote / naive:.0f}x faster")
+    print(f"stored size, committed 8 questions at a time (M = {args.samples}): each further "
+          f"sample adds {grown['now']} bytes (each prompt once per question), "
+          f"{grown['before 0019']} bytes when every sample carried its prompt (before migration "
+          f"0019): {grown['before 0019'] / grown['now']:.1f}x")
     print(f"commit one chunk (8 questions x 20 samples) on the {total:,}-sample store: "
           f"{per_session * 1000:.1f} ms opening the file for it (readers see each chunk), "
           f"{per_held * 1000:.1f} ms on a held connection: +{(per_session - per_held) * 1000:.1f}"

@@ -130,8 +130,8 @@ def make_run(db_path, dataset: Dataset, texts: dict[str, list[str]], style="conc
             package_version="test", git_sha=None)])
         records.insert_rows(con, "run_questions", [
             dict(run_id=run_id, question_id=q, position=i) for i, q in enumerate(texts)])
-        records.insert_rows(con, "samples", [
-            dict(run_id=run_id, question_id=q, sample_idx=i, prompt="p", text=t, n_tokens=1,
+        records.replace_samples(con, run_id, {q: "p" for q in texts}, [
+            dict(run_id=run_id, question_id=q, sample_idx=i, text=t, n_tokens=1,
                  logprob=-1.0, finish_reason="stop", latency_s=0.1)
             for q, ts in texts.items() for i, t in enumerate(ts)])
     return run_id

@@ -109,3 +109,37 @@ def test_export_refuses_a_folder_in_use_and_an_unknown_run(tmp_path, mlflow_uri)
     res = cli("export", "run_nope", "--to", tmp_path / "new", "--db", a)
     assert res.exit_code == 1 and "run_nope" in res.output
     assert not (tmp_path / "new").exists()
+
+
+def test_an_export_made_before_prompts_were_stored_once_imports_whole(tmp_path, mlflow_uri):
+    """An export of schema 18 (each sample row carrying its prompt, no prompts table) brings
+    its samples and one prompt per question, shown beside each sample as before."""
+    import duckdb
+
+    from workbench.store.exchange import _sha256
+
+    a, b = tmp_path / "a" / "wb.duckdb", tmp_path / "b" / "wb.duckdb"
+    run_a, _, _ = _machine(a, mlflow_uri, TEXTS, "m-a")
+    _machine(b, mlflow_uri, OTHER, "m-b")
+    folder = tmp_path / "x"
+    assert cli("export", run_a, "--to", folder, "--db", a).exit_code == 0
+    # rewrite it as schema 18 wrote it: the prompt a column of samples, no prompts file
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT s.*, p.prompt FROM '{folder}/samples.parquet' s
+                          JOIN '{folder}/prompts.parquet' p USING (run_id, question_id))
+                    TO '{folder}/old_samples.parquet' (FORMAT parquet)""")
+    con.close()
+    (folder / "samples.parquet").unlink()
+    (folder / "prompts.parquet").unlink()
+    (folder / "old_samples.parquet").rename(folder / "samples.parquet")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["tables"]["prompts"]
+    manifest["schema_version"] = 18
+    manifest["tables"]["samples"]["sha256"] = _sha256(folder / "samples.parquet")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    done = cli("import", folder, "--db", b)
+    assert done.exit_code == 0, done.output
+    assert query(b, "SELECT count(*), count(DISTINCT prompt) FROM sample_prompts "
+                    "WHERE run_id = ?", [run_a]) == [(20, 1)]
+    assert query(b, "SELECT count(*) FROM prompts WHERE run_id = ?", [run_a]) == [(len(TEXTS),)]

@@ -220,7 +220,7 @@ def test_generation_through_a_real_server(served, tiny_model, small_dataset, tmp
                       "base_url FROM runs").fetchall()[0]
     assert run[:3] == ("openai", "chat" if fmt == "chat" else "completions", "FINISHED")
     assert run[3] > 0 and run[4] > 0 and run[5] == served
-    rows = con.execute("SELECT prompt, n_tokens, logprob FROM samples").fetchall()
+    rows = con.execute("SELECT prompt, n_tokens, logprob FROM sample_prompts").fetchall()
     con.close()
     assert len(rows) == 12 and all(n is not None and lp <= 0 for _, n, lp in rows)
     if fmt == "chat":

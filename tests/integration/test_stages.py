@@ -25,7 +25,7 @@ def test_generate_stores_every_sample_and_mirrors_mlflow(tiny_model, small_datas
                           progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (3, 3)
     rows = _rows(db_path, "SELECT question_id, sample_idx, prompt, n_tokens, logprob, "
-                          "finish_reason, latency_s FROM samples WHERE run_id = ?", [run_id])
+                          "finish_reason, latency_s FROM sample_prompts WHERE run_id = ?", [run_id])
     assert len(rows) == 3 * 4
     assert {(q, i) for q, i, *_ in rows} == {(q, i) for q in ("q1", "q2", "q3")
                                              for i in range(4)}
@@ -60,7 +60,8 @@ def test_chat_models_get_their_template(tiny_model, small_dataset, db_path, mlfl
     req = GenerateRequest(str(tiny_model), str(small_dataset), samples=2, max_new_tokens=4,
                           prompt_format="chat", kind="rl")
     run_id = api.generate(req, db_path=db_path, mlflow_uri=mlflow_uri)
-    (prompt,), = _rows(db_path, "SELECT prompt FROM samples WHERE run_id = ? LIMIT 1", [run_id])
+    (prompt,), = _rows(db_path, "SELECT prompt FROM sample_prompts WHERE run_id = ? LIMIT 1",
+                       [run_id])
     assert prompt.startswith("<bos><user>") and prompt.endswith("<assistant>")
     assert _rows(db_path, "SELECT model_kind, shots FROM runs") == [("rl", 0)]
 

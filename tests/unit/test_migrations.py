@@ -127,3 +127,61 @@ def test_variants_name_the_variant_and_join_question_confidence_unambiguously(tm
     assert reader.execute("""SELECT v.variant, q.confidence FROM question_confidence q
                              JOIN variants v USING (grading_id)""").fetchall() == []
     reader.close()
+
+
+def _store_before(tmp_path, version: int):
+    """A store as the code before migration ``version`` left it (its migrations and views)."""
+    folders = {}
+    for kind in ("migrations", "views"):
+        folders[kind] = tmp_path / f"{kind}_before_{version}"
+        shutil.copytree(db.SQL / kind, folders[kind])
+    (migration,) = folders["migrations"].glob(f"{version:04d}_*.sql")
+    migration.unlink()
+    (folders["views"] / "07_sample_prompts.sql").unlink()
+    path = tmp_path / "wb.duckdb"
+    db.connect(path, migrations_dir=folders["migrations"], views_dir=folders["views"]).close()
+    return path
+
+
+def _samples_with_prompts(path, prompts: dict):
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO datasets VALUES ('ds_x', 'x', 'x', 'h', 1, 0, now())")
+    con.execute("""INSERT INTO runs (run_id, created_at, status, model, model_source, model_kind,
+                   prompt_format, style, shots, dataset_id, n_questions, samples_per_question,
+                   temperature, top_p, top_k, max_new_tokens, stop, seed, backend,
+                   package_version)
+                   VALUES ('run_x', now(), 'FINISHED', 'm', 'm', 'base', 'completion',
+                   'concise', 0, 'ds_x', 2, 2, 1.0, 1.0, 0, 8, '[]', 0, 'transformers', 'x')""")
+    for (q, i), prompt in prompts.items():
+        con.execute("INSERT INTO samples (run_id, question_id, sample_idx, prompt, text, "
+                    "n_tokens, finish_reason, latency_s) VALUES ('run_x', ?, ?, ?, 'a', 1, "
+                    "'stop', 0.1)", [q, i, prompt])
+    con.close()
+
+
+def test_prompts_move_out_of_the_samples_once_per_question(tmp_path):
+    """Migration 0019: each (run, question)'s prompt once in `prompts`, the samples without it,
+    and `sample_prompts` showing every sample beside the prompt it had."""
+    path = _store_before(tmp_path, 19)
+    had = {("q1", 0): "Q: one?\nA:", ("q1", 1): "Q: one?\nA:", ("q2", 0): "Q: two?\nA:",
+           ("q2", 1): "Q: two?\nA:"}
+    _samples_with_prompts(path, had)
+    db.connect(path).close()
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT question_id, prompt FROM prompts ORDER BY 1").fetchall() == [
+        ("q1", "Q: one?\nA:"), ("q2", "Q: two?\nA:")]
+    assert "prompt" not in {r[0] for r in con.execute("DESCRIBE samples").fetchall()}
+    shown = con.execute("SELECT question_id, sample_idx, prompt FROM sample_prompts").fetchall()
+    con.close()
+    assert {(q, i): p for q, i, p in shown} == had
+
+
+def test_two_prompts_for_one_question_stop_the_migration_and_change_nothing(tmp_path):
+    path = _store_before(tmp_path, 19)
+    _samples_with_prompts(path, {("q1", 0): "Q: one?\nA:", ("q1", 1): "Q: uno?\nA:"})
+    with pytest.raises(Exception, match="different prompts"):
+        db.connect(path).close()
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT count(DISTINCT prompt) FROM samples").fetchall() == [(2,)]
+    assert "prompts" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    con.close()

@@ -232,14 +232,13 @@ def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
         if errors:
             failures += [f"{qid}: {exc}" for qid, exc in errors]
             continue
-        rows = [dict(run_id=run_id, question_id=q.id, sample_idx=i, prompt=stored_prompt,
-                     text=c.text, n_tokens=c.n_tokens, logprob=c.logprob,
-                     finish_reason=c.finish_reason, latency_s=c.latency_s,
-                     endpoint=c.endpoint)
-                for (q, stored_prompt, _), completions in zip(part, results)
+        rows = [dict(run_id=run_id, question_id=q.id, sample_idx=i, text=c.text,
+                     n_tokens=c.n_tokens, logprob=c.logprob, finish_reason=c.finish_reason,
+                     latency_s=c.latency_s, endpoint=c.endpoint)
+                for (q, *_), completions in zip(part, results)
                 for i, c in enumerate(completions)]
         with ctx.writer.transaction() as con:
-            records.replace_samples(con, run_id, [q.id for q, *_ in part], rows)
+            records.replace_samples(con, run_id, {q.id: prompt for q, prompt, _ in part}, rows)
         n_samples += len(rows)
         n_tokens += sum(r["n_tokens"] or 0 for r in rows)
         n_length += sum(r["finish_reason"] == "length" for r in rows)

@@ -46,6 +46,7 @@ PARTS = (
          f"tuning_id IN (SELECT tuning_id FROM runs WHERE run_id IN {_R})"),
     Part("runs", ("run_id",), f"run_id IN {_R}"),
     Part("run_questions", ("run_id", "question_id"), f"run_id IN {_R}"),
+    Part("prompts", ("run_id", "question_id"), f"run_id IN {_R}"),
     Part("samples", ("run_id", "question_id", "sample_idx"), f"run_id IN {_R}"),
     Part("judges", ("name", "version"), f"(name, version) IN (SELECT (judge, judge_version) "
                                         f"FROM gradings WHERE run_id IN {_R})"),
@@ -157,12 +158,25 @@ def import_(con, db: Path, folder: Path, manifest: dict) -> dict[str, int]:
         cleared = [c for c in MIRROR_COLUMNS if c in columns]
         replace = (f" REPLACE ({', '.join(f'NULL AS {c}' for c in cleared)})"
                    if cleared else "")
+        if part.table == "samples" and "prompts" not in manifest["tables"]:
+            replace = " EXCLUDE (prompt)"  # before schema 19 each sample carried its prompt
+            added["prompts"] += _prompts_from_samples(con, folder / entry["file"])
         match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM src.{k}" for k in part.key)
         (added[part.table],) = con.execute(  # INSERT answers the rows it added
             f"INSERT INTO {part.table} BY NAME SELECT *{replace} FROM read_parquet(?) src "
             f"WHERE NOT EXISTS (SELECT 1 FROM {part.table} t WHERE {match})",
             [str(folder / entry["file"])]).fetchone()
     return added
+
+
+def _prompts_from_samples(con, file: Path) -> int:
+    """An export made before prompts were stored once: its samples' prompts, one per run and
+    question, where this store lacks them."""
+    (n,) = con.execute(
+        "INSERT INTO prompts SELECT run_id, question_id, any_value(prompt) FROM read_parquet(?) "
+        "src WHERE NOT EXISTS (SELECT 1 FROM prompts t WHERE t.run_id = src.run_id AND "
+        "t.question_id = src.question_id) GROUP BY ALL", [str(file)]).fetchone()
+    return n
 
 
 def copy_artifacts(db: Path, folder: Path, manifest: dict) -> int:

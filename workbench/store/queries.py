@@ -97,8 +97,8 @@ def stored_counts(con, run_id: str) -> dict[str, int]:
 
 
 def stored_prompts(con, run_id: str) -> dict[str, str]:
-    return dict(con.execute("SELECT question_id, any_value(prompt) FROM samples "
-                            "WHERE run_id = ? GROUP BY question_id", [run_id]).fetchall())
+    return dict(con.execute("SELECT question_id, prompt FROM prompts WHERE run_id = ?",
+                            [run_id]).fetchall())
 
 
 def stored_dataset(con, run: dict) -> tuple[Dataset, list[Question]]:

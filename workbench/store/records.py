@@ -118,10 +118,16 @@ def reopen_run(con, run_id: str) -> None:
                 "WHERE run_id = ?", [os.getpid(), socket.gethostname(), run_id])
 
 
-def replace_samples(con, run_id: str, question_ids: list[str], rows: list[dict]) -> None:
-    """A chunk's samples, replacing whatever part of it an earlier attempt left."""
-    con.execute("DELETE FROM samples WHERE run_id = ? AND list_contains(?, question_id)",
-                [run_id, question_ids])
+def replace_samples(con, run_id: str, prompts: dict[str, str], rows: list[dict]) -> None:
+    """A chunk's samples and each question's prompt (``prompts``: question id -> the prompt,
+    stored once per run and question), replacing whatever part of it an earlier attempt
+    left."""
+    question_ids = list(prompts)
+    for table in ("samples", "prompts"):
+        con.execute(f"DELETE FROM {table} WHERE run_id = ? AND list_contains(?, question_id)",
+                    [run_id, question_ids])
+    insert_rows(con, "prompts", [dict(run_id=run_id, question_id=q, prompt=p)
+                                 for q, p in prompts.items()])
     insert_rows(con, "samples", rows)
 
 
