@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,30 @@ def gemma() -> Path:
     return Path(resolve("gemma-3-270m").source)
 
 
+@contextmanager
+def _vllm_serve(folder: Path, log: Path):
+    """`vllm serve` (its server module) on ``folder``, as gemma-3-270m, on a free port of
+    127.0.0.1; yields its /v1 address and stops it."""
+    port = free_port()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [*SERVE, str(folder), "--host", "127.0.0.1", "--port", str(port),
+             "--served-model-name", "gemma-3-270m", "--dtype", "bfloat16", "--max-model-len",
+             "1024", "--enforce-eager", "--no-enable-chunked-prefill", "--seed", "0"],
+            env={**os.environ, **SERVER_ENV}, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        if not wait_http(f"http://127.0.0.1:{port}/health", seconds=1500, proc=proc):
+            pytest.fail("vllm serve did not come up: " + log.read_text()[-3000:])
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+
+
 @pytest.fixture(scope="module")
 def server(gemma, tmp_path_factory):
     """`vllm serve` on a copy of the Gemma folder whose generation config asks for top-k 5: a
@@ -73,25 +98,8 @@ def server(gemma, tmp_path_factory):
     (folder / "generation_config.json").unlink()
     config = json.loads((gemma / "generation_config.json").read_text())
     (folder / "generation_config.json").write_text(json.dumps({**config, "top_k": 5}))
-    port = free_port()
-    log = open(folder.parent / "vllm-serve.log", "w")
-    proc = subprocess.Popen(
-        [*SERVE, str(folder), "--host", "127.0.0.1", "--port", str(port),
-         "--served-model-name", "gemma-3-270m", "--dtype", "bfloat16", "--max-model-len", "1024",
-         "--enforce-eager", "--no-enable-chunked-prefill", "--seed", "0"],
-        env={**os.environ, **SERVER_ENV}, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    try:
-        if not wait_http(f"http://127.0.0.1:{port}/health", seconds=1500, proc=proc):
-            pytest.fail("vllm serve did not come up: "
-                        + (folder.parent / "vllm-serve.log").read_text()[-3000:])
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+    with _vllm_serve(folder, folder.parent / "vllm-serve.log") as url:
+        yield url
 
 
 def test_check_server_passes_with_vllm_fields_and_catches_the_folder_defaults(server,
@@ -203,3 +211,22 @@ def test_absent_vllm_is_refused_in_one_line_before_anything_is_stored(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "make vllm-setup" in proc.stderr
     assert not (tmp_path / "workbench.duckdb").exists()
+
+
+def test_two_vllm_servers_are_two_endpoints_of_one_run(server, gemma, tmp_path):
+    """The README's recipe for servers that share no router, run for real: a second `vllm
+    serve` beside the module's, both given to one run with `--base-url` twice. The run ends
+    with N x M samples, each (question, index) once, and both servers made some."""
+    env, db = _env(tmp_path), tmp_path / "workbench.duckdb"
+    with _vllm_serve(gemma, tmp_path / "second.log") as second:
+        out = wb(WORKBENCH, "generate", "--model", "gemma-3-270m", "--dataset",
+                 "bundled:capitals:test@8", "-m", 10, "--backend", "openai", "--base-url",
+                 server, "--base-url", second, "--server", "vllm", "--prompt-format",
+                 "completion", "--concurrency", 4, "--timeout", 1200, env=env).stdout
+    run_id = out.strip()
+    assert query(db, "SELECT count(*), count(DISTINCT (question_id, sample_idx)) FROM samples "
+                     "WHERE run_id = ?", [run_id])[0] == (80, 80)
+    made = dict(query(db, "SELECT endpoint, count(*) FROM samples WHERE run_id = ? GROUP BY 1",
+                      [run_id]))
+    assert set(made) == {server, second} and all(n % 10 == 0 for n in made.values()), made
+    assert query(db, "SELECT status FROM runs WHERE run_id = ?", [run_id]) == [("FINISHED",)]
