@@ -301,3 +301,44 @@ def test_a_replica_killed_mid_run_leaves_exactly_n_times_m_samples(tmp_path, mon
     assert total == distinct == planned
     assert by == {a.url: 3 * m, b.url: planned - 3 * m}
     assert texts == {a.url: [" Lyon"], b.url: [" Paris"]}
+
+
+def test_replicas_from_a_file_of_addresses(tmp_path, mlflow_uri):
+    """`--base-url @FILE`: the addresses one a line, comments and blank lines skipped; the run
+    stores them all and both serve it. A file that cannot be read or lists nothing is one line
+    naming --base-url, and nothing is stored."""
+    from tests.helpers import write_jsonl
+
+    data = write_jsonl(tmp_path / "q.jsonl", [
+        {"id": f"q{i}", "question": f"What is {i} plus 1?", "answer": str(i + 1)}
+        for i in range(6)])
+    env = {**os.environ, "OPENAI_API_KEY": "local", "COLUMNS": "200"}
+    db_path = tmp_path / "wb.duckdb"
+
+    def generate(base_url):
+        return subprocess.run(
+            [WORKBENCH, "generate", "--backend", "openai", "--base-url", base_url, "--model", "m",
+             "--dataset", str(data), "-m", "2", "--shots", "0", "--prompt-format", "completion",
+             "--concurrency", "2", "--batch-questions", "2", "--db", str(db_path),
+             "--mlflow-uri", mlflow_uri], env=env, capture_output=True, text=True, timeout=300)
+
+    (tmp_path / "empty.txt").write_text("# nothing yet\n\n")
+    for bad, says in ((f"@{tmp_path / 'none.txt'}", "cannot read"),
+                      (f"@{tmp_path / 'empty.txt'}", "lists no address")):
+        res = generate(bad)
+        assert res.returncode == 1 and "--base-url" in res.stderr and says in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not db_path.exists()
+
+    with FakeServer() as a, FakeServer() as b:
+        listed = tmp_path / "replicas.txt"
+        listed.write_text(f"# the team's replicas\n{a.url}\n\n{b.url}  # second GPU box\n")
+        res = generate(f"@{listed}")
+        assert res.returncode == 0, res.stderr[-3000:]
+    con = duckdb.connect(str(db_path), read_only=True)
+    assert con.execute("SELECT base_url, status FROM runs").fetchall() == [(a.url, "FINISHED")]
+    assert json.loads(con.execute("SELECT backend_config FROM runs").fetchone()[0]
+                      )["replicas"] == [b.url]
+    used = {r[0] for r in con.execute("SELECT DISTINCT endpoint FROM samples").fetchall()}
+    con.close()
+    assert used == {a.url, b.url}

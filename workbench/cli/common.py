@@ -8,6 +8,7 @@ import os
 import sys
 from enum import Enum
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional, get_type_hints
 
 import typer
@@ -167,7 +168,8 @@ _GENERATION = [  # (name, type, option); the order --help shows
         show_default="1")),
     ("base_url", Optional[list[str]], typer.Option(
         None, "--base-url", help="openai: the server's /v1 address; again for each replica of "
-        "the model at another address (requests go to the one with the fewest in flight)")),
+        "the model at another address (requests go to the one with the fewest in flight); "
+        "@FILE: the addresses in FILE, one a line ('#' comments)")),
     ("api_key_env", Optional[str], typer.Option(
         None, "--api-key-env", help="openai: the variable holding the key",
         show_default="OPENAI_API_KEY")),
@@ -194,11 +196,35 @@ def generation_request(**options):
     cls = config_class(options.pop("backend"))
     given = {k: options.pop(k) for k in _BACKEND_FLAGS}
     given = {k: v for k, v in given.items() if v is not None and v != []}
+    if "base_url" in given:
+        given["base_url"] = addresses(given["base_url"])
     known = set(cls.__dataclass_fields__) - set(BackendConfig.__dataclass_fields__)
     stray = sorted(set(given) - known)
     if stray:
         raise UsageError(stray[0], f"does not apply to --backend {cls.name}")
     return GenerateRequest(backend=cls(**given), **options)
+
+
+def addresses(values: list[str]) -> list[str]:
+    """--base-url's values, each ``@FILE`` replaced by the addresses in that file: one a line,
+    blank lines and ``#`` comments skipped (a team's list of replicas, kept in one place)."""
+    out = []
+    for value in values:
+        if not value.startswith("@"):
+            out.append(value)
+            continue
+        path = Path(value[1:])
+        try:
+            lines = path.read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError("base_url", f"{value}: cannot read {path} ({exc.__class__.__name__}"
+                                         f": {exc.strerror or exc})") from None
+        found = [ln.split("#", 1)[0].strip() for ln in lines]
+        found = [a for a in found if a]
+        if not found:
+            raise UsageError("base_url", f"{value}: {path} lists no address")
+        out += found
+    return out
 
 
 def generation_options(fn):
