@@ -65,6 +65,11 @@ def test_the_report_is_one_self_contained_html_file(report_page):
                  "Sydney ×3 ✗ · Canberra ×1 ✓ · Melbourne ×1 ✗"):
         assert part in text, part
     assert "http://" not in text and "https://" not in text
+    # the diff's calibration errors carry each side's floor, as `workbench diff` prints them
+    diff = text.split("m-b − m-a (4 shared questions)")[1].split("</table>")[0]
+    assert "<th>floor A</th><th>floor B</th>" in diff
+    smece_row = next(r for r in diff.split("<tr>") if r.startswith("<td>smECE"))
+    assert smece_row.count(" ≤") == 2, smece_row
 
 
 def test_the_report_renders_in_a_real_browser(report_page, tmp_path):

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from ..errors import UsageError
-from ..render.console import fmt_delta, fmt_estimate, fmt_floor, write_rows
+from ..render.console import fmt_delta, fmt_estimate, fmt_floor, fmt_side_floors, write_rows
 from .app import app
 from .common import (
     DbOpt,
@@ -68,10 +68,8 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
                         f"{d.n_shared} shared questions")
     for col in ("metric", "A", "B", "B − A [95% paired bootstrap]", "floor A", "floor B"):
         table.add_column(col, justify="right")
-    floors = d.floors or [{}, {}]
     for m in d.metrics:
-        fa, fb = (f"{f[m.metric].mean:.3f} ≤{f[m.metric].p95:.3f}" if m.metric in f else ""
-                  for f in floors)
+        fa, fb = fmt_side_floors(d, m.metric)
         table.add_row(METRICS[m.metric].label, f"{m.a:.3f}", f"{m.b:.3f}",
                       fmt_delta(m), fa, fb)
     out.print(table)

@@ -39,6 +39,14 @@ def fmt_floor(e: Estimate | None) -> str:
     return f"{e.floor_mean:.3f} ≤{e.floor_p95:.3f}"
 
 
+def fmt_side_floors(d, metric: str) -> tuple[str, str]:
+    """Each side's floor of one metric of a diff (``analysis.diff.Diff``): '0.090 ≤0.130', or
+    '' where it has none (a metric that is not a calibration error, or floors not drawn)."""
+    floors = d.floors or [{}, {}]
+    return tuple(f"{f[metric].mean:.3f} ≤{f[metric].p95:.3f}" if metric in f else ""
+                 for f in floors)
+
+
 def fmt_cell(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 

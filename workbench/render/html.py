@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..analysis import HEADLINE
 from ..analysis.metrics import METRICS
-from .console import fmt_delta, fmt_floor
+from .console import fmt_delta, fmt_floor, fmt_side_floors
 
 _STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#222}table{border-collapse:collapse;margin:1em 0}td,th{padding:3px 9px;border-bottom:1px
@@ -85,10 +85,11 @@ def _variants(rows: list[dict]) -> list[str]:
 def _diff(label: str, diff) -> list[str]:
     """One paired comparison: each metric's B − A, then the questions that moved most."""
     out = [f"<h2>{_e(label)}</h2><table><tr><th>metric</th><th>A</th><th>B</th>"
-           "<th>B − A [95% paired]</th></tr>"]
+           "<th>B − A [95% paired]</th><th>floor A</th><th>floor B</th></tr>"]
     for m in diff.metrics:
+        fa, fb = fmt_side_floors(diff, m.metric)
         out.append(f"<tr><td>{_e(METRICS[m.metric].label)}</td><td>{m.a:.3f}</td>"
-                   f"<td>{m.b:.3f}</td><td>{fmt_delta(m)}</td></tr>")
+                   f"<td>{m.b:.3f}</td><td>{fmt_delta(m)}</td><td>{fa}</td><td>{fb}</td></tr>")
     out.append("</table><table><tr><th>question</th><th class=l>A answer (conf)</th>"
                "<th class=l>B answer (conf)</th></tr>")
     for x, y in diff.largest:
