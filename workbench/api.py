@@ -34,6 +34,7 @@ from .grading.judges.llm import (
 )
 from .lifecycle.request import GenerateRequest
 from .lifecycle.resolve import expand, grading_for
+from .readouts.methods import score_methods
 from .store import Writer, exchange, queries, reader, records, sandbox
 from .store.connection import applied_versions, migrations
 from .store.doctor import Finding, check
@@ -170,7 +171,8 @@ def show(item_id: str, db_path: Path | None = None) -> dict:
             score = queries.one(con, "score", item_id)
             score["diagram_path"] = _absolute(db_path, score["diagram_path"])
 
-            return {"score": score, "metrics": queries.score_estimates(con, item_id)}
+            return {"score": score, "metrics": queries.score_estimates(con, item_id),
+                    "methods": score_methods(con, item_id)}
         if table == "ablations":
             return {"ablation": queries.one(con, "ablation", item_id),
                     "rows": queries.ablation(con, item_id)}

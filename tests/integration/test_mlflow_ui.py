@@ -65,6 +65,10 @@ def test_the_report_is_one_self_contained_html_file(report_page):
                  "Sydney ×3 ✗ · Canberra ×1 ✓ · Melbourne ×1 ✗"):
         assert part in text, part
     assert "http://" not in text and "https://" not in text
+    # a methods paragraph per variant, for a paper's appendix; `show SCORE` gives the same
+    methods = text.split("<h2>Methods</h2>")[1].split("<h2>")[0]
+    assert methods.count("<p><b>") == 2 and "M = 5 samples each" in methods
+    assert "judged by exact (version" in methods and "from 20 bootstrap resamples" in methods
     # the diff's calibration errors carry each side's floor, as `workbench diff` prints them
     diff = text.split("m-b − m-a (4 shared questions)")[1].split("</table>")[0]
     assert "<th>floor A</th><th>floor B</th>" in diff

@@ -76,3 +76,24 @@ def test_a_one_question_run_scores_with_its_intervals_undefined(db_path, mlflow_
     assert est["confidence"].value == pytest.approx(2 / 3) and est["accuracy"].value == 1.0
     for e in est.values():
         assert e.ci_low is None or math.isnan(e.ci_low), e
+
+
+def test_show_gives_a_scores_methods_in_words(db_path, mlflow_uri):
+    """`show SCORE`: N, M, the prompt, the sampling, the token budget and the share that hit
+    it, the map and the judge with their versions, the estimator, the bootstrap and the
+    package version, in one paragraph a paper's appendix can take."""
+    import json
+
+    grading = api.grade(make_run(db_path, CAPS, TEXTS), db_path=db_path, mlflow_uri=mlflow_uri)
+    score = api.score(grading, n_bootstrap=30, floor_draws=0, db_path=db_path,
+                      mlflow_uri=mlflow_uri)
+    res = CliRunner().invoke(app, ["show", score, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    text = json.loads(res.output)["methods"]
+    for part in ("synthetic (base; none, float32) answered N = 4 questions of caps, M = 5 "
+                 "samples each",
+                 "a concise completion prompt", "at temperature 1, no top-p or top-k",
+                 "at most 8 new tokens (0.0% of samples hit that budget", "rules-v",
+                 "judged by exact (version", "estimator plurality", "4 questions scored",
+                 "from 30 bootstrap resamples of questions (seed 0)", "workbench test"):
+        assert part in text, (part, text)

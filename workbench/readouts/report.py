@@ -15,6 +15,7 @@ from ..render.html import render
 from ..store import queries, reader
 from ..tracking import experiment_name, log_analysis
 from .compare import compare, diff
+from .methods import score_methods
 
 
 def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
@@ -32,6 +33,7 @@ def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     with reader(path) as con:
         questions = {r["score_id"]: queries.question_table(con, r["grading_id"]) for r in rows}
         classes = {r["score_id"]: queries.class_summaries(con, r["grading_id"]) for r in rows}
+        described = {r["score_id"]: score_methods(con, r["score_id"]) for r in rows}
         ablations = {}
         for r in rows:  # each variant's newest finished M ablation, if it has one
             done = [a for a in queries.grading_ablations(con, r["grading_id"])
@@ -55,9 +57,10 @@ def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     curves = diagram.draw_ablation(ablations, target.with_suffix(".ablation.png"), dataset) \
         if ablations else None
     target.write_text(render(f"workbench report: {dataset}", rows, png, questions, diffs,
-                             notes, classes, curves), encoding="utf-8")
+                             notes, classes, curves, described), encoding="utf-8")
     if log:
         log_analysis(uri, config.artifacts_dir(path), experiment_name(dataset.split("@")[0]),
                      f"report {dataset}", {"stage": "report", "dataset": dataset,
                                            "group_by": ",".join(group_by)}, {}, [target])
     return target
+

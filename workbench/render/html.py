@@ -41,11 +41,12 @@ SHOWN = (*HEADLINE, "brier", "auroc")
 
 def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, list[dict]],
            diffs: list[dict], notes: list[str], classes: dict[str, dict[str, str]] | None = None,
-           ablation: Path | None = None) -> str:
+           ablation: Path | None = None, methods: dict[str, str] | None = None) -> str:
     """``rows``: compare's variants (``variant`` labels, ``metrics``, ids); ``questions``: per
     score id, the per-question table; ``diffs``: {"label", "diff"} (``analysis.diff.Diff``);
     ``classes``: per score id and question, its classes with counts and verdicts in one line;
-    ``ablation``: the M-ablation figure, if any variant has one."""
+    ``ablation``: the M-ablation figure, if any variant has one; ``methods``: per score id,
+    its methods paragraph (``render.methods``)."""
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>"
            f"<style>{_STYLE}</style></head><body><h1>{_e(title)}</h1>"]
     out += [f"<p>{_e(n)}</p>" for n in notes]
@@ -59,6 +60,11 @@ def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, 
                    "confidence is 1 by construction.</p>" + _img(ablation, "M ablation", wide=True))
     for d in diffs:
         out += _diff(d["label"], d["diff"])
+    if methods:
+        out.append("<h2>Methods</h2>")
+        for r in rows:
+            name = " · ".join(str(v) for v in r["variant"].values())
+            out.append(f"<p><b>{_e(name)}.</b> {_e(methods[r['score_id']])}</p>")
     out.append("<h2>Questions</h2>")
     for r in rows:
         out += _questions(r, questions.get(r["score_id"], []),
