@@ -97,3 +97,30 @@ def test_show_gives_a_scores_methods_in_words(db_path, mlflow_uri):
                  "judged by exact (version", "estimator plurality", "4 questions scored",
                  "from 30 bootstrap resamples of questions (seed 0)", "workbench test"):
         assert part in text, (part, text)
+
+
+def test_score_and_judges_compare_take_a_run_and_name_their_own_flags(db_path, mlflow_uri):
+    """`score RUN --graded-by J` scores that run's grading by J, as ablate and diff take runs;
+    `judges compare RUN RUN --judges A,B` compares two judges of one run. Without the judge,
+    each says which flag to give (not a --judge the command does not have)."""
+    run = make_run(db_path, CAPS, TEXTS)
+    gradings = {j: api.grade(run, j, db_path=db_path, mlflow_uri=mlflow_uri)
+                for j in ("exact", "contains")}
+    cli = CliRunner()
+
+    def said(*args):
+        res = cli.invoke(app, [*args, "--db", str(db_path)], env={"COLUMNS": "200"})
+        return res.exit_code, " ".join(res.output.split())
+
+    code, text = said("score", run, "--bootstrap", "20")
+    assert code == 1 and text.startswith("error: --graded-by: run ") and "name one" in text
+    code, text = said("score", run, "--graded-by", "contains", "--bootstrap", "20")
+    assert code == 0, text
+    (graded,), = _rows(db_path, "SELECT grading_id FROM scores")
+    assert graded == gradings["contains"]
+    code, text = said("judges", "compare", run, run)
+    assert code == 1 and text.startswith("error: --judges: ") and "--judges exact,contains" in text
+    code, text = said("judges", "compare", run, run, "--judges", "exact,contains")
+    assert code == 0 and f"{gradings['exact']} (exact) vs {gradings['contains']} (contains)" in text
+    code, text = said("judges", "compare", run, run, "--judges", "a,b,c")
+    assert code == 1 and "--judges" in text

@@ -69,7 +69,7 @@ def test_help_lists_the_pipeline_first():
 # One vocabulary: each flag means one thing on every command that shows it.
 VOCABULARY = {
     "--judge": {("grade",), ("run",)},  # the judge that grades
-    "--graded-by": {("runs",), ("questions",), ("samples",), ("diff",), ("ablate",),
+    "--graded-by": {("runs",), ("questions",), ("samples",), ("diff",), ("ablate",), ("score",),
                     ("compare",), ("report",)},  # which gradings, by the judge that made them
     "--reward-judge": {("tune",)},
 }

@@ -107,8 +107,11 @@ def _score_all(grading_id: str, options: dict) -> None:
 
 
 @app.command()
-@friendly
-def score(grading_id: str,
+@friendly(judge="--graded-by")
+def score(grading_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE",
+                                           help="a grading, a run (its grading by --graded-by) "
+                                           "or a score (its grading again), or a prefix"),
+          graded_by: Optional[str] = GradedByOpt,
           bootstrap: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples"),
           seed: int = SeedOpt, bins: int = typer.Option(15, "--bins", help="ECE bins"),
           estimator: str = typer.Option("plurality", "--estimator", help="plurality (the "
@@ -125,11 +128,12 @@ def score(grading_id: str,
     """Stage 3: calibration metrics with bootstrap intervals and a reliability diagram."""
     if estimator == "all":
         _score_all(grading_id, dict(n_bootstrap=bootstrap, seed=seed, bins=bins,
-                                    floor_draws=floor_draws, db_path=db, mlflow_uri=mlflow_uri))
+                                    floor_draws=floor_draws, judge=graded_by, db_path=db,
+                                    mlflow_uri=mlflow_uri))
         return
     score_id = api.score(grading_id, n_bootstrap=bootstrap, seed=seed, bins=bins,
-                         estimator=estimator, floor_draws=floor_draws, db_path=db,
-                         mlflow_uri=mlflow_uri)
+                         estimator=estimator, floor_draws=floor_draws, judge=graded_by,
+                         db_path=db, mlflow_uri=mlflow_uri)
     out.print(score_id)
     _print_metrics(score_id, db)
 

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from ..errors import UsageError
 from ..render.console import write_rows
 from .app import judges_app
 from .common import DbOpt, Format, FormatOpt, LogOpt, MlflowOpt, api, friendly, out
@@ -66,15 +67,24 @@ def judges_list(fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
 
 @judges_app.command("compare")
 @friendly
-def judges_compare(a: str = typer.Argument(..., help="a grading id (or prefix)"),
-                   b: str = typer.Argument(..., help="another grading of the same questions"),
+def judges_compare(a: str = typer.Argument(..., help="a grading id (or prefix), or a run id "
+                                           "with --judges"),
+                   b: str = typer.Argument(..., help="another grading of the same questions "
+                                           "(or the same run, with --judges)"),
+                   judges: Optional[str] = typer.Option(
+                       None, "--judges", help="with run ids: A's judge,B's judge (one name: "
+                       "both sides')", show_default="each run's only judge"),
                    fmt: Format = typer.Option(Format.table, "--format", help="table: the "
                                               "summary and disagreements; json: everything; "
                                               "csv: the disagreements"),
                    log: bool = LogOpt, db: Optional[Path] = DbOpt,
                    mlflow_uri: Optional[str] = MlflowOpt):
     """Two gradings: agreement, Cohen's kappa, disagreements, accuracy and smECE moves."""
-    r = api.compare_judges(a, b, db_path=db, mlflow_uri=mlflow_uri, log=log)
+    names = [j.strip() for j in judges.split(",")] if judges is not None else [None]
+    if len(names) > 2 or not all(n is None or n for n in names):
+        raise UsageError("judges", f"{judges!r}: give one judge, or A's and B's as a,b")
+    r = api.compare_judges(a, b, judges=(names[0], names[-1]), db_path=db,
+                           mlflow_uri=mlflow_uri, log=log)
     if fmt == Format.json:
         out.print_json(json.dumps(r, default=str))
         return

@@ -202,12 +202,26 @@ def _confidences(con, grading_id: str, measure: str) -> tuple[np.ndarray, np.nda
     return f, y
 
 
-def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
-                   db_path: Path | None = None, mlflow_uri: str | None = None,
-                   log: bool = False) -> dict:
+def _judged(con, item: str, judge: str | None) -> dict:
+    """One side of a judge comparison: its grading, by its judge where it is a run."""
+    try:
+        return grading_for(con, item, judge)
+    except UsageError as exc:
+        if exc.param != "judge":
+            raise
+        raise UsageError("judges", exc.message.replace(
+            "name one", "name each side's, e.g. --judges exact,contains")) from None
+
+
+def compare_judges(a: str, b: str, *, judges: tuple[str | None, str | None] = (None, None),
+                   n_bootstrap: int = 1000, seed: int = 0, db_path: Path | None = None,
+                   mlflow_uri: str | None = None, log: bool = False) -> dict:
     """Two gradings (usually two judges on one run): agreement on each shared question's
-    correctness, Cohen's kappa, the disagreements, and how accuracy and smECE differ."""
+    correctness, Cohen's kappa, the disagreements, and how accuracy and smECE differ. ``a``
+    and ``b``: grading ids, or run ids with ``judges`` naming each side's judge."""
     path, uri = config.paths(db_path, mlflow_uri)
+    with reader(path) as con:
+        a, b = (_judged(con, x, j)["grading_id"] for x, j in zip((a, b), judges))
     try:
         ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
                          mlflow_uri=mlflow_uri, log=log)
@@ -215,7 +229,7 @@ def compare_judges(a: str, b: str, *, n_bootstrap: int = 1000, seed: int = 0,
     except NoSharedQuestions:
         metrics = {}
     with reader(path) as con:
-        ga, gb = grading_for(con, a), grading_for(con, b)
+        ga, gb = grading_for(con, a), grading_for(con, b)  # the gradings themselves, now
         pa = {p.question_id: p for p in points(con, ga["grading_id"])}
         pb = {p.question_id: p for p in points(con, gb["grading_id"])}
         ca = verdicts.class_verdicts(con, ga["grading_id"])

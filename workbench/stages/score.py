@@ -21,7 +21,7 @@ from ..analysis.shortcut import shortcuts
 from ..errors import NoLogprobs, StageError, UsageError
 from ..lifecycle.artifacts import question_rows, write_csv, write_table
 from ..lifecycle.context import Context, check_writable, open_context, stage
-from ..lifecycle.resolve import expand
+from ..lifecycle.resolve import grading_for
 from ..store import queries, records
 
 
@@ -44,20 +44,18 @@ class ScoreOptions:
 
 
 def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int = 15,
-          estimator: str = "plurality", floor_draws: int = 200,
+          estimator: str = "plurality", floor_draws: int = 200, judge: str | None = None,
           db_path: Path | None = None, mlflow_uri: str | None = None) -> str:
-    """Score a finished grading; returns the new score id. Every calibration error gets its
-    noise floor (``floor_draws`` draws of a calibrated model). The M ablation is its own stage
-    (``stages/ablate.py``)."""
+    """Score a finished grading (or a run's grading by ``judge``, or a score's grading again);
+    returns the new score id. Every calibration error gets its noise floor (``floor_draws``
+    draws of a calibrated model). The M ablation is its own stage (``stages/ablate.py``)."""
     opts = ScoreOptions(n_bootstrap, seed, bins, estimator, floor_draws)
     opts.check()
     check_writable(db_path, mlflow_uri, existing=True)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
-            _, grading_id = expand(con, grading_id, ("gradings",))
-            grading = queries.one(con, "grading", grading_id)
-            if grading["status"] != "FINISHED":
-                raise StageError(f"grading {grading_id} is {grading['status']}, not FINISHED")
+            grading = grading_for(con, grading_id, judge)  # FINISHED, or a one-line error
+            grading_id = grading["grading_id"]
             table = queries.question_table(con, grading_id)
             run = queries.one(con, "run", grading["run_id"])
             dataset = queries.dataset_name(con, run["dataset_id"])
