@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
     from .readouts.report import report as report
     from .stages.ablate import ablate as ablate
     from .stages.generate import generate as generate
+    from .stages.generate import preview as preview
     from .stages.generate import resume as resume
     from .stages.grade import grade as grade
     from .stages.score import score as score
@@ -61,7 +62,8 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
 # The stages load NumPy (the figures), DuckDB's writer, MLflow's mirror and model helpers; the
 # reads below (`workbench runs`, `show`, `questions`) need none of that, so each stage is
 # imported when it is first used (PEP 562): `api.score` is `stages.score.score`.
-_LAZY = {"generate": "stages.generate", "resume": "stages.generate", "grade": "stages.grade",
+_LAZY = {"generate": "stages.generate", "resume": "stages.generate",
+         "preview": "stages.generate", "grade": "stages.grade",
          "score": "stages.score", "score_measures": "stages.score", "ablate": "stages.ablate",
          "diff": "readouts.compare",
          "compare": "readouts.compare", "compare_judges": "readouts.compare",

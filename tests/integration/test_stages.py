@@ -181,3 +181,28 @@ def test_questions_without_a_verdict_are_left_out_and_counted(db_path, mlflow_ur
     assert _rows(db_path, "SELECT n_questions, n_excluded FROM scores WHERE score_id = ?",
                  [score_id]) == [(3, 1)]
     assert api.metrics(score_id, db_path=db_path)["accuracy"].value == 1.0
+
+
+def test_a_dry_run_shows_prompts_samples_and_their_reading_and_stores_nothing(
+        tmp_path, tiny_model, small_dataset):
+    """`generate --dry-run`: the first 2 questions' prompts as a run would store them, 2
+    samples of each with the answer the map B reads, its class and the exact judge's verdict;
+    no store, no MLflow folder, whatever M the command names."""
+    import subprocess
+
+    from tests.helpers import WORKBENCH
+
+    db = tmp_path / "store" / "wb.duckdb"
+    res = subprocess.run([WORKBENCH, "generate", "--model", str(tiny_model), "--dataset",
+                          str(small_dataset), "-m", "50", "--shots", "2", "--max-new-tokens",
+                          "4", "--dry-run", "--db", str(db)], capture_output=True, text=True,
+                         timeout=300, env={**__import__("os").environ, "COLUMNS": "200"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    said = res.stdout
+    assert said.count("question q") == 2 and "(gold: Paris)" in said
+    assert said.count("prompt, as the run would store it:") == 2
+    assert said.count("Q: What is the capital of France?\nA:") == 1  # the prompt's own question
+    lines = [ln for ln in said.splitlines() if ln.startswith("  sample ")]
+    assert len(lines) == 4 and all("-> answer " in ln or "no answer read" in ln for ln in lines)
+    assert said.rstrip().endswith("dry run: nothing was stored")
+    assert not db.parent.exists()

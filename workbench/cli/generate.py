@@ -3,6 +3,7 @@ score)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -34,8 +35,15 @@ def _log(message: str) -> None:
 @app.command()
 @friendly
 @generation_options
-def generate(req, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+def generate(req, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt,
+             dry_run: bool = typer.Option(False, "--dry-run", help="store nothing: print the "
+                                          "first 2 questions' prompts and 2 samples of each "
+                                          "with the answer, class and verdict the map B and "
+                                          "the exact judge give them")):
     """Stage 1: sample M answers per question; prints the run id."""
+    if dry_run:
+        _print_preview(api.preview(req, log=_log))
+        return
     with Sampling() as progress:
         run_id = api.generate(req, db_path=db, mlflow_uri=mlflow_uri, progress=progress,
                               log=_log)
@@ -49,6 +57,23 @@ def resume_cmd(run_id: str, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str
     with Sampling() as progress:
         api.resume(run_id, db_path=db, mlflow_uri=mlflow_uri, progress=progress, log=_log)
     out.print(run_id)
+
+
+def _print_preview(found: list[dict]) -> None:
+    mark = {True: "right", False: "wrong", None: "no verdict"}
+    for q in found:
+        out.print(f"question {q['question_id']}: {q['question']} (gold: "
+                  f"{' | '.join(q['gold'])})", markup=False, highlight=False, soft_wrap=True)
+        prompt = q["prompt"] if isinstance(q["prompt"], str) else json.dumps(q["prompt"])
+        out.print("prompt, as the run would store it:", style="bold", highlight=False)
+        out.print(prompt, markup=False, highlight=False, soft_wrap=True)
+        for i, smp in enumerate(q["samples"], 1):
+            cut = " (cut at the token budget)" if smp["finish_reason"] == "length" else ""
+            read = (f"answer {smp['answer']!r}, class {smp['class']!r}: {mark[smp['correct']]}"
+                    if smp["answer"] is not None else "no answer read")
+            out.print(f"  sample {i}{cut}: {smp['text']!r} -> {read}", markup=False,
+                      highlight=False, soft_wrap=True)
+    out.print("dry run: nothing was stored", highlight=False)
 
 
 JudgeOpt = typer.Option("exact", "--judge", help="a rule judge (exact, contains, "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +23,8 @@ from ..backends.base import KINDS, BackendConfig, ModelInfo, Sampler, SamplingPa
 from ..backends.transformers import variants
 from ..data.types import Dataset, Question
 from ..errors import StageError, UsageError, WorkbenchError
+from ..grading import judges
+from ..grading.rows import grade_questions
 from ..lifecycle import faults
 from ..lifecycle.context import Context, check_writable, open_context, stage
 from ..lifecycle.lineage import record_lineage
@@ -63,6 +65,59 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
              progress: Progress | None = None, log: Log = lambda s: None) -> str:
     """Run the generation stage; returns the run id (an existing one when resuming)."""
     check_writable(db_path, mlflow_uri)
+    ds, job = _planned(req, None, log)
+    with open_context(db_path, mlflow_uri) as ctx:
+        if req.resume:
+            with ctx.writer.session() as con:
+                found = queries.unfinished_twin(con, _run_row(job, ds.dataset_id))
+            if found:
+                log(f"resuming {found}")
+                _resume(ctx, found, job, progress)
+                return found
+        return _new_run(ctx, ds, job, progress, req.cell_key)
+
+
+def preview(req: GenerateRequest, *, questions: int = 2, samples: int = 2, judge: str = "exact",
+            log: Log = lambda s: None) -> list[dict]:
+    """The run ``req`` asks for, tried on its first ``questions`` questions with ``samples``
+    samples each, and nothing stored: per question its prompt as the run would store it, and
+    each sample with the answer the map B reads, its class and the rule judge's verdict."""
+    if questions < 1 or samples < 1:
+        raise UsageError("questions" if questions < 1 else "samples",
+                         f"must be ≥ 1, got {min(questions, samples)}")
+    if judge not in judges.RULES:
+        raise UsageError("judge", f"{judge!r}: a preview grades with a rule judge "
+                                  f"({', '.join(judges.RULES)})")
+    ds, job = _planned(req, (questions, samples), log)
+    results = job.sampler.sample([(q.id, request) for q, _, request in job.built], job.params)
+    failed = [(q.id, r) for (q, *_), r in zip(job.built, results) if isinstance(r, Exception)]
+    if failed:
+        raise StageError(f"question {failed[0][0]}: {failed[0][1]}")
+    asked = {q.id: {"question": q.question, "answers": list(q.answers),
+                    "answer_type": q.answer_type, "groups": q.alias_groups()}
+             for q, *_ in job.built}
+    texts = {q.id: [(c.text, c.finish_reason) for c in out]
+             for (q, *_), out in zip(job.built, results)}
+    sample_rows, class_rows, _ = grade_questions("preview", judges.get(judge), req.style, asked,
+                                                 texts)
+    classes = {(r["question_id"], r["class_id"]): r for r in class_rows}
+    out = []
+    for q, prompt, _ in job.built:
+        rows = [r for r in sample_rows if r["question_id"] == q.id]
+        out.append({"question_id": q.id, "question": q.question, "gold": list(q.answers),
+                    "prompt": prompt, "samples": [
+                        {"text": text, "finish_reason": finish, "answer": r["extracted"],
+                         "class": classes[(q.id, r["class_id"])]["canonical"]
+                         if r["class_id"] is not None else None,
+                         "correct": classes[(q.id, r["class_id"])]["correct"]
+                         if r["class_id"] is not None else None}
+                        for (text, finish), r in zip(texts[q.id], rows)]})
+    return out
+
+
+def _planned(req: GenerateRequest, trial: tuple[int, int] | None, log: Log):
+    """The dataset and the job a request asks for, checked, the backend opened; ``trial``
+    (questions, samples): only that many of each (a preview)."""
     ds = data.load(req.dataset, skip_bad_rows=req.skip_bad_rows)
     if ds.note:
         log(ds.note)
@@ -78,17 +133,11 @@ def generate(req: GenerateRequest, *, db_path: Path | None = None, mlflow_uri: s
         n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
         max_new_tokens=prompts.max_new_tokens(req.style, info.kind, req.max_new_tokens),
         stop=plan.stop, seed=req.seed)
-    job = _prepare(req.backend.settle(info), info, ds, ds.questions, plan, params,
-                   req.chunk_size, log)
-    with open_context(db_path, mlflow_uri) as ctx:
-        if req.resume:
-            with ctx.writer.session() as con:
-                found = queries.unfinished_twin(con, _run_row(job, ds.dataset_id))
-            if found:
-                log(f"resuming {found}")
-                _resume(ctx, found, job, progress)
-                return found
-        return _new_run(ctx, ds, job, progress, req.cell_key)
+    asked = ds.questions
+    if trial is not None:
+        asked, params = asked[:trial[0]], replace(params, n=trial[1])
+    return ds, _prepare(req.backend.settle(info), info, ds, asked, plan, params,
+                        req.chunk_size, log)
 
 
 def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None = None,

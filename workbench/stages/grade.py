@@ -8,15 +8,14 @@ with a judge version that met errors (an LLM judge's failed calls) retries those
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 from .. import config
 from ..errors import StageError
 from ..grading import judges
-from ..grading.classes import MAP_VERSION, assign_classes
-from ..grading.extract import extract_answer
-from ..grading.judges import Judge, JudgeItem
+from ..grading.classes import MAP_VERSION
+from ..grading.judges import Judge
+from ..grading.rows import grade_questions, judge_rows
 from ..lifecycle.artifacts import SAMPLES_SHOWN, write_table
 from ..lifecycle.context import Context, check_writable, open_context, stage
 from ..lifecycle.resolve import expand
@@ -44,45 +43,6 @@ def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None
         if earlier:
             return _retry(ctx, run, judge, earlier, questions, texts)
         return _grade(ctx, run, judge, questions, texts)
-
-
-def grade_questions(grading_id: str, judge: Judge, style: str, questions: dict, texts: dict):
-    """Rows for the given questions: sample classes, class verdicts, extraction errors."""
-    sample_rows, class_rows, errors = [], [], []
-    for qid, q in questions.items():
-        got = texts.get(qid, [])
-        if judge.extracts:
-            extracted, raw, error = judge.extract(q["question"], [t for t, _ in got])
-            if extracted is None:
-                errors.append(dict(grading_id=grading_id, question_id=qid, error=error,
-                                   raw_output=raw))
-                continue
-        else:
-            extracted = [extract_answer(t, style, q["question"], finish, q["answer_type"])
-                         for t, finish in got]
-        ids, canonical, keys = assign_classes(extracted, q["answer_type"], q["groups"])
-        for i, (ans, cid) in enumerate(zip(extracted, ids)):
-            sample_rows.append(dict(grading_id=grading_id, question_id=qid, sample_idx=i,
-                                    extracted=ans, class_id=cid))
-        counts = Counter(cid for cid in ids if cid is not None)
-        for cid, form in canonical.items():
-            class_rows.append(dict(grading_id=grading_id, question_id=qid, class_id=cid,
-                                   canonical=form, class_key=keys[cid][0],
-                                   member_keys=keys[cid], n_samples=counts[cid]))
-    judge_rows(judge, class_rows, questions)
-    return sample_rows, class_rows, errors
-
-
-def judge_rows(judge: Judge, class_rows: list[dict], questions: dict) -> None:
-    """Fill in each class row's verdict: one judge call per distinct (question, class)."""
-    items = [JudgeItem(questions[r["question_id"]]["question"], r["canonical"],
-                       tuple(questions[r["question_id"]]["answers"]),
-                       questions[r["question_id"]]["answer_type"], tuple(r["member_keys"]),
-                       questions[r["question_id"]]["groups"])
-             for r in class_rows]
-    for r, v in zip(class_rows, judge.judge_many(items)):
-        r.update(correct=v.correct, judge_output=v.output, judge_error=v.error, p_yes=v.p_yes,
-                 verdict_mass=v.mass, verdict_method=v.method)
 
 
 def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict) -> str:
