@@ -206,3 +206,21 @@ def test_a_dry_run_shows_prompts_samples_and_their_reading_and_stores_nothing(
     assert len(lines) == 4 and all("-> answer " in ln or "no answer read" in ln for ln in lines)
     assert said.rstrip().endswith("dry run: nothing was stored")
     assert not db.parent.exists()
+
+
+def test_the_reliability_diagram_states_the_tables_interval(db_path, mlflow_uri, monkeypatch):
+    """The score's figure carries smECE with the interval every table shows, and not relplot's
+    own label (its value ± its own bootstrap's spread, which disagreed with the tables)."""
+    from workbench.analysis import diagram
+
+    drawn = []
+    real = diagram.draw
+    monkeypatch.setattr(diagram, "draw", lambda d, path, title: drawn.append((d, title))
+                        or real(d, path, title))
+    grading_id = api.grade(make_run(db_path, CAPS, TEXTS), db_path=db_path,
+                           mlflow_uri=mlflow_uri)
+    smece = api.metrics(api.score(grading_id, n_bootstrap=100, seed=1, db_path=db_path,
+                                  mlflow_uri=mlflow_uri), db_path=db_path)["smece"]
+    (figure, title), = drawn
+    assert f"smECE {smece.value:.3f} [{smece.ci_low:.3f}, {smece.ci_high:.3f}]" in title
+    assert "ce" not in figure and "ce_ci_width" not in figure  # relplot prints no label

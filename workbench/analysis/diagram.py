@@ -11,7 +11,9 @@ def prepare(f, y, seed: int = 0, n_bootstrap: int = 200, band: bool = True) -> d
     """relplot's smoothed reliability curve with its bootstrap band, seeded.
 
     relplot draws its band from numpy's global generator; it is seeded here and restored after.
-    One question has no band (a bootstrap needs two).
+    One question has no band (a bootstrap needs two). relplot's own smECE label (its value ±
+    its own bootstrap's spread) is left off: the title states the score's estimate with the
+    interval every table shows (``title``), so the figure and the tables agree.
     """
     # relplot imports scikit-learn (about 2 s): only when a diagram is made.
     import relplot
@@ -23,9 +25,22 @@ def prepare(f, y, seed: int = 0, n_bootstrap: int = 200, band: bool = True) -> d
         return relplot.prepare_rel_diagram(np.asarray(f, float), np.asarray(y, float),
                                            num_bootstrap=n_bootstrap,
                                            plot_confidence_band=band and several,
-                                           report_CE_std=several)
+                                           report_CE=False, report_CE_std=False)
     finally:
         np.random.set_state(state)
+
+
+def title(variant: str, smece, n: int, m: int) -> str:
+    """A score's diagram title: the variant, and smECE as every table states it.
+
+    >>> from types import SimpleNamespace as E
+    >>> print(title("gemma · concise · caps", E(value=0.203, ci_low=0.124, ci_high=0.282), 96, 20))
+    gemma · concise · caps
+    smECE 0.203 [0.124, 0.282] (95% bootstrap), n=96, M=20
+    """
+    ci = (f" [{smece.ci_low:.3f}, {smece.ci_high:.3f}] (95% bootstrap)"
+          if smece.ci_low is not None else "")
+    return f"{variant}\nsmECE {smece.value:.3f}{ci}, n={n}, M={m}"
 
 
 def _pyplot():

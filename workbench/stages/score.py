@@ -126,9 +126,8 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
                                                              if k in floors else ()))
                for k, e in est.items()}
         png = diagram.draw(diagram.prepare(f, y, seed=opts.seed), out_dir / "reliability.png",
-                           f"{run['model']} · {run['style']} · {dataset}\n"
-                           f"smECE {est['smece'].value:.3f}, n={len(f)}, M={m}") \
-            if probability else None
+                           diagram.title(f"{run['model']} · {run['style']} · {dataset}",
+                                         est["smece"], len(f), m)) if probability else None
         columns, rows = question_rows(table, classes_text, grading["judge"])
         write_csv(out_dir / "questions.csv", columns, rows)
         write_table(out_dir / "questions.json", columns, rows)
