@@ -35,7 +35,8 @@ from .grading.judges.llm import (
 from .lifecycle.request import GenerateRequest
 from .lifecycle.resolve import expand, grading_for
 from .readouts.methods import score_methods
-from .store import Writer, exchange, queries, reader, records, sandbox
+from .store import Writer, exchange, queries, reader, records, require_store, sandbox
+from .store import runs as stored_runs
 from .store.connection import applied_versions, migrations
 from .store.doctor import Finding, check
 from .store.locks import writer_active
@@ -76,7 +77,7 @@ __all__ = ["GenerateRequest", "run_all", "RunResult", "list_runs", "show", "metr
            "questions", "samples", "doctor", "ablation", "list_datasets", "add_judge",
            "list_judges", "mirror", "check_server", "Finding", "TuneRequest", "list_tunings",
            "load_experiment", "experiment_status", "experiment_run", "experiment_cost",
-           "experiment_check", "experiment_tunings", "export_runs", "import_runs",
+           "experiment_check", "experiment_tunings", "archive", "export_runs", "import_runs",
            *_LAZY]
 
 
@@ -150,11 +151,34 @@ def _read(db_path: Path | None, **kw):
     return reader(config.db_path(db_path), **kw)
 
 
-def list_runs(db_path: Path | None = None, judge: str | None = None) -> list[dict]:
+def list_runs(db_path: Path | None = None, judge: str | None = None, *,
+              status: str | None = None, archived: bool = False) -> list[dict]:
     """Every run, once per finished grading (only ``judge``'s, with one), with that grading's
-    newest score's headline figures."""
+    newest score's headline figures; only runs in ``status`` with one; archived runs only when
+    ``archived``."""
+    if status is not None and status.upper() not in stored_runs.STATUSES:
+        raise UsageError("status", f"{status!r} is not one of "
+                                   f"{', '.join(stored_runs.STATUSES)}")
     with _read(db_path) as con:
-        return queries.list_runs(con, judge)
+        return stored_runs.list_runs(con, judge, status and status.upper(), archived)
+
+
+def archive(run_ids: list[str], *, note: str | None = None, undo: bool = False,
+            db_path: Path | None = None) -> list[str]:
+    """Put runs away (or, with ``undo``, back): `runs` lists them only when asked and `doctor`
+    stops proposing to resume them; nothing is deleted. Returns the full run ids. A RUNNING
+    run is refused: stop it first (`doctor --fix` marks a dead one FAILED)."""
+    path = config.db_path(db_path)
+    require_store(path)  # archiving never makes a store
+    with Writer(path) as writer, writer.transaction() as con:
+        full = [expand(con, r, ("runs",))[1] for r in run_ids]
+        for run_id in full:
+            if queries.one(con, "run", run_id)["status"] == "RUNNING":
+                raise StageError(f"run {run_id} is RUNNING: stop it first (a dead one: "
+                                 "`workbench doctor --fix` marks it FAILED)")
+        for run_id in full:
+            stored_runs.set_archived(con, run_id, not undo, note)
+    return full
 
 
 def show(item_id: str, db_path: Path | None = None) -> dict:

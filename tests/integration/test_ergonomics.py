@@ -109,8 +109,8 @@ def test_ids_by_unambiguous_prefix_and_the_wrong_kind_refused(store):
     with pytest.raises(NotFound):
         api.show("run_zzzz", db_path=path)
     score_id = query(path, "SELECT score_id FROM scores LIMIT 1")[0][0]
-    with pytest.raises(UsageError, match="is a score id; this takes a grading id"):
-        api.score(score_id, db_path=path)
+    with pytest.raises(UsageError, match="is a score id; this takes a run id"):
+        api.grade(score_id, db_path=path)
     done = cli(path, "show", "grd_")
     assert done.exit_code == 1 and "ID: 'grd_' is ambiguous" in done.output
     bad = cli(path, "runs", "--format", "xml")  # refused while parsing, naming the flag
@@ -173,3 +173,47 @@ def test_tables_at_100_columns_keep_every_id_whole(store):
     assert "samples_per_question" in header  # wide enough: the plain table
 
 
+
+
+def test_a_run_put_away_leaves_runs_and_doctor_and_comes_back(tmp_path, mlflow_uri):
+    """`archive RUN`: `runs` hides it (--archived shows it, --status filters), `doctor` stops
+    proposing to resume a FAILED run that was put away on purpose, nothing is deleted, and
+    `archive --undo` brings it back. A RUNNING run is refused; a bad --status is one line."""
+    from workbench.store import Writer, records
+
+    path = tmp_path / "wb.duckdb"
+    kept, dropped = make_run(path, CAPS, TEXTS, model="kept"), make_run(path, CAPS, TEXTS)
+    with Writer(path) as w, w.transaction() as con:  # a run abandoned half-way
+        con.execute("DELETE FROM samples WHERE run_id = ? AND question_id = 'fr'", [dropped])
+        records.set_status(con, "runs", dropped, "FAILED")
+
+    def cli(*args):
+        res = CliRunner().invoke(app, [*args, "--db", str(path)], env={"COLUMNS": "200"})
+        return res.exit_code, " ".join(res.output.split())
+
+    assert f"workbench resume {dropped}" in cli("doctor")[1]
+    assert cli("archive", dropped[:8], "--note", "wrong prompt") == (0, f"{dropped}: archived")
+    listed = api.list_runs(db_path=path)
+    assert [r["run_id"] for r in listed] == [kept]
+    assert {r["run_id"] for r in api.list_runs(db_path=path, archived=True)} == {kept, dropped}
+    assert [r["run_id"] for r in api.list_runs(db_path=path, status="failed",
+                                               archived=True)] == [dropped]
+    code, text = cli("runs", "--archived", "--format", "csv")
+    assert code == 0 and "archived_at" in text and dropped in text
+    assert "workbench resume" not in cli("doctor")[1]
+    assert query(path, "SELECT count(*) FROM samples WHERE run_id = ?", [dropped]) == [(15,)]
+    assert query(path, "SELECT archive_note FROM runs WHERE run_id = ?",
+                 [dropped]) == [("wrong prompt",)]
+    assert cli("archive", dropped, "--undo") == (0, f"{dropped}: back")
+    assert {r["run_id"] for r in api.list_runs(db_path=path)} == {kept, dropped}
+
+    code, text = cli("runs", "--status", "done")
+    assert code == 1 and text.startswith("error: --status: 'done' is not one of")
+    with Writer(path) as w, w.transaction() as con:
+        records.set_status(con, "runs", kept, "RUNNING")
+    code, text = cli("archive", kept)
+    assert code == 1 and "RUNNING" in text
+    assert query(path, "SELECT count(*) FROM runs WHERE archived_at IS NOT NULL") == [(0,)]
+    code, text = CliRunner().invoke(app, ["archive", "run_x", "--db",
+                                          str(tmp_path / "none.duckdb")]).exit_code, None
+    assert code == 1 and not (tmp_path / "none.duckdb").exists()

@@ -32,13 +32,33 @@ def runs(graded_by: Optional[str] = typer.Option(None, "--graded-by", help="only
                                                  "judge (and runs not graded yet)",
                                                  show_default="every judge"),
          judge: Optional[str] = OldJudgeOpt,
+         status: Optional[str] = typer.Option(None, "--status", help="only runs in this "
+                                              "state: RUNNING | FINISHED | FAILED"),
+         archived: bool = typer.Option(False, "--archived", help="list archived runs too "
+                                       "(`workbench archive`)"),
          fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
     """List stored runs, once per judge that graded them, with that grading's newest score."""
     judge = renamed(graded_by, judge, "--judge", "--graded-by")
     cols = ["run_id", "status", "model", "model_kind", "style", "dataset", "n_questions",
-            "samples_per_question", "stored_samples", "judge", "accuracy", "smece"]
-    write_rows(out, cols, [[r[c] for c in cols] for r in api.list_runs(db_path=db, judge=judge)],
-               fmt)
+            "samples_per_question", "stored_samples", "judge", "accuracy", "smece",
+            *(["archived_at"] if archived else [])]
+    found = api.list_runs(db_path=db, judge=judge, status=status, archived=archived)
+    write_rows(out, cols, [[r[c] for c in cols] for r in found], fmt)
+
+
+@app.command()
+@friendly
+def archive(run_ids: list[str] = typer.Argument(..., metavar="RUN...",
+                                                help="run ids or prefixes"),
+            note: Optional[str] = typer.Option(None, "--note", help="why, kept with the run"),
+            undo: bool = typer.Option(False, "--undo", help="bring archived runs back"),
+            db: Optional[Path] = DbOpt):
+    """Put runs away, or back with --undo (nothing is deleted).
+
+    `runs` lists an archived run only with --archived, and `doctor` no longer proposes to
+    resume it."""
+    for run_id in api.archive(run_ids, note=note, undo=undo, db_path=db):
+        out.print(f"{run_id}: {'back' if undo else 'archived'}", highlight=False)
 
 
 @app.command()

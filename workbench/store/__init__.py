@@ -1,7 +1,8 @@
 """The DuckDB store, the source of truth: connection and migrations, locks, the writer and
 readers, and every SQL statement the workbench runs (``records.py`` writes, ``queries.py``
-reads, ``verdicts.py`` reads a grading's verdicts, ``doctor.py`` checks, ``recovery.py`` finds
-dead stages). The schema itself is ``sql/migrations``; the named views are ``sql/views``.
+reads, ``verdicts.py`` reads a grading's verdicts, ``runs.py`` lists runs and archives them,
+``experiments.py`` holds an experiment's rows, ``doctor.py`` checks, ``recovery.py`` finds dead
+stages). The schema itself is ``sql/migrations``; the named views are ``sql/views``.
 """
 
 from __future__ import annotations

@@ -85,7 +85,9 @@ def _schema(con) -> Finding:
 def _plans(con) -> list[Finding]:
     out = []
     for r in rows(con, """SELECT run_id, status, planned_samples, stored_samples
-                                FROM run_progress WHERE planned_samples <> stored_samples
+                                FROM run_progress JOIN runs USING (run_id, status)
+                                WHERE planned_samples <> stored_samples
+                                  AND archived_at IS NULL  -- put away on purpose
                                 ORDER BY run_id"""):
         gap = f"{r['stored_samples']} of {r['planned_samples']} samples"
         if r["status"] == "FINISHED":

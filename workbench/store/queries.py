@@ -341,19 +341,6 @@ def measure_scores(con, grading_id: str) -> list[tuple[str, str]]:
                           GROUP BY estimator ORDER BY estimator""", [grading_id]).fetchall()
 
 
-def list_runs(con, judge: str | None = None) -> list[dict]:
-    """Every run, once per finished grading, with that grading's newest score's headline
-    figures (the ``variants`` view); with ``judge``, that judge's gradings (and runs not
-    graded yet)."""
-    return rows(con, """SELECT v.run_id, v.created_at, v.status, v.model, v.model_kind,
-                               v.style, v.dataset, r.n_questions, v.samples_per_question,
-                               p.stored_samples, v.judge, v.grading_id, v.accuracy, v.smece
-                        FROM variants v JOIN runs r USING (run_id)
-                        JOIN run_progress p USING (run_id)
-                        WHERE ? IS NULL OR v.judge = ? OR v.judge IS NULL
-                        ORDER BY v.created_at, v.graded_at""", [judge, judge])
-
-
 def run_gradings(con, run_id: str) -> list[dict]:
     return rows(con, "SELECT grading_id, judge, status, created_at FROM gradings "
                      "WHERE run_id = ? ORDER BY created_at", [run_id])
