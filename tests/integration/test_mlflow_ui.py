@@ -34,9 +34,16 @@ def test_a_variant_is_one_row_with_its_stages_nested_and_its_dataset(tiny_model,
     assert [r.info.run_id for r in top if "mlflow.parentRunId" not in r.data.tags] == [ids["run"]]
     exact = api.metrics(res.score_id, db_path=db_path)
     contains = api.metrics(rescore, db_path=db_path)
-    assert parent.data.metrics["exact.smece"] == exact["smece"].value
-    assert parent.data.metrics["contains.accuracy"] == contains["accuracy"].value
-    assert "exact.smece_floor_p95" in parent.data.metrics
+    # the variant's row: headline figures to 3 digits, the truncated share beside them; each
+    # score's child named with its judge (two judges' scores were two same-named children)
+    assert parent.data.metrics["exact.smece"] == round(exact["smece"].value, 3)
+    assert parent.data.metrics["contains.accuracy"] == round(contains["accuracy"].value, 3)
+    assert {"exact.smece_floor_p95", "exact.truncated_share"} <= set(parent.data.metrics)
+    assert all(v == round(v, 3) for v in parent.data.metrics.values())
+    assert client.get_run(ids[rescore]).data.metrics["smece"] == contains["smece"].value
+    names = {client.get_run(ids[s]).info.run_name for s in (res.score_id, rescore)}
+    assert names == {f"score {tiny_model} concise · exact",
+                     f"score {tiny_model} concise · contains"}
     (inp,) = parent.inputs.dataset_inputs
     ds = data.load(str(small_dataset))
     assert (inp.dataset.name, inp.dataset.digest) == (ds.name, ds.content_hash[:16])

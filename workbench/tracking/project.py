@@ -68,8 +68,10 @@ def variant_tags(run: dict, dataset: str) -> dict[str, str]:
 
 
 def _stats(row: dict) -> dict[str, float]:
+    """A stage's counters and speeds, to 3 digits for the UI's columns (DuckDB keeps them
+    exact)."""
     stats = json.loads(row.get("stats") or "{}")
-    return {k: float(v) for k, v in stats.items() if isinstance(v, (int, float))}
+    return {k: round(float(v), 3) for k, v in stats.items() if isinstance(v, (int, float))}
 
 
 def _common(row: dict) -> dict:
@@ -167,10 +169,14 @@ def project_score(record: dict, tags: dict[str, str]) -> Projection:
     figures = {k: float(v) for k, v in metrics.items() if v is not None}
     estimator = score.get("estimator") or "plurality"
     named = grading["judge"] + ("" if estimator == "plurality" else f".{estimator}")
-    headline = {f"{named}.{k}": v for k, v in figures.items()
-                if k.split("_")[0] in HEADLINE} if score["status"] == "FINISHED" else {}
-    return Projection(experiment_name(dataset), f"score {run['model']} {run['style']}"
-                      + ("" if estimator == "plurality" else f" {estimator}"),
+    # The variant's row: the headline figures with their intervals and floors and the share
+    # of samples cut at the token budget, to 3 digits (the child keeps every figure exact).
+    headline = {f"{named}.{k}": round(v, 3) for k, v in figures.items()
+                if k.split("_")[0] in HEADLINE or k == "truncated_share"} \
+        if score["status"] == "FINISHED" else {}
+    return Projection(experiment_name(dataset), f"score {run['model']} {run['style']} · "
+                      f"{grading['judge']}" + ("" if estimator == "plurality" else
+                                               f" · {estimator}"),
                       _strings({**params, **_common(run)}),
                       {**tags, "workbench.score_id": score["score_id"],
                        "workbench.stage": "score"}, figures, {},
