@@ -197,8 +197,13 @@ def show(item_id: str, db_path: Path | None = None) -> dict:
             score = queries.one(con, "score", item_id)
             score["diagram_path"] = _absolute(db_path, score["diagram_path"])
 
+            grading = queries.one(con, "grading", score["grading_id"])
+            stale = (f"grading {grading['grading_id']} was revised at {grading['revised_at']}, "
+                     f"after this score: `workbench score {grading['grading_id']}` scores it "
+                     "again" if grading.get("revised_at") and grading["revised_at"] >
+                     score["created_at"] else None)
             return {"score": score, "metrics": queries.score_estimates(con, item_id),
-                    "methods": score_methods(con, item_id)}
+                    "methods": score_methods(con, item_id), "stale": stale}
         if table == "ablations":
             return {"ablation": queries.one(con, "ablation", item_id),
                     "rows": queries.ablation(con, item_id)}

@@ -9,9 +9,10 @@
 -- `confidence` here made joins with question_confidence ambiguous. A grading scored under several
 -- measures (`score --estimator`) shows its newest plurality score (the paper's confidence), else
 -- its newest score under another measure, named in `estimator`; `run_metrics` has them all.
+-- `score_stale`: the grading was revised in place (its failed calls retried) after that score.
 CREATE OR REPLACE VIEW variants AS
 WITH graded AS (
-    SELECT run_id, grading_id, judge, created_at AS graded_at
+    SELECT run_id, grading_id, judge, created_at AS graded_at, revised_at
     FROM gradings WHERE status = 'FINISHED'
 ), newest AS (
     SELECT grading_id, score_id,
@@ -26,6 +27,8 @@ SELECT r.run_id, r.model || ' · ' || r.style || ' · ' || r.prompt_format AS va
        r.prompt_format, r.shots, r.samples_per_question, r.samples_per_question AS m,
        r.temperature, r.top_p, r.top_k, r.max_new_tokens, r.seed, r.dtype, r.device,
        g.grading_id, g.judge, g.graded_at, n.score_id, s.estimator,
+       CASE WHEN n.score_id IS NOT NULL
+            THEN coalesce(s.created_at < g.revised_at, false) END AS score_stale,
        round(sm.value, 3) AS smece, round(sm.ci_low, 3) AS smece_ci_low,
        round(sm.ci_high, 3) AS smece_ci_high, round(sm.floor_p95, 3) AS smece_floor_p95,
        round(acc.value, 3) AS accuracy, round(acc.ci_low, 3) AS accuracy_ci_low,

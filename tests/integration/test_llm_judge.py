@@ -110,6 +110,16 @@ def test_grader_errors_are_stored_not_counted_wrong_and_retried(judged, mlflow_u
     assert _rows(path, "SELECT count(*) FROM class_grades WHERE grading_id = ? AND "
                        "(correct IS NULL OR judge_error IS NOT NULL)", [grading]) == [(0,)]
     assert _rows(path, "SELECT count(*) FROM gradings") == [(1,)]
+    # The score read the old verdicts: marked stale in the variants view, runs and show, until
+    # the grading is scored again.
+    assert _rows(path, "SELECT score_id, score_stale FROM variants") == [(score, True)]
+    listed = CliRunner().invoke(app, ["runs", "--format", "json", "--db", str(path)])
+    assert [r["score_stale"] for r in __import__("json").loads(listed.output)] == [True]
+    said = api.show(score, db_path=path)["stale"]
+    assert said.startswith(f"grading {grading} was revised at") and "scores it again" in said
+    again = api.score(grading, n_bootstrap=20, db_path=path, mlflow_uri=mlflow_uri)
+    assert _rows(path, "SELECT score_id, score_stale FROM variants") == [(again, False)]
+    assert api.show(again, db_path=path)["stale"] is None
 
 
 def test_llm_extractor_makes_the_classes(judged, mlflow_uri):

@@ -43,6 +43,8 @@ def runs(graded_by: Optional[str] = typer.Option(None, "--graded-by", help="only
             "samples_per_question", "stored_samples", "judge", "accuracy", "smece",
             *(["archived_at"] if archived else [])]
     found = api.list_runs(db_path=db, judge=judge, status=status, archived=archived)
+    if any(r["score_stale"] for r in found):  # a grading revised after its score
+        cols.append("score_stale")
     write_rows(out, cols, [[r[c] for c in cols] for r in found], fmt)
 
 

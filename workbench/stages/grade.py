@@ -106,6 +106,8 @@ def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: di
             **stats, "judge_errors": grading["judge_errors"] - len(errors),
             "extraction_errors": len(errors)})
         records.set_mirrored(con, "gradings", grading_id, None, "RETRIED")  # to sync again
+        if failed_q or pending:  # its scores read verdicts that changed: stale from now
+            records.mark_revised(con, grading_id)
     _write_samples(ctx, grading_id)
     ctx.mirror.sync(ctx.writer, "gradings", grading_id)
     return grading_id

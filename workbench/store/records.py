@@ -145,6 +145,11 @@ def create_grading(con, grading: dict) -> None:
                                    **process()}])
 
 
+def mark_revised(con, grading_id: str) -> None:
+    con.execute("UPDATE gradings SET revised_at = current_timestamp WHERE grading_id = ?",
+                [grading_id])
+
+
 def write_grading(con, sample_rows: list[dict], class_rows: list[dict],
                   errors: list[dict]) -> None:
     insert_rows(con, "sample_classes", sample_rows)

@@ -15,6 +15,7 @@ def list_runs(con, judge: str | None = None, status: str | None = None,
     return rows(con, """SELECT v.run_id, v.created_at, v.status, v.model, v.model_kind,
                                v.style, v.dataset, r.n_questions, v.samples_per_question,
                                p.stored_samples, v.judge, v.grading_id, v.accuracy, v.smece,
+                               v.score_stale,
                                r.archived_at, r.archive_note
                         FROM variants v JOIN runs r USING (run_id)
                         JOIN run_progress p USING (run_id)
