@@ -94,6 +94,9 @@ def test_grader_errors_are_stored_not_counted_wrong_and_retried(judged, mlflow_u
     assert verdicts[("fr", "in Paris")][0] is None and "unparseable" in verdicts[("fr",
                                                                                   "in Paris")][1]
     assert verdicts[("au", "Sydney")][0] is None and "judge down" in verdicts[("au", "Sydney")][1]
+    methods = dict(_rows(path, "SELECT canonical, verdict_method FROM class_grades WHERE "
+                               "grading_id = ? AND question_id = 'au'", [grading]))
+    assert methods["Sydney"] == "error"  # a failed call is not a rule's verdict
     # one call per distinct (question, class), plus the failed one's retry
     grader_calls = [r for r in srv.requests if "Candidate answer" in r["messages"][-1]["content"]]
     assert len(grader_calls) == len(verdicts) + 1

@@ -27,7 +27,7 @@ class Verdict:
     error: str | None = None
     p_yes: float | None = None  # an LLM judge's P(yes) over yes and no (logprob verdicts)
     mass: float | None = None  # the probability yes and no received together
-    method: str = "rule"  # rule | logprob | choice | text
+    method: str = "rule"  # rule | logprob | choice | text | error (the call failed)
 
 
 class Judge:

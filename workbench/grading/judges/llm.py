@@ -234,7 +234,7 @@ class LLMJudge(Judge):
             try:
                 done = self.client.complete(prompt, params, 1, 0, top_logprobs=20)[0]
             except RemoteError as exc:
-                return Verdict(None, "", f"judge call failed: {exc}")
+                return Verdict(None, "", f"judge call failed: {exc}", method="error")
             verdict = self._read(done, p)
             if verdict is not None:
                 return verdict
@@ -243,7 +243,7 @@ class LLMJudge(Judge):
         try:
             raw = self.client.complete(prompt, params, 1, 0, choice=("yes", "no"))[0].text
         except RemoteError as exc:
-            return Verdict(None, "", f"judge call failed: {exc}")
+            return Verdict(None, "", f"judge call failed: {exc}", method="error")
         verdict = first_word_verdict(raw)
         method = "choice" if self.client.constrains else "text"
         if verdict is None:
@@ -269,7 +269,7 @@ class LLMJudge(Judge):
         try:
             raw = self._ask(prompt, int(self.record.params.get("max_tokens", 64)))
         except RemoteError as exc:
-            return Verdict(None, "", f"judge call failed: {exc}")
+            return Verdict(None, "", f"judge call failed: {exc}", method="error")
         verdict = parse_verdict(raw)
         if verdict is None:
             return Verdict(None, raw, f"unparseable verdict: {raw[:200]!r}", method="text")
