@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -341,3 +342,26 @@ def test_judges_compare_counts_every_class_level_disagreement(tmp_path):
                                      "--mlflow-uri", uri])
     assert shown.exit_code == 0, shown.output
     assert "2 answer classes judged differently (4 samples)" in shown.output
+
+
+def test_an_llm_grading_reports_each_verdict_as_it_comes(judged, mlflow_uri):
+    """A grading through an LLM judge is not silent: progress(done, total) as each call
+    returns, in the API and as lines of `workbench grade` in a log."""
+    import subprocess
+
+    from tests.helpers import WORKBENCH
+
+    path, run_id, script, _ = judged
+    script.broken = False
+    seen = []
+    grading = api.grade(run_id, "llm", db_path=path, mlflow_uri=mlflow_uri,
+                        progress=lambda d, t: seen.append((d, t)))
+    (n,), = _rows(path, "SELECT count(*) FROM class_grades WHERE grading_id = ?", [grading])
+    assert seen == [(i, n) for i in range(1, n + 1)]
+    res = subprocess.run([WORKBENCH, "grade", run_id, "--judge", "contains", "--db", str(path),
+                          "--mlflow-uri", mlflow_uri], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    counts = [tuple(map(int, m.groups())) for m in
+              re.finditer(r"^judged (\d+)/(\d+) classes$", res.stderr, re.M)]
+    assert counts and counts[-1][0] == counts[-1][1] > 0, res.stderr

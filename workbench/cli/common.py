@@ -266,25 +266,32 @@ FormatOpt = typer.Option(Format.table, "--format", help="how rows are printed")
 
 
 class Sampling:
-    """Live progress: a bar on a terminal, a plain line per committed chunk elsewhere (logs);
-    called with a label (an experiment's cell), the bar and the lines name it."""
+    """Live progress: a bar on a terminal, a plain line per step elsewhere (logs: a line per
+    committed chunk, which a test's fault hook pauses on; with ``sparse``, about one per 5% of
+    the total); called with a label (an experiment's cell), the bar and the lines name it.
+    ``Sampling("judged", "classes", sparse=True)`` counts a grading's verdicts."""
+
+    def __init__(self, verb: str = "sampled", unit: str = "questions", sparse: bool = False):
+        self.verb, self.unit, self.sparse, self.said = verb, unit, sparse, -1
 
     def __enter__(self):
         self.bar = None
         if err.is_terminal:
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                MofNCompleteColumn(), TextColumn("questions"),
+                                MofNCompleteColumn(), TextColumn(self.unit),
                                 TimeElapsedColumn(), console=err)
             self.bar.__enter__()
-            self.task = self.bar.add_task("sampling", total=None)
+            self.task = self.bar.add_task(self.verb, total=None)
         return self
 
     def __call__(self, done: int, total: int, label: str | None = None):
         if self.bar:
             self.bar.update(self.task, completed=done, total=total,
-                            description=label or "sampling")
-        else:
-            print(f"{label + ': ' if label else ''}sampled {done}/{total} questions",
+                            description=label or self.verb)
+        elif not self.sparse or done == total \
+                or done * 20 // max(total, 1) > self.said * 20 // max(total, 1):
+            self.said = done
+            print(f"{label + ': ' if label else ''}{self.verb} {done}/{total} {self.unit}",
                   file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):

@@ -87,7 +87,9 @@ def grade(run_id: str, judge: str = JudgeOpt,
                                           "print its metrics"),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 2: answers → semantic classes → verdicts; prints the grading id."""
-    grading_id = api.grade(run_id, judge, db_path=db, mlflow_uri=mlflow_uri)
+    with Sampling("judged", "classes", sparse=True) as progress:
+        grading_id = api.grade(run_id, judge, db_path=db, mlflow_uri=mlflow_uri,
+                               progress=progress)
     out.print(grading_id)
     if then_score:
         score_id = api.score(grading_id, db_path=db, mlflow_uri=mlflow_uri)

@@ -9,10 +9,13 @@ from collections import Counter
 from .classes import assign_classes
 from .extract import extract_answer
 from .judges import Judge, JudgeItem
+from .judges.base import Progress
 
 
-def grade_questions(grading_id: str, judge: Judge, style: str, questions: dict, texts: dict):
-    """Rows for the given questions: sample classes, class verdicts, extraction errors."""
+def grade_questions(grading_id: str, judge: Judge, style: str, questions: dict, texts: dict,
+                    progress: Progress | None = None):
+    """Rows for the given questions: sample classes, class verdicts, extraction errors;
+    ``progress(classes judged, classes)`` as the verdicts come in."""
     sample_rows, class_rows, errors = [], [], []
     for qid, q in questions.items():
         got = texts.get(qid, [])
@@ -34,17 +37,18 @@ def grade_questions(grading_id: str, judge: Judge, style: str, questions: dict, 
             class_rows.append(dict(grading_id=grading_id, question_id=qid, class_id=cid,
                                    canonical=form, class_key=keys[cid][0],
                                    member_keys=keys[cid], n_samples=counts[cid]))
-    judge_rows(judge, class_rows, questions)
+    judge_rows(judge, class_rows, questions, progress)
     return sample_rows, class_rows, errors
 
 
-def judge_rows(judge: Judge, class_rows: list[dict], questions: dict) -> None:
+def judge_rows(judge: Judge, class_rows: list[dict], questions: dict,
+               progress: Progress | None = None) -> None:
     """Fill in each class row's verdict: one judge call per distinct (question, class)."""
     items = [JudgeItem(questions[r["question_id"]]["question"], r["canonical"],
                        tuple(questions[r["question_id"]]["answers"]),
                        questions[r["question_id"]]["answer_type"], tuple(r["member_keys"]),
                        questions[r["question_id"]]["groups"])
              for r in class_rows]
-    for r, v in zip(class_rows, judge.judge_many(items)):
+    for r, v in zip(class_rows, judge.judge_many(items, progress)):
         r.update(correct=v.correct, judge_output=v.output, judge_error=v.error, p_yes=v.p_yes,
                  verdict_mass=v.mass, verdict_method=v.method)

@@ -23,9 +23,10 @@ from ..store import queries, records, verdicts
 
 
 def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None,
-          mlflow_uri: str | None = None) -> str:
+          mlflow_uri: str | None = None, progress=None) -> str:
     """Grade a finished run; returns the grading id. If this judge (same name and version)
-    already graded the run and met errors, those are retried in place instead."""
+    already graded the run and met errors, those are retried in place instead.
+    ``progress(classes judged, classes)`` as the verdicts come in."""
     check_writable(db_path, mlflow_uri, existing=True)
     with open_context(db_path, mlflow_uri) as ctx:
         with ctx.writer.session() as con:
@@ -41,11 +42,12 @@ def grade(run_id: str, judge_name: str = "exact", *, db_path: Path | None = None
             questions = queries.run_questions(con, run)
             texts = queries.sample_texts(con, run_id)
         if earlier:
-            return _retry(ctx, run, judge, earlier, questions, texts)
-        return _grade(ctx, run, judge, questions, texts)
+            return _retry(ctx, run, judge, earlier, questions, texts, progress)
+        return _grade(ctx, run, judge, questions, texts, progress)
 
 
-def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict) -> str:
+def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict,
+           progress=None) -> str:
     grading_id = records.new_id("grd")
     with ctx.writer.session() as con:
         records.create_grading(con, dict(
@@ -54,7 +56,7 @@ def _grade(ctx: Context, run: dict, judge: Judge, questions: dict, texts: dict) 
             judge=judge.name, judge_version=judge.version, judge_config=judge.config()))
     with stage(ctx, "gradings", grading_id):
         sample_rows, class_rows, errors = grade_questions(grading_id, judge, run["style"],
-                                                          questions, texts)
+                                                          questions, texts, progress)
         n_samples = len(sample_rows)
         n_answered = sum(r["class_id"] is not None for r in sample_rows)
         usage = judge.usage()
@@ -85,7 +87,7 @@ def _write_samples(ctx: Context, grading_id: str) -> None:
 
 
 def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: dict,
-           texts: dict) -> str:
+           texts: dict, progress=None) -> str:
     """Redo what failed in an earlier grading by this judge: questions whose answers could not
     be extracted, then verdicts that failed. Rows that succeeded are kept."""
     with ctx.writer.session() as con:
@@ -93,8 +95,8 @@ def _retry(ctx: Context, run: dict, judge: Judge, grading_id: str, questions: di
         pending = verdicts.failed_verdicts(con, grading_id)
     redo = {q: questions[q] for q in failed_q}
     sample_rows, class_rows, errors = grade_questions(grading_id, judge, run["style"], redo,
-                                                      texts)
-    judge_rows(judge, pending, questions)
+                                                      texts, progress)
+    judge_rows(judge, pending, questions, progress)
     with ctx.writer.transaction() as con:
         records.clear_grading_errors(con, grading_id, failed_q)
         records.write_grading(con, sample_rows, class_rows, errors)

@@ -8,6 +8,7 @@ and the question. A verdict of ``None`` is no verdict (an error), never "incorre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,9 @@ class JudgeItem:
     answer_type: str  # text | number | math
     keys: tuple[str, ...] = ()  # the class's key first, then its members' own keys
     groups: tuple[tuple[str, ...], ...] = ()  # the question's alias groups (the map B's)
+
+
+Progress = Callable[[int, int], None]  # (items judged, items)
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,16 @@ class Judge:
     def judge(self, item: JudgeItem) -> Verdict:
         raise NotImplementedError
 
-    def judge_many(self, items: list[JudgeItem]) -> list[Verdict]:
+    def judge_many(self, items: list[JudgeItem], progress: Progress | None = None
+                   ) -> list[Verdict]:
+        """A verdict per item, in order; ``progress(done, total)`` after each."""
         self.calls += len(items)
-        return [self.judge(it) for it in items]
+        out = []
+        for it in items:
+            out.append(self.judge(it))
+            if progress:
+                progress(len(out), len(items))
+        return out
 
     def usage(self) -> dict[str, int]:
         """What judging has cost so far: calls made and tokens spent."""

@@ -26,11 +26,12 @@ import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from threading import Lock
 
 from ... import config
 from ...backends.base import SamplingParams
 from ...errors import RemoteError
-from .base import Judge, JudgeItem, Verdict
+from .base import Judge, JudgeItem, Progress, Verdict
 from .verdict import NO, YES, from_top_logprobs
 
 GRADER_PROMPT = """You grade answers to questions. Decide whether the candidate answer means \
@@ -275,9 +276,22 @@ class LLMJudge(Judge):
             return Verdict(None, raw, f"unparseable verdict: {raw[:200]!r}", method="text")
         return Verdict(verdict, raw, method="text")
 
-    def judge_many(self, items: list[JudgeItem]) -> list[Verdict]:
+    def judge_many(self, items: list[JudgeItem], progress: Progress | None = None
+                   ) -> list[Verdict]:
+        """A verdict per item, in order, ``concurrency`` calls at a time; ``progress(done,
+        total)`` as each call returns (a grading of hundreds of classes is not silent)."""
+        done, lock = [0], Lock()
+
+        def one(item: JudgeItem) -> Verdict:
+            verdict = self.judge(item)
+            with lock:
+                done[0] += 1
+                if progress:
+                    progress(done[0], len(items))
+            return verdict
+
         with ThreadPoolExecutor(max(1, int(self.record.params.get("concurrency", 4)))) as pool:
-            return list(pool.map(self.judge, items))
+            return list(pool.map(one, items))
 
     def extract(self, question: str, texts: list[str]) -> tuple[list[str] | None, str, str]:
         """(answer per text or None, raw output, error)."""
