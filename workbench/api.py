@@ -13,6 +13,7 @@ Errors a user can fix are ``WorkbenchError``s whose messages name the parameter 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -391,5 +392,27 @@ def query(sql: str, params: list | None = None, *, write: bool = False, files=()
     ``write``; files only under the directories in ``files``; interrupted after ``timeout``
     seconds; at most ``limit`` + 1 rows back. A refused query is a ``QueryError`` with
     DuckDB's message."""
+    params = _full_ids(params, db_path) if params else params
     with sandbox.session(config.db_path(db_path), write=write, files=files) as con:
         return sandbox.execute(con, sql, params, timeout=timeout, limit=limit)
+
+
+# A bound value that looks like the start of a workbench id (run_3f, grd_a0): resolved to the
+# id it names, as every id argument is, or refused; it used to match nothing, silently.
+_ID_PREFIX = re.compile(r"^(?:%s)_[0-9a-f]*$" % "|".join(t.prefix for t in STAGES.values()))
+
+
+def _full_ids(params: list, db_path: Path | None) -> list:
+    if not any(isinstance(p, str) and _ID_PREFIX.match(p) for p in params):
+        return params
+    out = []
+    with _read(db_path) as con:
+        for p in params:
+            if isinstance(p, str) and _ID_PREFIX.match(p):
+                try:
+                    p = expand(con, p, tuple(STAGES))[1]
+                except (NotFound, UsageError) as exc:
+                    raise UsageError("param", f"{p!r}: {getattr(exc, 'message', exc)}") \
+                        from None
+            out.append(p)
+    return out

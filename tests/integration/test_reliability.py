@@ -335,6 +335,19 @@ def test_sql_binds_user_values(tmp_path):
     sneaky = run(app, ["sql", "SELECT count(*) AS n FROM runs WHERE run_id = ?", "-p",
                        "x' OR '1'='1", "--format", "json", "--db", str(path)])
     assert json.loads(sneaky.output) == [{"n": 0}]
+    # an id prefix is resolved as in every id argument, or refused naming --param; it used to
+    # match nothing, silently
+    short = run(app, ["sql", "SELECT count(*) AS n FROM runs WHERE run_id = ?", "-p",
+                      run_id[:7], "--format", "json", "--db", str(path)])
+    assert json.loads(short.output) == [{"n": 1}]
+    unknown = "run_" + ("0" if run_id[4] != "0" else "1") * 3
+    none = run(app, ["sql", "SELECT count(*) FROM runs WHERE run_id = ?", "-p", unknown,
+                     "--db", str(path)])
+    said = " ".join(none.output.split())
+    assert none.exit_code == 1 and said.startswith(f"error: --param: '{unknown}': no run")
+    pattern = run(app, ["sql", "SELECT count(*) AS n FROM runs WHERE run_id LIKE ?", "-p",
+                        "run_%", "--format", "json", "--db", str(path)])
+    assert json.loads(pattern.output) == [{"n": 1}]  # not an id: bound as it is
 
 
 def test_doctor_on_a_healthy_store_and_on_missing_samples(tmp_path, mlflow_uri):
