@@ -283,3 +283,23 @@ def test_diff_and_compare_only_read_the_store(store, mlflow_uri):
         reader.close()
     assert d.n_shared == N and {r["variant"]["kind"] for r in rows} == {"base", "rl"}
     assert path.read_bytes() == before
+
+
+def test_map_facts_count_once_per_map_however_many_judges(tmp_path, mlflow_uri):
+    """`map_classes`: a run graded by exact and by contains (one map) has one row per question,
+    with the classes the map made; joining through gradings would count each twice."""
+    from tests.helpers import CAPS, TEXTS
+
+    path = tmp_path / "wb.duckdb"
+    run = make_run(path, CAPS, TEXTS)
+    for judge in ("exact", "contains"):
+        api.grade(run, judge, db_path=path, mlflow_uri=mlflow_uri)
+    _, rows = api.query("SELECT question_id, n_classes, no_answer, samples FROM map_classes "
+                        "WHERE run_id = ? ORDER BY 1", [run], db_path=path)
+    _, direct = api.query("""SELECT question_id, count(DISTINCT class_id),
+                                    count(*) FILTER (WHERE class_id IS NULL), count(*)
+                             FROM sample_classes WHERE grading_id = (SELECT min(grading_id)
+                                 FROM gradings WHERE judge = 'exact') GROUP BY 1 ORDER BY 1""",
+                          db_path=path)
+    assert rows == direct and len(rows) == len(TEXTS)
+    assert {r[3] for r in rows} == {len(next(iter(TEXTS.values())))}
