@@ -13,7 +13,6 @@ Errors a user can fix are ``WorkbenchError``s whose messages name the parameter 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -34,8 +33,8 @@ from .grading.judges.llm import (
     VERDICT_PROMPT,
 )
 from .lifecycle.request import GenerateRequest
-from .lifecycle.resolve import expand, grading_for
-from .readouts.methods import score_methods
+from .lifecycle.resolve import expand, full_ids, grading_for, looks_like_id
+from .readouts.methods import score_methods, stale_note
 from .store import Writer, exchange, queries, reader, records, require_store, sandbox
 from .store import runs as stored_runs
 from .store.connection import applied_versions, migrations
@@ -198,13 +197,8 @@ def show(item_id: str, db_path: Path | None = None) -> dict:
             score = queries.one(con, "score", item_id)
             score["diagram_path"] = _absolute(db_path, score["diagram_path"])
 
-            grading = queries.one(con, "grading", score["grading_id"])
-            stale = (f"grading {grading['grading_id']} was revised at {grading['revised_at']}, "
-                     f"after this score: `workbench score {grading['grading_id']}` scores it "
-                     "again" if grading.get("revised_at") and grading["revised_at"] >
-                     score["created_at"] else None)
             return {"score": score, "metrics": queries.score_estimates(con, item_id),
-                    "methods": score_methods(con, item_id), "stale": stale}
+                    "methods": score_methods(con, item_id), "stale": stale_note(con, score)}
         if table == "ablations":
             return {"ablation": queries.one(con, "ablation", item_id),
                     "rows": queries.ablation(con, item_id)}
@@ -392,27 +386,9 @@ def query(sql: str, params: list | None = None, *, write: bool = False, files=()
     ``write``; files only under the directories in ``files``; interrupted after ``timeout``
     seconds; at most ``limit`` + 1 rows back. A refused query is a ``QueryError`` with
     DuckDB's message."""
-    params = _full_ids(params, db_path) if params else params
+    if params and any(looks_like_id(p) for p in params):
+        with _read(db_path) as con:
+            params = full_ids(con, params)
     with sandbox.session(config.db_path(db_path), write=write, files=files) as con:
         return sandbox.execute(con, sql, params, timeout=timeout, limit=limit)
 
-
-# A bound value that looks like the start of a workbench id (run_3f, grd_a0): resolved to the
-# id it names, as every id argument is, or refused; it used to match nothing, silently.
-_ID_PREFIX = re.compile(r"^(?:%s)_[0-9a-f]*$" % "|".join(t.prefix for t in STAGES.values()))
-
-
-def _full_ids(params: list, db_path: Path | None) -> list:
-    if not any(isinstance(p, str) and _ID_PREFIX.match(p) for p in params):
-        return params
-    out = []
-    with _read(db_path) as con:
-        for p in params:
-            if isinstance(p, str) and _ID_PREFIX.match(p):
-                try:
-                    p = expand(con, p, tuple(STAGES))[1]
-                except (NotFound, UsageError) as exc:
-                    raise UsageError("param", f"{p!r}: {getattr(exc, 'message', exc)}") \
-                        from None
-            out.append(p)
-    return out

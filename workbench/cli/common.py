@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+import time
 from enum import Enum
 from functools import wraps
 from pathlib import Path
@@ -13,7 +14,14 @@ from typing import TYPE_CHECKING, Optional, get_type_hints
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from .. import config
 from ..backends import config_class
@@ -271,28 +279,43 @@ class Sampling:
     the total); called with a label (an experiment's cell), the bar and the lines name it.
     ``Sampling("judged", "classes", sparse=True)`` counts a grading's verdicts."""
 
-    def __init__(self, verb: str = "sampled", unit: str = "questions", sparse: bool = False):
+    def __init__(self, verb: str = "sampled", unit: str = "questions", sparse: bool = False,
+                 clock=time.monotonic):
         self.verb, self.unit, self.sparse, self.said = verb, unit, sparse, -1
+        self.clock, self.started, self.last = clock, None, 0
 
     def __enter__(self):
         self.bar = None
         if err.is_terminal:
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
                                 MofNCompleteColumn(), TextColumn(self.unit),
-                                TimeElapsedColumn(), console=err)
+                                TimeElapsedColumn(), TimeRemainingColumn(), console=err)
             self.bar.__enter__()
             self.task = self.bar.add_task(self.verb, total=None)
         return self
 
     def __call__(self, done: int, total: int, label: str | None = None):
+        now = self.clock()
+        if self.started is None or done < self.last:  # the first count, or a new cell's
+            self.started, self.first, self.said = now, done, -1
+        self.last = done
         if self.bar:
             self.bar.update(self.task, completed=done, total=total,
                             description=label or self.verb)
         elif not self.sparse or done == total \
                 or done * 20 // max(total, 1) > self.said * 20 // max(total, 1):
             self.said = done
-            print(f"{label + ': ' if label else ''}{self.verb} {done}/{total} {self.unit}",
-                  file=sys.stderr, flush=True)
+            print(f"{label + ': ' if label else ''}{self.verb} {done}/{total} {self.unit}"
+                  f"{self._eta(done, total, now)}", file=sys.stderr, flush=True)
+
+    def _eta(self, done: int, total: int, now: float) -> str:
+        """', about 2 min left' from the pace since the first count (none before a step)."""
+        made = done - self.first
+        if made <= 0 or done >= total:
+            return ""
+        left = (now - self.started) / made * (total - done)
+        return f", about {left / 60:.0f} min left" if left >= 90 else \
+            f", about {left:.0f} s left"
 
     def __exit__(self, *exc):
         if self.bar:

@@ -10,6 +10,7 @@ never mixed unseen.
 from __future__ import annotations
 
 import difflib
+import re
 
 from ..errors import NotFound, StageError, UsageError
 from ..grading.judges import RULES
@@ -75,3 +76,26 @@ def _known_judge(con, judge: str, graded_by: list[str]) -> None:
     hint = f"did you mean {' or '.join(map(repr, close))}?" if close else \
         f"judges: {', '.join(names)}"
     raise UsageError("judge", f"no judge is named {judge!r}; {hint}")
+
+
+# A bound value that looks like the start of a workbench id (run_3f, grd_a0): resolved to the
+# id it names, as every id argument is, or refused; it used to match nothing, silently.
+_ID_PREFIX = re.compile(r"^(?:%s)_[0-9a-f]*$" % "|".join(t.prefix for t in STAGES.values()))
+
+
+def looks_like_id(value) -> bool:
+    return isinstance(value, str) and bool(_ID_PREFIX.match(value))
+
+
+def full_ids(con, params: list) -> list:
+    """SQL parameters with each id prefix replaced by the id it names (refused naming
+    --param when it names none or several)."""
+    out = []
+    for p in params:
+        if looks_like_id(p):
+            try:
+                p = expand(con, p, tuple(STAGES))[1]
+            except (NotFound, UsageError) as exc:
+                raise UsageError("param", f"{p!r}: {getattr(exc, 'message', exc)}") from None
+        out.append(p)
+    return out
