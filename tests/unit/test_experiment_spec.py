@@ -180,3 +180,22 @@ def test_a_tuning_is_a_model_of_the_grid_and_its_settings_are_in_the_key(tmp_pat
 ])
 def test_each_tuning_mistake_is_one_line(tmp_path, edit, names):
     _refused(tmp_path, TUNED.replace(*edit, 1), names)
+
+
+def test_the_demo_takes_a_base_and_its_tunings_on_one_dataset_and_style(tmp_path):
+    """`workbench demo FILE` concludes on a file of the demo's shape and refuses another in one
+    line naming the table: several styles, or tunings whose parent is not a [[models]] entry."""
+    from pathlib import Path
+
+    from workbench.demo import DEMO_FILE, _shape
+
+    root = Path(__file__).resolve().parents[2]
+    assert _shape(spec.load(root / DEMO_FILE)) == "gemma-3-270m"
+    with pytest.raises(ExperimentError, match=r"\[\[datasets\]\]: the demo asks one dataset"):
+        _shape(spec.load(_write(tmp_path, TUNED)))  # concise and cot
+    orphan = TUNED.replace('parent = "gemma-3-270m"', 'parent = "smollm2-135m-instruct"')
+    orphan = orphan.replace('name = "smollm2-135m-instruct"\nstyles = ["concise"]\nkind = "dpo"',
+                            'name = "gemma-3-270m-sft"\nbackend = "openai"\n'
+                            'base_url = "http://127.0.0.1:1/v1"')
+    with pytest.raises(ExperimentError, match=r"\[\[tunings\]\]: the demo compares"):
+        _shape(spec.load(_write(tmp_path, orphan)))
