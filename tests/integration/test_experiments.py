@@ -235,11 +235,12 @@ def test_experiment_run_brings_an_older_store_up_to_date(tmp_path, env, tiny_mod
 
     db, exp = tmp_path / "w.duckdb", _file(tmp_path / "grid.toml", tiny_model, small_dataset,
                                           styles=("concise",))
-    older = tmp_path / "migrations"
+    older, views = tmp_path / "migrations", tmp_path / "no_views"
     shutil.copytree(connection.SQL / "migrations", older)
     newest = max(older.glob("*.sql"))
     newest.unlink()
-    connection.connect(db, migrations_dir=older).close()
+    views.mkdir()  # this code's views may read what the newest migration adds
+    connection.connect(db, migrations_dir=older, views_dir=views).close()
     ran = wb("experiment", "run", exp, env=env)
     assert "1 of 1 cells to run" in ran.stderr
     assert query(db, "SELECT max(version) FROM schema_migrations")[0][0] == int(newest.name[:4])
