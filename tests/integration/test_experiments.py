@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.helpers import WORKBENCH, query
+from tests.helpers import WORKBENCH, query, write_jsonl
 
 
 def _file(path, model, dataset, styles=("concise", "sentence"), judges=("exact",)):
@@ -130,6 +131,21 @@ def test_grid_resumes_after_a_kill_and_runs_only_what_is_new(tmp_path, env, tiny
     assert "--experiment" in wrong.stderr and "stored: grid" in wrong.stderr
 
 
+@pytest.fixture(scope="module")
+def ran_grid(tmp_path_factory, tiny_model, mlflow_uri):
+    """A one-cell grid run once for the module: its file and its store."""
+    folder = tmp_path_factory.mktemp("ran_grid")
+    data = write_jsonl(folder / "small.jsonl", [
+        {"id": f"f{i}", "question": f"What is {i} plus 1?", "answer": str(i + 1),
+         "split": "fewshot"} for i in range(6)] + [
+        {"id": "q1", "question": "What is the capital of France?", "answers": ["Paris"]}])
+    env = {**os.environ, "WORKBENCH_DB": str(folder / "w.duckdb"),
+           "WORKBENCH_MLFLOW_URI": mlflow_uri, "COLUMNS": "200"}
+    wb("experiment", "run", _file(folder / "grid.toml", tiny_model, data,
+                                  styles=("concise",)), env=env)
+    return folder
+
+
 @pytest.mark.parametrize("breakage, names", [
     (lambda t: t.replace('judges = ["exact"]', 'judges = ["nosuchjudge"]'),
      ["judges", "nosuchjudge"]),
@@ -137,11 +153,11 @@ def test_grid_resumes_after_a_kill_and_runs_only_what_is_new(tmp_path, env, tiny
      ["[experiment]", "samples_per"]),
     (lambda t: t.replace("[sampling]", "[sampling"), ["not TOML"]),
 ])
-def test_a_malformed_file_changes_nothing_stored(tmp_path, env, tiny_model, small_dataset,
+def test_a_malformed_file_changes_nothing_stored(tmp_path, env, tiny_model, ran_grid,
                                                  breakage, names):
-    db, exp = tmp_path / "w.duckdb", _file(tmp_path / "grid.toml", tiny_model, small_dataset,
-                                           styles=("concise",))
-    wb("experiment", "run", exp, env=env)
+    db, exp = tmp_path / "w.duckdb", tmp_path / "grid.toml"  # the store the grid left, copied
+    shutil.copyfile(ran_grid / "w.duckdb", db)
+    shutil.copyfile(ran_grid / "grid.toml", exp)
     before = query(db, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM gradings), "
                        "(SELECT count(*) FROM experiments)")
     exp.write_text(breakage(exp.read_text()))
