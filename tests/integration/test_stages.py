@@ -224,3 +224,15 @@ def test_the_reliability_diagram_states_the_tables_interval(db_path, mlflow_uri,
     (figure, title), = drawn
     assert f"smECE {smece.value:.3f} [{smece.ci_low:.3f}, {smece.ci_high:.3f}]" in title
     assert "ce" not in figure and "ce_ci_width" not in figure  # relplot prints no label
+
+
+def test_a_chat_prompt_gets_the_chat_token_budget(tiny_model, small_dataset, db_path,
+                                                  mlflow_uri):
+    """Budgets by prompt format, from the bundled models' measured lengths: a chat model's
+    concise answer runs on past a base model's 16 tokens, so chat prompts get 64."""
+    for fmt, budget in (("chat", 64), ("completion", 16)):
+        req = GenerateRequest(str(tiny_model), str(small_dataset), samples=1, shots=0,
+                              prompt_format=fmt)
+        run_id = api.generate(req, db_path=db_path, mlflow_uri=mlflow_uri)
+        assert _rows(db_path, "SELECT max_new_tokens FROM runs WHERE run_id = ?",
+                     [run_id]) == [(budget,)]

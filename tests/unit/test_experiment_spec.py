@@ -118,9 +118,10 @@ def test_the_shipped_files_read_and_the_paper_grid_is_costed_offline(tmp_path):
     said = " ".join(res.output.split())  # rich wraps at the terminal's width
     assert said.count("missing") == 12
     assert "12 of 12 cells to run: 600,000 of 600,000 samples left" in said
-    # concise 16, sentence 40, cot 512 tokens: 4 cells of each × 50,000 samples
-    assert f"at most {4 * 50_000 * (16 + 40 + 512):,} generated tokens" in said
-    assert "31.6 GPU-hours at 1,000 tokens/s" in said
+    # each of 2 datasets × 50,000 samples: the base model's completion prompts at concise 16,
+    # sentence 40, cot 512 tokens; the instruct model's chat prompts at 64, 96 and 512
+    assert f"at most {2 * 50_000 * (16 + 40 + 512 + 64 + 96 + 512):,} generated tokens" in said
+    assert "34.4 GPU-hours at 1,000 tokens/s" in said
     assert not (tmp_path / "none.duckdb").exists()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import config, data, prompts
+from ..backends.base import looks_chat
 from ..backends.transformers import variants
 from ..errors import ExperimentError, WorkbenchError
 from ..grading.judges import RULES
@@ -203,7 +204,8 @@ def cost(exp: Experiment, states: list[CellState]) -> Cost:
         missing = 0 if s.status == "FINISHED" else planned - s.stored
         req = s.cell.request
         total, left = total + planned, left + missing
-        tokens += missing * prompts.max_new_tokens(req.style, req.kind, req.max_new_tokens)
+        fmt = req.prompt_format or ("chat" if looks_chat(req.model) else "completion")
+        tokens += missing * prompts.max_new_tokens(req.style, req.kind, req.max_new_tokens, fmt)
     known = not unknown
     return Cost(len(states), sum(not s.done for s in states), total if known else None,
                 left if known else None, tokens if known else None, tuple(unknown),

@@ -131,7 +131,8 @@ def _planned(req: GenerateRequest, trial: tuple[int, int] | None, log: Log):
     plan = prompts.PromptPlan(req.style, info.prompt_format, shots, req.seed)
     params = SamplingParams(
         n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
-        max_new_tokens=prompts.max_new_tokens(req.style, info.kind, req.max_new_tokens),
+        max_new_tokens=prompts.max_new_tokens(req.style, info.kind, req.max_new_tokens,
+                                              info.prompt_format),
         stop=plan.stop, seed=req.seed)
     asked = ds.questions
     if trial is not None:
