@@ -69,6 +69,7 @@ def test_the_report_is_one_self_contained_html_file(report_page):
     for part in ("<h2>Variants</h2>", "m-a", "m-b", "smECE floor", "data:image/png;base64,",
                  "m-b − m-a (4 shared questions)", "Capital of Australia?", "Sydney",
                  "How many samples: the M ablation", 'alt="M ablation"',
+                 'alt="smECE by variant"',
                  "Sydney ×3 ✗ · Canberra ×1 ✓ · Melbourne ×1 ✗"):
         assert part in text, part
     assert "http://" not in text and "https://" not in text

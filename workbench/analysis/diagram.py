@@ -112,6 +112,31 @@ def draw_ablation(curves: dict[str, list[dict]], path: Path, title: str) -> Path
     return _save(fig, plt, path)
 
 
+def draw_intervals(estimates: list[tuple[str, object]], path: Path, title: str) -> Path:
+    """smECE per variant with its 95% interval as an error bar and, beside it, the floor a
+    calibrated model would score at that N and M (its mean, and a tick at its 95th percentile):
+    which variants differ, and which differ from calibrated, at a glance. ``estimates``:
+    (label, ``Estimate``) in the order the table lists them."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 0.45 * len(estimates) + 1.2))
+    for y, (label, e) in enumerate(reversed(estimates)):
+        lo = e.value - e.ci_low if e.ci_low is not None else 0.0
+        hi = e.ci_high - e.value if e.ci_high is not None else 0.0
+        ax.errorbar([e.value], [y], xerr=[[lo], [hi]], fmt="o", color="C0", capsize=3)
+        if e.floor_mean is not None:
+            ax.plot([e.floor_mean], [y], marker="|", ms=10, color="gray")
+            ax.plot([e.floor_p95], [y], marker="|", ms=6, color="lightgray")
+    ax.set_yticks(range(len(estimates)), [label for label, _ in reversed(estimates)],
+                  fontsize=7)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("smECE, 95% bootstrap interval; gray ticks: a calibrated model's floor "
+                  "(mean, 95th percentile)", fontsize=7)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_title(f"smECE by variant: {title}", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, plt, path)
+
+
 def _save(fig, plt, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, bbox_inches="tight")

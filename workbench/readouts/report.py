@@ -56,8 +56,11 @@ def report(dataset: str, group_by: list[str], *, judge: str | None = "exact",
     target.parent.mkdir(parents=True, exist_ok=True)
     curves = diagram.draw_ablation(ablations, target.with_suffix(".ablation.png"), dataset) \
         if ablations else None
+    bars = diagram.draw_intervals([(names[r["grading_id"]], r["metrics"]["smece"])
+                                   for r in rows if r["metrics"].get("smece")],
+                                  target.with_suffix(".smece.png"), dataset)
     target.write_text(render(f"workbench report: {dataset}", rows, png, questions, diffs,
-                             notes, classes, curves, described), encoding="utf-8")
+                             notes, classes, curves, described, bars), encoding="utf-8")
     if log:
         log_analysis(uri, config.artifacts_dir(path), experiment_name(dataset.split("@")[0]),
                      f"report {dataset}", {"stage": "report", "dataset": dataset,

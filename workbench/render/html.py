@@ -41,16 +41,20 @@ SHOWN = (*HEADLINE, "brier", "auroc")
 
 def render(title: str, rows: list[dict], png: Path | None, questions: dict[str, list[dict]],
            diffs: list[dict], notes: list[str], classes: dict[str, dict[str, str]] | None = None,
-           ablation: Path | None = None, methods: dict[str, str] | None = None) -> str:
+           ablation: Path | None = None, methods: dict[str, str] | None = None,
+           intervals: Path | None = None) -> str:
     """``rows``: compare's variants (``variant`` labels, ``metrics``, ids); ``questions``: per
     score id, the per-question table; ``diffs``: {"label", "diff"} (``analysis.diff.Diff``);
     ``classes``: per score id and question, its classes with counts and verdicts in one line;
     ``ablation``: the M-ablation figure, if any variant has one; ``methods``: per score id,
-    its methods paragraph (``render.methods``)."""
+    its methods paragraph (``render.methods``); ``intervals``: smECE per variant with its
+    interval and floor (``diagram.draw_intervals``)."""
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>"
            f"<style>{_STYLE}</style></head><body><h1>{_e(title)}</h1>"]
     out += [f"<p>{_e(n)}</p>" for n in notes]
     out += _variants(rows)
+    if intervals:
+        out.append(_img(intervals, "smECE by variant"))
     if png:
         out.append("<h2>Reliability</h2>" + _img(png))
     if ablation:
