@@ -32,10 +32,11 @@ from .grading.judges.llm import (
     VERDICT_MODES,
     VERDICT_PROMPT,
 )
+from .lifecycle import putaway
 from .lifecycle.request import GenerateRequest
 from .lifecycle.resolve import expand, full_ids, grading_for, looks_like_id
 from .readouts.methods import score_methods, stale_note
-from .store import Writer, exchange, queries, reader, records, require_store, sandbox
+from .store import Writer, exchange, queries, reader, records, sandbox
 from .store import runs as stored_runs
 from .store.connection import applied_versions, migrations
 from .store.doctor import Finding, check
@@ -77,7 +78,8 @@ __all__ = ["GenerateRequest", "run_all", "RunResult", "list_runs", "show", "metr
            "questions", "samples", "doctor", "ablation", "list_datasets", "add_judge",
            "list_judges", "mirror", "check_server", "Finding", "TuneRequest", "list_tunings",
            "load_experiment", "experiment_status", "experiment_run", "experiment_cost",
-           "experiment_check", "experiment_tunings", "archive", "export_runs", "import_runs",
+           "experiment_check", "experiment_tunings", "archive", "delete", "export_runs",
+           "import_runs",
            *_LAZY]
 
 
@@ -163,23 +165,18 @@ def list_runs(db_path: Path | None = None, judge: str | None = None, *,
         return stored_runs.list_runs(con, judge, status and status.upper(), archived)
 
 
+def delete(run_ids: list[str], *, with_dependents: bool = False,
+           db_path: Path | None = None) -> list[str]:
+    """Delete runs with their samples (and, ``with_dependents``, their gradings, scores and
+    ablations); returns the full ids (``lifecycle/putaway.py``)."""
+    return putaway.delete(config.db_path(db_path), run_ids, with_dependents)
+
+
 def archive(run_ids: list[str], *, note: str | None = None, undo: bool = False,
             db_path: Path | None = None) -> list[str]:
     """Put runs away (or, with ``undo``, back): `runs` lists them only when asked and `doctor`
-    stops proposing to resume them; nothing is deleted. Returns the full run ids. A RUNNING
-    run is refused: stop it first (`doctor --fix` marks a dead one FAILED)."""
-    path = config.db_path(db_path)
-    require_store(path)  # archiving never makes a store
-    with Writer(path) as writer, writer.transaction() as con:
-        full = [expand(con, r, ("runs",))[1] for r in run_ids]
-        for run_id in full:
-            if queries.one(con, "run", run_id)["status"] == "RUNNING":
-                raise StageError(f"run {run_id} is RUNNING: stop it first (a dead one: "
-                                 "`workbench doctor --fix` marks it FAILED)")
-        for run_id in full:
-            stored_runs.set_archived(con, run_id, not undo, note)
-    return full
-
+    stops proposing to resume them; nothing is deleted (``lifecycle/putaway.py``)."""
+    return putaway.archive(config.db_path(db_path), run_ids, note, undo)
 
 def show(item_id: str, db_path: Path | None = None) -> dict:
     """A run, grading, score, ablation or tuning by id (or an unambiguous prefix), with what

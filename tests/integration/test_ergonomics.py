@@ -217,3 +217,52 @@ def test_a_run_put_away_leaves_runs_and_doctor_and_comes_back(tmp_path, mlflow_u
     code, text = CliRunner().invoke(app, ["archive", "run_x", "--db",
                                           str(tmp_path / "none.duckdb")]).exit_code, None
     assert code == 1 and not (tmp_path / "none.duckdb").exists()
+
+
+def test_a_run_is_deleted_whole_and_a_cut_short_deletion_finishes_when_asked_again(
+        tmp_path, mlflow_uri, monkeypatch):
+    """`delete RUN`: refused while the run has gradings (naming --with-dependents); with it, every
+    row of the run goes, in every table, and the other run stays whole. A deletion cut short
+    (a fault between its levels) leaves the run archived, so doctor proposes nothing for it,
+    and deleting again finishes."""
+    from workbench.store import runs as stored_runs
+
+    path = tmp_path / "wb.duckdb"
+    kept, gone, cut = (make_run(path, CAPS, TEXTS, model=m) for m in ("kept", "gone", "cut"))
+    for run in (kept, gone, cut):
+        grading = api.grade(run, db_path=path, mlflow_uri=mlflow_uri)
+        api.score(grading, n_bootstrap=20, floor_draws=0, db_path=path, mlflow_uri=mlflow_uri)
+        api.ablate(grading, [1, 2], repeats=2, db_path=path, mlflow_uri=mlflow_uri)
+    tables = [t for level in stored_runs.DELETE_LEVELS for t, _ in level]
+
+    def rows():
+        return {t: query(path, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+
+    before = rows()
+    res = CliRunner().invoke(app, ["delete", gone, "--db", str(path)])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 1 and said.startswith(f"error: --with-dependents: run {gone} has 1 "
+                                                  "gradings, 1 scores, 1 ablations"), said
+    assert rows() == before
+    res = CliRunner().invoke(app, ["delete", gone[:8], "--with-dependents", "--db", str(path)])
+    assert res.exit_code == 0 and res.output.strip() == f"{gone}: deleted"
+    after = rows()
+    assert all(after[t] * 3 == before[t] * 2 for t in tables), (before, after)
+
+    calls = []
+    real = stored_runs.delete_level
+
+    def dies_at_level_2(con, level, run_id):
+        calls.append(level)
+        if len(calls) == 2:
+            raise RuntimeError("killed mid-deletion")
+        real(con, level, run_id)
+    monkeypatch.setattr(stored_runs, "delete_level", dies_at_level_2)
+    with pytest.raises(RuntimeError):
+        api.delete([cut], with_dependents=True, db_path=path)
+    monkeypatch.setattr(stored_runs, "delete_level", real)
+    assert [r["run_id"] for r in api.list_runs(db_path=path)] == [kept]  # hidden meanwhile
+    assert not any(f"resume {cut}" in str(f) for f in api.doctor(db_path=path))
+    api.delete([cut], with_dependents=True, db_path=path)
+    assert all(rows()[t] * 3 == before[t] for t in tables)
+    assert [f.level for f in api.doctor(db_path=path)] == ["ok", "ok"]

@@ -190,3 +190,17 @@ def mirror(db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
               + (f"; {len(failed)} still pending: {', '.join(failed)}" if failed else ""))
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+@friendly(with_dependents="--with-dependents")
+def delete(run_ids: list[str] = typer.Argument(..., metavar="RUN...",
+                                               help="run ids or prefixes"),
+           with_dependents: bool = typer.Option(False, "--with-dependents",
+                                                help="delete the runs' gradings, scores and "
+                                                "ablations too"),
+           db: Optional[Path] = DbOpt):
+    """Delete runs and their samples from the store (refused while they have gradings unless
+    --with-dependents; `archive` hides a run instead)."""
+    for run_id in api.delete(run_ids, with_dependents=with_dependents, db_path=db):
+        out.print(f"{run_id}: deleted", highlight=False)

@@ -29,3 +29,35 @@ def set_archived(con, run_id: str, archived: bool, note: str | None = None) -> N
     con.execute("UPDATE runs SET archived_at = CASE WHEN ? THEN current_timestamp END, "
                 "archive_note = CASE WHEN ? THEN ? END WHERE run_id = ?",
                 [archived, archived, note, run_id])
+
+
+_GRADINGS = "SELECT grading_id FROM gradings WHERE run_id = ?"
+# What hangs off a run, children before parents: DuckDB refuses to delete a row whose children
+# were deleted in the same transaction (its foreign-key limitation), so each level commits on
+# its own, deepest first.
+DELETE_LEVELS = (
+    (("ablation_rows", f"ablation_id IN (SELECT ablation_id FROM ablations WHERE grading_id IN "
+                       f"({_GRADINGS}))"),
+     ("score_metrics", f"score_id IN (SELECT score_id FROM scores WHERE grading_id IN "
+                       f"({_GRADINGS}))")),
+    tuple((t, f"grading_id IN ({_GRADINGS})") for t in
+          ("ablations", "scores", "class_grades", "sample_classes", "grading_errors")),
+    tuple((t, "run_id = ?") for t in
+          ("gradings", "samples", "prompts", "run_questions", "experiment_runs")),
+    (("runs", "run_id = ?"),),
+)
+
+
+def dependents(con, run_id: str) -> dict[str, int]:
+    """What a run's deletion would take with it: its gradings, scores and ablations."""
+    (g, s, a), = con.execute(f"""
+        SELECT (SELECT count(*) FROM gradings WHERE run_id = ?),
+               (SELECT count(*) FROM scores WHERE grading_id IN ({_GRADINGS})),
+               (SELECT count(*) FROM ablations WHERE grading_id IN ({_GRADINGS}))""",
+                             [run_id, run_id, run_id]).fetchall()
+    return {"gradings": g, "scores": s, "ablations": a}
+
+
+def delete_level(con, level: tuple, run_id: str) -> None:
+    for table, where in level:
+        con.execute(f"DELETE FROM {table} WHERE {where}", [run_id])
