@@ -215,3 +215,27 @@ def test_pooling_seeds_widens_the_interval_by_their_spread():
     c = three["confidence"]
     assert c.delta == pytest.approx(np.mean([e.delta for e in each]))
     assert c.ci_high - c.ci_low > max(e.ci_high - e.ci_low for e in each)
+
+
+def test_the_overlays_legend_hides_no_curve():
+    """The compare overlay's legend sits beside the plot: it covered the upper left, where a
+    variant's curve runs when its accuracy is high at low confidence."""
+    import numpy as np
+
+    from workbench.analysis import diagram
+
+    rng = np.random.default_rng(0)
+    curves = []
+    for name in ("gemma-3-270m · concise", "gemma-3-270m-rl-s0 · concise"):
+        f = rng.uniform(0.1, 1, 200)
+        curves.append((name, diagram.prepare(f, (rng.uniform(size=200) < f).astype(float),
+                                             band=False)))
+    plt = diagram._pyplot()
+    fig = diagram.overlay_figure(plt, curves, "caps")
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        legend, plot = ax.get_legend().get_window_extent(), ax.get_window_extent()
+        assert not legend.overlaps(plot), (legend, plot)
+    finally:
+        plt.close(fig)

@@ -67,6 +67,11 @@ def draw_overlay(curves: list[tuple[str, dict]], path: Path, title: str) -> Path
     """Several variants' curves (``prepare(..., band=False)``) on one plot, each drawn only
     where that variant has questions: the smoother extrapolates elsewhere."""
     plt = _pyplot()
+    return _save(overlay_figure(plt, curves, title), plt, path)
+
+
+def overlay_figure(plt, curves: list[tuple[str, dict]], title: str):
+    """The overlay's figure; its legend sits outside the axes, so no curve hides behind it."""
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     ax.plot([0, 1], [0, 1], ls="--", color="gray", lw=1)
     for label, curve in curves:
@@ -80,8 +85,8 @@ def draw_overlay(curves: list[tuple[str, dict]], path: Path, title: str) -> Path
     ax.tick_params(labelsize=8)  # relplot's style, once imported, sets large fonts
     ax.set_title(f"Reliability by variant: {title}", fontsize=9)
     if curves:
-        ax.legend(fontsize=7, loc="upper left")
-    return _save(fig, plt, path)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
+    return fig
 
 
 ABLATED = ("smece", "accuracy", "confidence")  # the panels of an ablation figure
