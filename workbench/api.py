@@ -178,6 +178,7 @@ def archive(run_ids: list[str], *, note: str | None = None, undo: bool = False,
     stops proposing to resume them; nothing is deleted (``lifecycle/putaway.py``)."""
     return putaway.archive(config.db_path(db_path), run_ids, note, undo)
 
+
 def show(item_id: str, db_path: Path | None = None) -> dict:
     """A run, grading, score, ablation or tuning by id (or an unambiguous prefix), with what
     hangs off it."""
@@ -388,4 +389,3 @@ def query(sql: str, params: list | None = None, *, write: bool = False, files=()
             params = full_ids(con, params)
     with sandbox.session(config.db_path(db_path), write=write, files=files) as con:
         return sandbox.execute(con, sql, params, timeout=timeout, limit=limit)
-

@@ -39,7 +39,7 @@ def run_demo(path: Path = DEMO_FILE, *, db_path: Path | None = None,
     parent = _shape(exp)
     console.print(f"[bold]workbench demo[/] ({exp.path}): {exp.name}: "
                   f"{_describe(exp, parent)}", soft_wrap=True)
-    api.experiment_check(exp, db_path)
+    # experiment_run checks the file against the store before anything runs
     states = api.experiment_run(exp, db_path=db_path, mlflow_uri=mlflow_uri,
                                 log=lambda s: console.print(f"  {s}", markup=False,
                                                             highlight=False, soft_wrap=True),

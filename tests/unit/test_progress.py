@@ -1,7 +1,7 @@
 """Progress in a log (not a terminal): a line per step with the time left at the pace so far,
 the clock injected; sparse counters print about one line per 5%; a new cell starts afresh."""
 
-from workbench.cli.common import Sampling
+from workbench.cli.common import LiveProgress
 
 
 class Clock:
@@ -18,7 +18,7 @@ def _lines(capsys):
 
 def test_lines_carry_the_time_left_at_the_pace_so_far(capsys):
     clock = Clock()
-    with Sampling(clock=clock) as progress:
+    with LiveProgress(clock=clock) as progress:
         for done, at in ((8, 100.0), (16, 104.0), (24, 110.0), (32, 400.0), (96, 900.0)):
             clock.now = at
             progress(done, 96)
@@ -32,7 +32,7 @@ def test_lines_carry_the_time_left_at_the_pace_so_far(capsys):
 
 def test_a_new_cell_starts_its_pace_afresh_and_sparse_counts_print_every_5_percent(capsys):
     clock = Clock()
-    with Sampling(clock=clock) as progress:
+    with LiveProgress(clock=clock) as progress:
         for label, done, at in (("a", 2, 0.0), ("a", 4, 1000.0), ("b", 2, 1001.0),
                                 ("b", 4, 1002.0)):
             clock.now = at
@@ -41,7 +41,7 @@ def test_a_new_cell_starts_its_pace_afresh_and_sparse_counts_print_every_5_perce
                               "a: sampled 4/6 questions, about 17 min left",
                               "b: sampled 2/6 questions",
                               "b: sampled 4/6 questions, about 1 s left"]
-    with Sampling("judged", "classes", sparse=True, clock=clock) as progress:
+    with LiveProgress("judged", "classes", sparse=True, clock=clock) as progress:
         for done in range(1, 201):
             progress(done, 200)
     lines = _lines(capsys)

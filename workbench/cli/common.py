@@ -273,11 +273,11 @@ class Format(str, Enum):
 FormatOpt = typer.Option(Format.table, "--format", help="how rows are printed")
 
 
-class Sampling:
+class LiveProgress:
     """Live progress: a bar on a terminal, a plain line per step elsewhere (logs: a line per
     committed chunk, which a test's fault hook pauses on; with ``sparse``, about one per 5% of
     the total); called with a label (an experiment's cell), the bar and the lines name it.
-    ``Sampling("judged", "classes", sparse=True)`` counts a grading's verdicts."""
+    ``LiveProgress("judged", "classes", sparse=True)`` counts a grading's verdicts."""
 
     def __init__(self, verb: str = "sampled", unit: str = "questions", sparse: bool = False,
                  clock=time.monotonic):

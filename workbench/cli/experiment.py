@@ -12,7 +12,7 @@ from rich.markup import escape
 from ..errors import UsageError
 from ..render.console import write_rows
 from .app import experiment_app
-from .common import DbOpt, Format, FormatOpt, MlflowOpt, Sampling, api, err, friendly, out
+from .common import DbOpt, Format, FormatOpt, LiveProgress, MlflowOpt, api, err, friendly, out
 
 FileArg = typer.Argument(..., help="the experiment file (TOML; see README: Experiments)")
 ThroughputOpt = typer.Option(2500.0, "--throughput", help="generated tokens per second the "
@@ -33,7 +33,7 @@ def experiment_run(file: Path = FileArg, db: Optional[Path] = DbOpt,
     exp = api.load_experiment(file)
     api.experiment_check(exp, db, migrate=True)  # before the cost, which reads the store
     _print_cost(api.experiment_cost(exp, db), throughput)
-    with Sampling() as progress:  # the cell being sampled: a bar, or a line per chunk in a log
+    with LiveProgress() as progress:  # the cell being sampled: a bar, or a line per chunk in a log
         states = api.experiment_run(exp, db_path=db, mlflow_uri=mlflow_uri, log=_log,
                                     progress=progress)
     _print_grid(exp, states, Format.table)

@@ -15,9 +15,9 @@ from .app import app
 from .common import (
     DbOpt,
     GradedByOpt,
+    LiveProgress,
     MlflowOpt,
     OldJudgeOpt,
-    Sampling,
     SeedOpt,
     api,
     err,
@@ -44,7 +44,7 @@ def generate(req, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = Mlflow
     if dry_run:
         _print_preview(api.preview(req, log=_log))
         return
-    with Sampling() as progress:
+    with LiveProgress() as progress:
         run_id = api.generate(req, db_path=db, mlflow_uri=mlflow_uri, progress=progress,
                               log=_log)
     out.print(run_id)
@@ -54,7 +54,7 @@ def generate(req, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = Mlflow
 @friendly
 def resume_cmd(run_id: str, db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Finish a run that stopped part-way: samples only what is missing."""
-    with Sampling() as progress:
+    with LiveProgress() as progress:
         api.resume(run_id, db_path=db, mlflow_uri=mlflow_uri, progress=progress, log=_log)
     out.print(run_id)
 
@@ -87,7 +87,7 @@ def grade(run_id: str, judge: str = JudgeOpt,
                                           "print its metrics"),
           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Stage 2: answers → semantic classes → verdicts; prints the grading id."""
-    with Sampling("judged", "classes", sparse=True) as progress:
+    with LiveProgress("judged", "classes", sparse=True) as progress:
         grading_id = api.grade(run_id, judge, db_path=db, mlflow_uri=mlflow_uri,
                                progress=progress)
     out.print(grading_id)
@@ -227,7 +227,7 @@ def run(req, judge: str = JudgeOpt,
         bootstrap: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples"),
         db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """generate → grade → score in one go."""
-    with Sampling() as progress:
+    with LiveProgress() as progress:
         res = api.run_all(req, judge, n_bootstrap=bootstrap, db_path=db, mlflow_uri=mlflow_uri,
                           progress=progress, log=_log)
     out.print(f"run {res.run_id}  grading {res.grading_id}  score {res.score_id}")

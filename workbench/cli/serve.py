@@ -20,7 +20,7 @@ from ..demo import DEMO_FILE, run_demo
 from ..errors import UsageError
 from ..render.console import write_rows
 from .app import app
-from .common import DbOpt, Format, MlflowOpt, Sampling, SeedOpt, api, err, friendly, out
+from .common import DbOpt, Format, LiveProgress, MlflowOpt, SeedOpt, api, err, friendly, out
 
 
 @app.command()
@@ -125,7 +125,7 @@ def demo(file: Path = typer.Argument(DEMO_FILE, help="a demo-shaped experiment f
          db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """The offline demo: runs what is missing of experiments/demo.toml (Gemma 3 270M base vs
     SFT vs RL variants tuned here, on capitals), then prints its conclusion."""
-    with Sampling() as progress:
+    with LiveProgress() as progress:
         run_demo(file, db_path=db, mlflow_uri=mlflow_uri, console=out, progress=progress)
 
 

@@ -221,15 +221,14 @@ def compare_judges(a: str, b: str, *, judges: tuple[str | None, str | None] = (N
     and ``b``: grading ids, or run ids with ``judges`` naming each side's judge."""
     path, uri = config.paths(db_path, mlflow_uri)
     with reader(path) as con:
-        a, b = (_judged(con, x, j)["grading_id"] for x, j in zip((a, b), judges))
+        ga, gb = (_judged(con, x, j) for x, j in zip((a, b), judges))
     try:
-        ga, gb, d = diff(a, b, n_bootstrap=n_bootstrap, seed=seed, db_path=db_path,
-                         mlflow_uri=mlflow_uri, log=log)
+        _, _, d = diff(ga["grading_id"], gb["grading_id"], n_bootstrap=n_bootstrap, seed=seed,
+                       db_path=db_path, mlflow_uri=mlflow_uri, log=log)
         metrics = {m.metric: asdict(m) for m in d.metrics if m.metric in ("accuracy", "smece")}
     except NoSharedQuestions:
         metrics = {}
     with reader(path) as con:
-        ga, gb = grading_for(con, a), grading_for(con, b)  # the gradings themselves, now
         pa = {p.question_id: p for p in points(con, ga["grading_id"])}
         pb = {p.question_id: p for p in points(con, gb["grading_id"])}
         ca = verdicts.class_verdicts(con, ga["grading_id"])

@@ -103,15 +103,14 @@ def preview(req: GenerateRequest, *, questions: int = 2, samples: int = 2, judge
     classes = {(r["question_id"], r["class_id"]): r for r in class_rows}
     out = []
     for q, prompt, _ in job.built:
-        rows = [r for r in sample_rows if r["question_id"] == q.id]
+        samples = []
+        for (text, finish), r in zip(texts[q.id],
+                                     [r for r in sample_rows if r["question_id"] == q.id]):
+            cls = classes.get((q.id, r["class_id"]), {})  # none: the sample gave no answer
+            samples.append({"text": text, "finish_reason": finish, "answer": r["extracted"],
+                            "class": cls.get("canonical"), "correct": cls.get("correct")})
         out.append({"question_id": q.id, "question": q.question, "gold": list(q.answers),
-                    "prompt": prompt, "samples": [
-                        {"text": text, "finish_reason": finish, "answer": r["extracted"],
-                         "class": classes[(q.id, r["class_id"])]["canonical"]
-                         if r["class_id"] is not None else None,
-                         "correct": classes[(q.id, r["class_id"])]["correct"]
-                         if r["class_id"] is not None else None}
-                        for (text, finish), r in zip(texts[q.id], rows)]})
+                    "prompt": prompt, "samples": samples})
     return out
 
 
