@@ -3,6 +3,8 @@ a traceback (the writing commands' bad input is covered in tests/integration/tes
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from typer.testing import CliRunner
 
@@ -187,3 +189,33 @@ def test_a_mistyped_store_path_creates_nothing(tmp_path, command):
     res = CliRunner().invoke(app, [*command, "--db", str(typo)])
     assert res.exit_code == 1 and "no store at" in res.output, res.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("taken", [".access", ".lock"])
+def test_a_lock_file_that_cannot_be_made_is_one_line(store, tmp_path, taken):
+    """A store whose lock file cannot be created (a read-only folder; here its name taken by a
+    folder, which fails for root too) was an OSError traceback from filelock."""
+    path, run_id = store
+    copy = tmp_path / "wb.duckdb"
+    copy.write_bytes(path.read_bytes())
+    (tmp_path / f"wb.duckdb{taken}").mkdir()
+    args = ["runs"] if taken == ".access" else ["grade", run_id, "--judge", "exact"]
+    res = CliRunner().invoke(app, [*args, "--db", str(copy)])
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 1 and len(lines) == 1 and "Traceback" not in res.output, res.output
+    assert f"wb.duckdb{taken}" in lines[0] and "writable" in lines[0], res.output
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root writes into a folder without write permission")
+def test_a_read_only_folder_is_refused_before_a_model_loads(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        res = CliRunner().invoke(app, ["generate", "--model", "nope", "--dataset",
+                                       "bundled:capitals@2", "--db", str(folder / "wb.duckdb")])
+    finally:
+        folder.chmod(0o755)
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 1 and len(lines) == 1 and "not writable" in lines[0], res.output

@@ -27,7 +27,7 @@ from pathlib import Path
 import filelock
 
 from ..config import seconds_from_env
-from ..errors import StoreBusy
+from ..errors import StoreBusy, StoreError
 
 READ_WAIT, WRITE_WAIT = 30.0, 120.0  # seconds a reader, a writer's session waits (defaults)
 
@@ -42,6 +42,13 @@ def holder_path(db_path: Path) -> Path:
 
 def access_path(db_path: Path) -> Path:
     return Path(str(db_path) + ".access")
+
+
+def unlockable(db_path: Path, path: Path, why: OSError | str) -> StoreError:
+    """A lock file that cannot be made (a read-only folder, a name taken by a folder)."""
+    why = why if isinstance(why, str) else (why.strerror or str(why))
+    return StoreError(f"{db_path}: cannot create its lock file {path} ({why}); the store's "
+                      "folder must be writable (copy the store somewhere that is)")
 
 
 def holder(db_path: Path) -> dict:
@@ -74,6 +81,8 @@ class WriterLock:
             raise StoreBusy(f"{self.db_path} is being written by {describe(holder(self.db_path))}"
                             "; wait for it to finish, or stop it (a stopped run can be "
                             "resumed)") from None
+        except OSError as err:
+            raise unlockable(self.db_path, lock_path(self.db_path), err) from None
         holder_path(self.db_path).write_text(json.dumps({
             "pid": os.getpid(), "host": socket.gethostname(),
             "command": " ".join(sys.argv)[:300], "since": time.time()}))
@@ -92,8 +101,10 @@ def writer_active(db_path: Path) -> dict | None:
     probe = filelock.FileLock(lock_path(db_path), timeout=0)
     try:
         probe.acquire()
-    except filelock.Timeout:
+    except filelock.Timeout:  # an OSError too: caught first
         return holder(db_path) or {"pid": None}
+    except OSError as err:
+        raise unlockable(db_path, lock_path(db_path), err) from None
     probe.release()
     return None
 
@@ -103,6 +114,9 @@ def ensure_free(db_path: Path) -> None:
 
     Stages call this before loading models, so a busy store is reported in well under a second.
     """
+    folder = next(p for p in Path(db_path).absolute().parents if p.is_dir())
+    if not os.access(folder, os.W_OK):  # checked before a model loads (EROFS too)
+        raise unlockable(db_path, lock_path(db_path), f"{folder} is not writable")
     info = writer_active(db_path)
     if info is not None:
         raise StoreBusy(f"{db_path} is being written by {describe(info)}; wait for it to "
@@ -120,19 +134,21 @@ def access(db_path: Path, *, exclusive: bool, wait: float | None = None):
     if wait is None:  # read when the store is opened, so a bad value is one error line
         wait = (seconds_from_env("WORKBENCH_WRITE_WAIT", WRITE_WAIT) if exclusive
                 else seconds_from_env("WORKBENCH_READ_WAIT", READ_WAIT))
-    lock = filelock.ReadWriteLock(access_path(db_path), timeout=wait, is_singleton=False)
-    take = lock.acquire_write if exclusive else lock.acquire_read
     try:
+        lock = filelock.ReadWriteLock(access_path(db_path), timeout=wait, is_singleton=False)
+        take = lock.acquire_write if exclusive else lock.acquire_read
         try:
             take(timeout=0)
         except filelock.Timeout:
             on_wait(db_path, exclusive)
             take()
-    except filelock.Timeout:
+    except filelock.Timeout:  # an OSError too: caught first
         busy = ("being read by another process" if exclusive else
                 f"being written by {describe(holder(db_path))}")
         raise StoreBusy(f"{db_path} is {busy} and was not free within {wait:.0f} s; try again "
                         "when it has finished") from None
+    except OSError as err:
+        raise unlockable(db_path, access_path(db_path), err) from None
     try:
         yield
     finally:
