@@ -113,3 +113,32 @@ def test_the_probe_names_the_outage(uri):
     from workbench.tracking import probe
 
     assert probe(uri, timeout=1.0)  # a reason, not None; bounded by the timeout given
+
+
+def test_an_mlflow_store_that_refuses_writes_is_one_line(tmp_path):
+    """An MLflow SQLite store that cannot be written (here a trigger refuses new runs with
+    SQLite's read-only error; a read-only folder does the same, but not for root) printed
+    100 lines: MLflow's own logged traceback, then a cause that was SQLAlchemy's autoflush
+    advice. Now: one line with the innermost cause, the stage kept and pending."""
+    import sqlite3
+
+    from tests.helpers import CAPS, TEXTS, make_run
+
+    db = tmp_path / "wb.duckdb"
+    run_id = make_run(db, CAPS, TEXTS)
+    store = tmp_path / "mlflow.db"
+    uri = f"sqlite:///{store}"
+    MlflowClient(tracking_uri=uri).search_experiments()  # makes MLflow's schema
+    con = sqlite3.connect(store)
+    con.execute("CREATE TRIGGER refuse BEFORE INSERT ON runs BEGIN "
+                "SELECT RAISE(ABORT, 'attempt to write a readonly database'); END")
+    con.commit()
+    con.close()
+    res = subprocess.run([WORKBENCH, "grade", run_id, "--judge", "contains", "--db", str(db),
+                          "--mlflow-uri", uri], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    said = [ln for ln in res.stderr.splitlines()
+            if ln.strip() and not ln.startswith("judged")]
+    assert len(said) == 1, res.stderr
+    assert "attempt to write a readonly database" in said[0] and "workbench mirror" in said[0]
+    assert _stages(db)[0][:2] == ("gradings", "FINISHED")

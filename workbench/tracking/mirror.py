@@ -132,6 +132,9 @@ class Tracker:
         # MLflow announces its own schema set-up at INFO; the workbench reports what matters.
         logging.getLogger("mlflow").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # Its SQL store logs each failed write with a traceback before raising; the mirror
+        # reports the failure in one line (an unwritable store printed 100 lines).
+        logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
         self.uri = uri
         self.artifact_root = Path(artifact_root)
         self.client = MlflowClient(tracking_uri=uri)
@@ -253,6 +256,19 @@ class Tracker:
         return self.write(p, None)
 
 
+def root_cause(exc: BaseException) -> str:
+    """The innermost cause's type and first line: what went wrong, not which layer rewrapped it
+    ("OperationalError: attempt to write a readonly database", not SQLAlchemy's autoflush
+    advice)."""
+    seen = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    root = seen[-1]
+    text = (str(root).strip().splitlines() or [""])[0]
+    return f"{type(root).__name__}: {text[:200]}"
+
+
 class Mirror:
     """Syncs stages of one store to one tracking URI; never raises into a stage."""
 
@@ -292,7 +308,7 @@ class Mirror:
             run_id = self.tracker.write(projection, self.tracker.existing(
                 row.get("mlflow_run_id")) or self.tracker.find(projection, what, item_id))
         except Exception as exc:  # noqa: BLE001 - an outage must not stop or lose the stage
-            self._down = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            self._down = root_cause(exc)
             self.log(f"could not mirror {table[:-1]} {item_id} to MLflow ({self._down}); "
                      "`workbench mirror` retries it")
             with writer.session() as con:
