@@ -362,7 +362,7 @@ def doctor(*, fix: bool = False, db_path: Path | None = None,
     if fix:
         from .lifecycle.context import open_context  # the writer and MLflow's mirror
 
-        with open_context(db_path, mlflow_uri) as ctx, ctx.writer.session() as con:
+        with open_context(db_path, mlflow_uri) as ctx:
             fixed = [Finding("fixed", f"applied migrations {ctx.writer.applied}")
                      ] if ctx.writer.applied else []
             fixed += [Finding("fixed", f"{s.table[:-1]} {s.item_id}: RUNNING → FAILED "
@@ -370,7 +370,10 @@ def doctor(*, fix: bool = False, db_path: Path | None = None,
                                                           "FAILED too" if s.mlflow_run_id
                                                           else ""))
                       for s in ctx.recovered]
-            return fixed + check(con)
+            fixed += [Finding("fixed", f"{table[:-1]} {item_id} mirrored to MLflow")
+                      for table, item_id, ok in ctx.mirror.sync_pending(ctx.writer) if ok]
+            with ctx.writer.session() as con:
+                return fixed + check(con)
     path = config.db_path(db_path)
     live = writer_active(path) if path.exists() else None
     with _read(db_path, allow_pending=True) as con:

@@ -233,6 +233,7 @@ def test_a_run_is_deleted_whole_and_a_cut_short_deletion_finishes_when_asked_aga
         grading = api.grade(run, db_path=path, mlflow_uri=mlflow_uri)
         api.score(grading, n_bootstrap=20, floor_draws=0, db_path=path, mlflow_uri=mlflow_uri)
         api.ablate(grading, [1, 2], repeats=2, db_path=path, mlflow_uri=mlflow_uri)
+    api.mirror(db_path=path, mlflow_uri=mlflow_uri)  # make_run's runs are not in MLflow
     tables = [t for level in stored_runs.DELETE_LEVELS for t, _ in level]
 
     def rows():

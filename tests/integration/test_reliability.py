@@ -353,6 +353,8 @@ def test_sql_binds_user_values(tmp_path):
 def test_doctor_on_a_healthy_store_and_on_missing_samples(tmp_path, mlflow_uri):
     path = tmp_path / "wb.duckdb"
     run_id = make_run(path, CAPS, TEXTS)
+    assert [f.level for f in api.doctor(db_path=path)] == ["ok", "warn"]  # not in MLflow yet
+    api.mirror(db_path=path, mlflow_uri=mlflow_uri)
     findings = api.doctor(db_path=path)
     assert [f.level for f in findings] == ["ok", "ok"]
     con = db.connect(path)

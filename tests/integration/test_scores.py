@@ -61,6 +61,35 @@ def test_a_mirror_killed_before_duckdb_learned_the_run_id_is_not_logged_twice(db
                           "score_id = ?", [score_id]) == [(first, "FINISHED")]
 
 
+def test_doctor_sees_a_mirror_cut_short_and_fix_finishes_it(db_path, mlflow_uri):
+    """A mirror killed while it wrote leaves its MLflow run RUNNING and the store not naming
+    it: `doctor` said nothing of it and `doctor --fix` left it RUNNING. Now doctor names the
+    stage and --fix finishes that MLflow run (one run, FINISHED)."""
+    from workbench.store import Writer
+
+    run = make_run(db_path, CAPS, TEXTS)
+    score_id = api.score(api.grade(run, db_path=db_path, mlflow_uri=mlflow_uri),
+                         n_bootstrap=20, floor_draws=0, db_path=db_path, mlflow_uri=mlflow_uri)
+    api.mirror(db_path=db_path, mlflow_uri=mlflow_uri)  # the run's own stage, too
+    (first,), = _rows(db_path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?", [score_id])
+    assert not [f for f in api.doctor(db_path=db_path) if f.level != "ok"]
+    client = MlflowClient(mlflow_uri)
+    client.update_run(first, status="RUNNING")
+    with Writer(db_path) as writer, writer.transaction() as con:
+        con.execute("UPDATE scores SET mlflow_run_id = NULL, mirrored_status = NULL "
+                    "WHERE score_id = ?", [score_id])
+    warned = [f for f in api.doctor(db_path=db_path) if f.level == "warn"]
+    assert len(warned) == 1 and f"score {score_id}" in warned[0].what, warned
+    assert "workbench mirror" in warned[0].fix
+    fixed = api.doctor(fix=True, db_path=db_path, mlflow_uri=mlflow_uri)
+    assert f"score {score_id} mirrored to MLflow" in [f.what for f in fixed], fixed
+    assert all(f.level in ("ok", "fixed") for f in fixed), fixed
+    assert client.get_run(first).info.status == "FINISHED"
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                              filter_string=f"tags.`workbench.score_id` = '{score_id}'")
+    assert [r.info.run_id for r in runs] == [first]
+
+
 def test_a_one_question_run_scores_with_its_intervals_undefined(db_path, mlflow_uri):
     """It crashed at scoring (relplot's bootstrap needs two questions) after its samples were
     stored; now it scores, and no interval pretends to know anything."""

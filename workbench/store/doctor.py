@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import connection, recovery
-from .queries import first, rows
+from .queries import first, rows, unmirrored
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ def check(con, live_writer: dict | None = None) -> list[Finding]:
         found.append(Finding("error", what, fix))
     found += _plans(con)
     found += _gradings(con)
+    found += _mirrors(con)
     for what, sql in ORPHANS:
         ids = [r[0] for r in con.execute(sql).fetchall()]
         if ids:
@@ -108,3 +109,15 @@ def _gradings(con) -> list[Finding]:
     return [Finding("warn", f"grading {r['grading_id']} covers {r['n']} of run {r['run_id']}'s "
                             f"{r['m']} samples", f"`workbench grade {r['run_id']}` grades it anew")
             for r in found if r["n"] != r["m"]]
+
+
+def _mirrors(con) -> list[Finding]:
+    """Stages MLflow does not show as stored: never mirrored (MLflow was down, an import), or
+    a mirror cut short (killed while it wrote, which leaves its MLflow run RUNNING)."""
+    pending = unmirrored(con)
+    if not pending:
+        return []
+    named = ", ".join(f"{table[:-1]} {item_id}" for table, item_id in pending[:5])
+    more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+    return [Finding("warn", f"{len(pending)} stages not in MLflow as stored: {named}{more}",
+                    "`workbench mirror` (or `workbench doctor --fix`) brings MLflow up to date")]
