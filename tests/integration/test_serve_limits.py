@@ -279,3 +279,22 @@ def test_bounded_load_leaves_the_server_responsive(server, tiny_model):
     rss_end = _rss_mb(pid)
     print(f"\nserve RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB after the load test")
     assert rss_end - rss_start < 300
+
+
+def test_a_chunked_body_past_the_limit_is_413_and_one_within_it_is_answered():
+    """A body sent without Content-Length that outgrew the limit got FastAPI's own 400 ("There
+    was an error parsing the body"), not OpenAI's 413."""
+    gate = Gate()
+    gate.release.set()
+    http = TestClient(create_app(gate, "fake", Limits(max_body=20_000, max_context=99_999)))
+
+    def chunked(prompt):
+        body = json.dumps({"model": "fake", "prompt": prompt, "max_tokens": 3}).encode()
+        return http.post("/v1/completions", content=(body[i:i + 4096]
+                                                     for i in range(0, len(body), 4096)),
+                         headers={"content-type": "application/json"})
+    big = chunked("x " * 15_000)
+    assert big.status_code == 413, big.text
+    assert big.json()["error"]["code"] == "request_too_large"
+    small = chunked("x " * 3_000)  # two chunks, within the limit
+    assert small.status_code == 200 and small.json()["choices"][0]["text"] == " ok", small.text

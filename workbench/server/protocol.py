@@ -130,19 +130,30 @@ class BodyLimit:
                 while (await receive()).get("more_body"):
                     pass
             return await too_big.response()(scope, receive, send)
-        seen = 0
+        if declared is not None:  # within the limit, and the server holds the client to it
+            return await self.app(scope, receive, send)
+        return await self._chunked(scope, receive, send, too_big)
 
-        async def limited():
-            nonlocal seen
+    async def _chunked(self, scope, receive, send, too_big: "APIError"):
+        """A body of unstated length, read up to the limit here: past it, 413 (raised from
+        inside the app instead, FastAPI answered its own 400 "error parsing the body")."""
+        chunks, seen, message = [], 0, {"more_body": True}
+        while message.get("more_body"):
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":  # the client left
+                return None
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
             if seen > self.limit:
-                raise too_big
-            return message
-        try:
-            await self.app(scope, limited, send)
-        except APIError as exc:  # a chunked body that outgrew the limit
-            await exc.response()(scope, receive, send)
+                while message.get("more_body") and seen <= self.drain:
+                    message = await receive()
+                    seen += len(message.get("body", b""))
+                return await too_big.response()(scope, receive, send)
+        whole = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay():
+            return whole.pop() if whole else await receive()
+        return await self.app(scope, replay, send)
 
 
 def stops(stop) -> tuple[str, ...]:
