@@ -298,3 +298,19 @@ def test_a_chunked_body_past_the_limit_is_413_and_one_within_it_is_answered():
     assert big.json()["error"]["code"] == "request_too_large"
     small = chunked("x " * 3_000)  # two chunks, within the limit
     assert small.status_code == 200 and small.json()["choices"][0]["text"] == " ok", small.text
+
+
+def test_the_time_limit_is_per_request_not_per_prompt():
+    """`--request-timeout 10` was counted per prompt: a 30-prompt request got its 504 at 58.6 s
+    and a 5,000-prompt one ran past 300 s. Each prompt here takes 6 s of the clock: the third
+    starts past the request's 10 s and the request is answered 504; the slot is free after."""
+    clock = Clock()
+    gate = Gate(on_start=lambda: setattr(clock, "now", clock.now + 6))
+    gate.release.set()
+    http = TestClient(create_app(gate, "fake", Limits(timeout=10, queue=1, max_context=99),
+                                 clock=clock))
+    late = http.post("/v1/completions", json={"model": "fake", "prompt": ["Q:", "Q:", "Q:"],
+                                              "max_tokens": 3})
+    assert late.status_code == 504 and late.json()["error"]["code"] == "timeout", late.text
+    ok = http.post("/v1/completions", json={"model": "fake", "prompt": ["Q:"], "max_tokens": 3})
+    assert ok.status_code == 200, ok.text

@@ -103,6 +103,7 @@ class Service:
         return body
 
     async def completions(self, req: CompletionRequest, request: Request) -> dict:
+        deadline = self.worker.deadline()  # the request's limit, not each prompt's
         texts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
         encoded = await run_in_threadpool(lambda: [self.sampler.encode(p) for p in texts])
         for ids in encoded:
@@ -110,8 +111,10 @@ class Service:
         sampling = self.params(req, req.max_tokens)
         choices, outs_all = [], []
         for ids in encoded:
+            if self.worker.clock() > deadline:  # its earlier prompts took the request's time
+                raise self.worker.late()
             self.worker.admit()
-            outs = await self.worker.run(request, ids, sampling, req.logprobs or 0)
+            outs = await self.worker.run(request, ids, sampling, req.logprobs or 0, deadline)
             outs_all += outs
             choices += [completion_choice(len(choices) + i, c, self.pieces(c),
                                           req.logprobs is not None) for i, c in enumerate(outs)]

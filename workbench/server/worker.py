@@ -55,11 +55,16 @@ class Worker:
             self.in_flight -= 1
             self.seconds_per_job = 0.8 * self.seconds_per_job + 0.2 * seconds
 
+    def deadline(self) -> float:
+        """When a request that starts now must be done, on the worker's clock."""
+        return self.clock() + self.limits.timeout
+
     async def run(self, request: Request, prompt_ids: list[int], params: SamplingParams,
-                  top_logprobs: int = 0):
-        """Sample on the worker; cancel it if the client leaves or time runs out."""
+                  top_logprobs: int = 0, deadline: float | None = None):
+        """Sample on the worker; cancel it if the client leaves or time runs out (``deadline``:
+        the request's, shared by its prompts; by default the limit from now)."""
         stop = threading.Event()
-        deadline = self.clock() + self.limits.timeout
+        deadline = self.deadline() if deadline is None else deadline
 
         def job():
             start = self.clock()
@@ -79,7 +84,10 @@ class Worker:
                     break
             if await request.is_disconnected() or self.clock() > deadline:
                 stop.set()
-        raise APIError(504, f"the request ran past the server's {self.limits.timeout:.0f} s "
-                            "limit and was cancelled", "timeout_error", code="timeout")
+        raise self.late()
+
+    def late(self) -> APIError:
+        return APIError(504, f"the request ran past the server's {self.limits.timeout:.0f} s "
+                             "limit and was cancelled", "timeout_error", code="timeout")
 
 
