@@ -101,6 +101,19 @@ def test_a_response_past_the_size_cap_is_an_error_not_a_memory_fill():
         assert len(ok.complete("Q: x\nA:", PARAMS, 3, 0)) == 3  # the default cap is far above
 
 
+@pytest.mark.parametrize("usage", ["lots", [1, 2], {"prompt_tokens": "many"},
+                                   {"prompt_tokens": -5, "completion_tokens": 1e300}])
+def test_a_usage_report_that_is_no_count_counts_nothing(usage):
+    """A server whose `usage` holds text where counts belong broke the tally with a TypeError
+    after the samples had arrived; such a report now counts nothing and the samples stand."""
+    body = json.loads(completion_body(3))
+    body["usage"] = usage
+    with FakeServer(default=lambda req: (200, {}, json.dumps(body).encode())) as srv:
+        s, _ = sampler(srv.url, retries=0)
+        assert len(s.sample([("q", "Q: x\nA:")], PARAMS)[0]) == 3
+        assert (s.client.stats["prompt_tokens"], s.client.stats["completion_tokens"]) == (0, 0)
+
+
 def test_completion_logprobs_in_the_chat_layout_are_read():
     """llama.cpp's server answers /v1/completions with its log-probabilities in the chat layout
     (``logprobs.content``); they were dropped (every sample stored a null logprob)."""

@@ -95,6 +95,14 @@ class ClientConfig:
         return (self.base_url, *self.replicas)
 
 
+def _tokens(usage, field: str) -> int:
+    """A count from the server's usage report; what is no count (a string for ``usage``, a
+    number as text, a negative or huge float) counts nothing rather than breaking the tally."""
+    value = getattr(usage, field, None)
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 40
+    return value if ok else 0
+
+
 class OpenAIClient:
     """Requests to one endpoint; ``complete`` is the one public call. Thread-safe."""
 
@@ -139,9 +147,8 @@ class OpenAIClient:
                 completions = [self._completion(c, time.perf_counter() - start,
                                                 self.cfg.urls[at]) for c in _choices(response)]
                 usage = getattr(response, "usage", None)
-                self._count(requests=1,
-                            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                            completion_tokens=getattr(usage, "completion_tokens", 0) or 0)
+                self._count(requests=1, prompt_tokens=_tokens(usage, "prompt_tokens"),
+                            completion_tokens=_tokens(usage, "completion_tokens"))
                 health = True
                 return completions
             except openai.APIStatusError as exc:
