@@ -355,3 +355,40 @@ def test_replicas_from_a_file_of_addresses(tmp_path, mlflow_uri):
     used = {r[0] for r in con.execute("SELECT DISTINCT endpoint FROM samples").fetchall()}
     con.close()
     assert used == {a.url, b.url}
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_stop_during_a_request_that_never_ends_marks_the_run_failed_and_frees_the_store(
+        tmp_path, sig):
+    """A drip-feeding server under `--timeout 1000`: SIGTERM was ignored (the thread pool waited
+    for its requests before the stage could unwind) and the run stayed RUNNING holding the
+    writer lock. Now the process ends well inside the request's 1000 s, the run is FAILED
+    saying why, and the store is free (the bound below only tells "ends" from "waits out the
+    timeout"; it is no speed claim)."""
+    import signal
+    import time
+
+    from workbench.store.locks import writer_active
+
+    db = tmp_path / "wb.duckdb"
+    with FakeServer(default="drip") as srv:
+        proc = subprocess.Popen(
+            [WORKBENCH, "generate", "--backend", "openai", "--model", "m", "--base-url",
+             srv.url, "--dataset", "bundled:capitals@3", "-m", "2", "--shots", "0",
+             "--timeout", "1000", "--max-retries", "0", "--db", str(db)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)
+        try:
+            while not srv.requests:  # a request is in flight (the run row exists before it)
+                assert proc.poll() is None, proc.communicate()[0]
+                time.sleep(0.05)
+            proc.send_signal(getattr(signal, sig))
+            proc.communicate(timeout=300)
+        finally:
+            proc.kill()
+    assert proc.returncode == 128 + getattr(signal, sig)
+    con = duckdb.connect(str(db), read_only=True)
+    (status, error), = con.execute("SELECT status, error FROM runs").fetchall()
+    con.close()
+    assert status == "FAILED" and "stopped by" in error and sig in error
+    assert writer_active(db) is None

@@ -9,6 +9,7 @@ completions per request. Registered in ``backends/__init__.py``.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from typing import Callable, ClassVar, Protocol
 
@@ -85,6 +86,22 @@ def seed_for(seed: int, key: str) -> int:
     """The seed of one question's generator: a hash of the run's seed and the question."""
     digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def threaded_map(fn: Callable, items, workers: int) -> list:
+    """``fn`` over ``items`` on up to ``workers`` threads, results in order. A stop (Ctrl-C,
+    SIGTERM's SystemExit) does not wait for the calls in flight, which a server that never
+    finishes would hold for their whole timeout: queued calls are cancelled and the stop
+    unwinds at once (the stage is marked FAILED, the lock released); the CLI then exits without
+    joining the threads left (``cli.main``)."""
+    pool = ThreadPoolExecutor(max(1, workers))
+    try:
+        results = list(pool.map(fn, items))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
 
 
 def looks_chat(name: str) -> bool:

@@ -8,6 +8,7 @@ tunings); ``common.py`` holds what they share, ``app.py`` the order --help lists
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -18,7 +19,26 @@ from .app import app
 __all__ = ["app", "main"]
 
 
+_stopped_by: list[int] = []
+
+
+def _stop(signum, frame):
+    """A polite stop (SIGTERM) unwinds like Ctrl-C, so the stage is marked FAILED, not left
+    RUNNING; both are remembered for ``main``."""
+    _stopped_by.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    sys.exit(128 + signum)
+
+
 def main():  # pragma: no cover - the console script
-    # A polite stop (SIGTERM) unwinds like Ctrl-C, so the stage is marked FAILED, not left RUNNING.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    app()
+    signal.signal(signal.SIGTERM, _stop)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored
+        signal.signal(signal.SIGINT, _stop)
+    try:
+        app()
+    finally:
+        if _stopped_by:  # unwound: leave without joining threads a remote call still holds
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(128 + _stopped_by[0])

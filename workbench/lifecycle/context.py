@@ -76,6 +76,15 @@ def open_context(db_path: Path | None, mlflow_uri: str | None, log=None):
         yield ctx
 
 
+def why_failed(exc: BaseException) -> str:
+    """What a FAILED row says: a stop in words, anything else as the exception was raised."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "stopped by Ctrl-C (SIGINT)"
+    if isinstance(exc, SystemExit) and exc.code == 143:
+        return "stopped by SIGTERM"
+    return repr(exc)[:2000]
+
+
 @contextmanager
 def stage(ctx: Context, table: str, item_id: str):
     """Run a stage whose row (in ``table``) is RUNNING, mirrored as it starts and ends."""
@@ -86,7 +95,7 @@ def stage(ctx: Context, table: str, item_id: str):
             set_status(con, table, item_id, "FINISHED")
     except BaseException as exc:
         with ctx.writer.session() as con:
-            set_status(con, table, item_id, "FAILED", repr(exc)[:2000])
+            set_status(con, table, item_id, "FAILED", why_failed(exc))
         raise
     finally:
         ctx.mirror.sync(ctx.writer, table, item_id)

@@ -5,11 +5,10 @@ gives them (falling back to one request per sample), up to ``concurrency`` quest
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 from ... import prompts
 from ...errors import RemoteError
-from ..base import Completion, ModelInfo, SamplingParams, seed_for
+from ..base import Completion, ModelInfo, SamplingParams, seed_for, threaded_map
 from .client import OpenAIClient
 from .servers import family, note_for
 
@@ -40,8 +39,7 @@ class OpenAISampler:
                 return self._question(item[0], item[1], params)
             except RemoteError as exc:
                 return exc
-        with ThreadPoolExecutor(max(1, self.concurrency)) as pool:
-            return list(pool.map(one, items))
+        return threaded_map(one, items, self.concurrency)
 
     def _question(self, key: str, prompt, params: SamplingParams) -> list[Completion]:
         seed = seed_for(params.seed, key) & 0x7FFFFFFF

@@ -24,12 +24,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Lock
 
 from ... import config
-from ...backends.base import SamplingParams
+from ...backends.base import SamplingParams, threaded_map
 from ...errors import RemoteError
 from .base import Judge, JudgeItem, Progress, Verdict
 from .verdict import NO, YES, from_top_logprobs
@@ -290,8 +289,7 @@ class LLMJudge(Judge):
                     progress(done[0], len(items))
             return verdict
 
-        with ThreadPoolExecutor(max(1, int(self.record.params.get("concurrency", 4)))) as pool:
-            return list(pool.map(one, items))
+        return threaded_map(one, items, int(self.record.params.get("concurrency", 4)))
 
     def extract(self, question: str, texts: list[str]) -> tuple[list[str] | None, str, str]:
         """(answer per text or None, raw output, error)."""
