@@ -400,3 +400,45 @@ def test_an_endless_query_obeys_a_stop_and_frees_the_store(tmp_path, sig):
     probe.acquire_write(timeout=0)  # free again
     probe.release()
     probe.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """An 8 MB filesystem of its own (tmpfs), where a root shell can mount one."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(where)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"needs a small filesystem to fill (mount as root): {made.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_full_disk_is_one_line_and_keeps_what_was_committed(small_disk):
+    """A full disk mid-run was a DuckDB traceback (in generate, and again in doctor --fix). The
+    writer's commits fill an 8 MB disk: the one that does not fit is a StoreError naming the
+    store and the cause, the ones before it stay, and the next writer says the same line."""
+    from workbench.store import Writer
+
+    path = small_disk / "wb.duckdb"
+    make_run(path, CAPS, TEXTS)
+    committed = 0
+    with pytest.raises(StoreError, match=r"wb\.duckdb: the disk is full .*No space left"):
+        with Writer(path) as writer:
+            for _ in range(1000):  # random text, which no compression shrinks
+                with writer.transaction() as con:
+                    con.execute("CREATE TABLE IF NOT EXISTS filler (x VARCHAR)")
+                    con.execute("INSERT INTO filler VALUES (?)", [os.urandom(100_000).hex()])
+                committed += 1
+    assert committed > 0
+    res = subprocess.run([WORKBENCH, "doctor", "--fix", "--db", str(path)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+    lines = [ln for ln in (res.stdout + res.stderr).splitlines() if ln.strip()]
+    assert len(lines) == 1 and "the disk is full" in lines[0], lines
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT count(*) FROM filler").fetchone()[0] == committed
+    con.close()

@@ -13,9 +13,23 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
+
+from ..errors import StoreError
 from .connection import create_views, migrate, open_duckdb, require_store
 from .locks import WriterLock, access
 from .records import transaction
+
+
+def disk_full(path: Path, exc: Exception) -> StoreError | None:
+    """A write that failed for want of space, as one line (a DuckDB traceback before); None
+    for any other error. Chunks committed before it stay stored."""
+    text = str(exc)
+    if "No space left on device" not in text:
+        return None
+    return StoreError(f"{path}: the disk is full ({text.splitlines()[0][:200]}); what was "
+                      "committed before stays; free space, then run the command again "
+                      "(`workbench resume RUN` finishes a run)")
 
 
 class Writer:
@@ -37,20 +51,31 @@ class Writer:
             yield self._con
             return
         with access(self.path, exclusive=True):
-            con = open_duckdb(self.path, read_only=False, migrate_now=False)
-            if not self._migrated:
-                try:
-                    self.applied = migrate(con, self.path, self._dirs["migrations_dir"])
-                    create_views(con, self._dirs["views_dir"])
-                except BaseException:
-                    con.close()
-                    raise
-            self._migrated, self._con = True, con
             try:
-                yield con
-            finally:
-                self._con = None
+                with self._open() as con:
+                    yield con
+            except duckdb.Error as exc:
+                full = disk_full(self.path, exc)
+                if full is None:
+                    raise
+                raise full from None
+
+    @contextmanager
+    def _open(self):
+        con = open_duckdb(self.path, read_only=False, migrate_now=False)
+        if not self._migrated:
+            try:
+                self.applied = migrate(con, self.path, self._dirs["migrations_dir"])
+                create_views(con, self._dirs["views_dir"])
+            except BaseException:
                 con.close()
+                raise
+        self._migrated, self._con = True, con
+        try:
+            yield con
+        finally:
+            self._con = None
+            con.close()
 
     @contextmanager
     def transaction(self):
