@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__, config
 from .backends.openai import ENDPOINTS
+from .backends.openai import Config as OpenAIConfig
 from .backends.openai.servers import FAMILIES
 from .errors import NotFound, StageError, UsageError
 from .experiments import grid as _grid
@@ -276,6 +277,10 @@ def add_judge(name: str, model: str, base_url: str, *, api_key_env: str = "OPENA
                          "must be in (0, 1)")
     if server not in FAMILIES:
         raise UsageError("server", f"{server!r} is not one of {', '.join(FAMILIES)}")
+    if not max_tokens >= 1:
+        raise UsageError("max_tokens", f"must be ≥ 1, got {max_tokens}")
+    OpenAIConfig(base_url=base_url, concurrency=concurrency, timeout=timeout,
+                 max_retries=max_retries).check_fields()  # as a run's requests are checked
     params = {"temperature": 0.0, "max_tokens": max_tokens, "concurrency": concurrency,
               "timeout": timeout, "max_retries": max_retries}
     if verdict == "logprob":

@@ -8,7 +8,7 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import CAPS, TEXTS, make_run
+from tests.helpers import CAPS, TEXTS, make_run, query
 from workbench.cli import app
 
 
@@ -56,6 +56,10 @@ CASES = [
     (["report", "--dataset", "caps", "--out", "/tmp"], "--out"),  # a directory
     (["report", "--dataset", "caps", "--out", "/tmp/page.txt"], "--out"),
     (["tunings", "--format", "json"], None),  # an empty listing is not an error
+    # an LLM judge's request fields are checked as a run's are (they were stored as given)
+    *[(["judges", "add", "j", "--model", "m", "--base-url", "http://x.invalid/v1", flag, v], flag)
+      for flag, v in (("--timeout", "nan"), ("--timeout", "-5"), ("--concurrency", "0"),
+                      ("--max-retries", "-1"), ("--max-tokens", "0"), ("--base-url", "nope"))],
 ]
 
 
@@ -72,6 +76,7 @@ def test_each_error_is_one_line_naming_the_input(store, args, names):
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), res.output
     assert names.lower() in lines[0].lower(), res.output
+    assert query(path, "SELECT count(*) FROM judges WHERE name = 'j'") == [(0,)]
 
 
 def test_a_missing_api_key_reads_the_same_wherever_it_is_needed(store, monkeypatch):

@@ -44,6 +44,11 @@ class Config(BackendConfig):
         return (self.base_url, *self.replicas) if self.base_url else ()
 
     def validate(self) -> None:
+        self.check_fields()
+        config.api_key(self.api_key_env, "the openai backend", self.base_url)
+
+    def check_fields(self) -> None:
+        """Addresses and request limits (an LLM judge's too), the API key aside."""
         if not self.base_url:
             raise UsageError("base_url", "the openai backend needs the server's address "
                                          "(e.g. http://127.0.0.1:8000/v1)")
@@ -66,7 +71,6 @@ class Config(BackendConfig):
             if not value >= low or value == float("inf"):  # NaN and ∞ too
                 raise UsageError(field, f"must be a finite number {'> 0' if low else '≥ 0'}, "
                                         f"got {value}")
-        config.api_key(self.api_key_env, "the openai backend", self.base_url)
 
     def resolve(self, model: str, kind: str | None, prompt_format: str | None) -> ModelInfo:
         """A served model: nothing to resolve locally; the format follows the endpoint or the
