@@ -133,7 +133,7 @@ def test_questions_samples_and_judge_verdicts_are_tables_in_mlflow(ui_store):
     # process would follow the variable to another store).
     assert os.environ.get("MLFLOW_TRACKING_URI") == gradings["env"]
     client = MlflowClient(config.default_mlflow_uri(path))
-    assert len(client.search_runs([client.get_experiment_by_name("workbench/caps")
+    assert len(client.search_runs([client.get_experiment_by_name("caps · workbench")
                                    .experiment_id], "tags.`workbench.stage` = 'generate'")) == 3
     score = api.show(gradings["m-a"], db_path=path)["scores"][0]
     run = client.get_run(query(path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?",
@@ -214,7 +214,7 @@ def test_the_ui_a_newcomer_opens_serves_all_of_it(ui_store, tmp_path):
     try:
         assert wait_http(f"{base}/health", proc=proc), "the MLflow UI did not start"
         exp = get("/api/2.0/mlflow/experiments/get-by-name",
-                  experiment_name="workbench/caps")["experiment"]
+                  experiment_name="caps · workbench")["experiment"]
         assert {"key": "mlflow.experimentKind", "value": "custom_model_development"} in exp[
             "tags"]
         req = urllib.request.Request(f"{base}/api/2.0/mlflow/runs/search", method="POST",
@@ -250,7 +250,7 @@ def test_the_ui_a_newcomer_opens_serves_all_of_it(ui_store, tmp_path):
         # The link `workbench ui` prints opens the experiment on its runs, not MLflow's GenAI
         # overview (MLflow 3 shows that unless the UI is in its model-training mode).
         page = f"{base}/#/experiments/{exp['experiment_id']}?workflowType=machine_learning"
-        assert f"workbench/caps: {page}" in log.read_text()
+        assert f"caps · workbench: {page}" in log.read_text()
         dom = subprocess.run([browser, "--headless=new", "--no-sandbox",
                               "--virtual-time-budget=30000", "--dump-dom", page],
                              capture_output=True, text=True, timeout=180).stdout
@@ -273,3 +273,30 @@ def test_the_ui_a_newcomer_opens_serves_all_of_it(ui_store, tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_experiment_names_lead_with_the_split_and_old_ones_are_renamed(db_path, mlflow_uri):
+    """MLflow's lists cut long names at their end, where `workbench/bundled:capitals:train`
+    and `:test` differed: the split now leads. An experiment made under the old name is renamed
+    by the next mirror, its runs kept, and no second experiment is made."""
+    from dataclasses import replace
+
+    from workbench.tracking import experiment_name
+    from workbench.tracking.project import legacy_experiment_name
+
+    assert experiment_name("bundled:capitals:test@20") == "capitals:test · bundled · workbench"
+    assert experiment_name("gsm8k:test") == "gsm8k:test · workbench"
+    assert experiment_name("caps") == "caps · workbench"
+    for name in ("bundled:capitals:train", "gsm8k:test", "caps", "a:b:c"):
+        assert legacy_experiment_name(experiment_name(name)) == f"workbench/{name}"
+
+    client = MlflowClient(mlflow_uri)
+    old = client.create_experiment("workbench/bundled:caps:test")
+    before = client.create_run(old).info.run_id
+    run = make_run(db_path, replace(CAPS, name="bundled:caps:test"), TEXTS)
+    api.grade(run, db_path=db_path, mlflow_uri=mlflow_uri)
+    exp = client.get_experiment_by_name("caps:test · bundled · workbench")
+    assert exp is not None and exp.experiment_id == old
+    assert client.get_experiment_by_name("workbench/bundled:caps:test") is None
+    runs = {r.info.run_id for r in client.search_runs([old])}
+    assert before in runs and len(runs) == 2  # the old run and the new grading

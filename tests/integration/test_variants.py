@@ -195,7 +195,7 @@ def test_ablate_writes_only_the_ablation(tmp_path, mlflow_uri):
     # MLflow: the ablation is a child of the variant's run, each metric drawn against m.
     client = MlflowClient(mlflow_uri)
     run = client.search_runs(
-        [client.get_experiment_by_name("workbench/synth").experiment_id],
+        [client.get_experiment_by_name("synth · workbench").experiment_id],
         f"tags.`workbench.ablation_id` = '{ablation_id}'")[0]
     assert run.data.tags["mlflow.parentRunId"] == api.show(run_id, db_path=path)["run"][
         "mlflow_run_id"]

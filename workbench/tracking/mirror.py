@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,7 +30,14 @@ from urllib.parse import urlparse
 from ..errors import UsageError
 from ..store import queries, records
 from ..store.tables import STAGES
-from .project import RECORDS, Projection, experiment_name, project, variant_tags
+from .project import (
+    RECORDS,
+    Projection,
+    experiment_name,
+    legacy_experiment_name,
+    project,
+    variant_tags,
+)
 
 PROBE_TIMEOUT = 2.0
 # MLflow 3's UI opens an experiment by its kind: model development shows the runs table, not
@@ -141,11 +149,15 @@ class Tracker:
 
     def experiment_id(self, name: str) -> str:
         exp = self.client.get_experiment_by_name(name)
+        if exp is None:  # made under the old name: renamed, its runs kept
+            exp = self.client.get_experiment_by_name(legacy_experiment_name(name))
+            if exp is not None:
+                self.client.rename_experiment(exp.experiment_id, name)
         if exp is not None:
             if exp.tags.get(KIND_TAG) != KIND:
                 self.client.set_experiment_tag(exp.experiment_id, KIND_TAG, KIND)
             return exp.experiment_id
-        location = self.artifact_root / "mlflow" / name.replace("/", "_").replace(":", "_")
+        location = self.artifact_root / "mlflow" / re.sub(r"[^\w.-]+", "_", name, flags=re.ASCII)
         location.mkdir(parents=True, exist_ok=True)
         return self.client.create_experiment(name, artifact_location=location.resolve().as_uri(),
                                              tags={KIND_TAG: KIND})

@@ -54,9 +54,25 @@ RECORDS = 100  # questions a score logs as evaluation records, ~33 ms each in a 
 # store (questions.json holds them all)
 
 
+SUFFIX = " · workbench"
+
+
 def experiment_name(dataset_name: str) -> str:
-    """Runs of one dataset share an experiment, whatever subset (@N) they asked."""
-    return "workbench/" + dataset_name.split("@")[0]
+    """Runs of one dataset share an experiment, whatever subset (@N) they asked. The dataset
+    and its split come first, the source and the tool last (``capitals:test · bundled ·
+    workbench``): MLflow's lists cut long names at their end, where ``workbench/bundled:capitals:
+    train`` and ``:test`` differed."""
+    source, sep, rest = dataset_name.split("@")[0].partition(":")
+    core = f"{rest} · {source}" if sep and source == "bundled" else dataset_name.split("@")[0]
+    return core + SUFFIX
+
+
+def legacy_experiment_name(name: str) -> str:
+    """The name ``experiment_name`` gave the same dataset before (``workbench/DATASET``)."""
+    core = name.removesuffix(SUFFIX)
+    if core.endswith(" · bundled"):
+        core = "bundled:" + core.removesuffix(" · bundled")
+    return "workbench/" + core
 
 
 def variant_tags(run: dict, dataset: str) -> dict[str, str]:
