@@ -392,3 +392,17 @@ def test_a_stop_during_a_request_that_never_ends_marks_the_run_failed_and_frees_
     con.close()
     assert status == "FAILED" and "stopped by" in error and sig in error
     assert writer_active(db) is None
+
+
+def test_progress_moves_inside_a_chunk(small_dataset, tmp_path, mlflow_uri, monkeypatch):
+    """A chunk's questions are counted as each is sampled, before the chunk commits (a long
+    CoT chunk showed "0" until its commit); the chunk's last is counted at the commit."""
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    seen = []
+    with FakeServer() as srv:
+        req = GenerateRequest("m", str(small_dataset), samples=2, chunk_size=3, shots=2,
+                              prompt_format="completion",
+                              backend=OpenAIConfig(base_url=srv.url, concurrency=1))
+        api.generate(req, db_path=tmp_path / "wb.duckdb", mlflow_uri=mlflow_uri,
+                     progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)], seen  # one chunk of the three questions

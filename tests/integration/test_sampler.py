@@ -220,3 +220,24 @@ def test_class_frequencies_match_plain_generate(sharp_sampler):
     assert table.shape[1] >= 5, "the test needs several classes to have power"
     assert stats.chi2_contingency(table).pvalue > 1e-3
     assert stats.chi2_contingency(_class_table(s, ids, ours(0.8), plain)).pvalue < 1e-6
+
+
+def test_the_local_sampler_reports_each_batch_it_finishes(sampler):
+    """Progress inside a chunk: with a memory budget that fits one question's samples at a
+    time, each of three questions is its own batch and is reported as it ends."""
+    from workbench.backends.base import ModelInfo
+    from workbench.backends.transformers.memory import prefill_bytes, row_bytes
+    from workbench.backends.transformers.sampler import TransformersSampler
+
+    info = ModelInfo("tiny", "-", "base", "completion")
+    local = TransformersSampler(info, sampler, "float32", budget=1)
+    params = SamplingParams(n=4, max_new_tokens=32, seed=0)
+    items = [(k, f"Q: {k}?\nA:") for k in ("a", "b", "c")]
+    longest = max(len(sampler.encode(t)) for _, t in items)
+    rows = 4 * row_bytes(local.shape, longest, 32, 4)
+    assert rows > prefill_bytes(local.shape, longest, 4)  # so two questions never fit
+    local.budget = rows + prefill_bytes(local.shape, longest, 4)
+    reported = []
+    local.on_sampled = reported.append
+    out = local.sample(items, params)
+    assert [len(r) for r in out] == [4, 4, 4] and reported == [1, 1, 1]

@@ -12,6 +12,7 @@ uninterrupted one.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -262,6 +263,21 @@ def _resume(ctx: Context, run_id: str, job: Job, progress) -> None:
                               {**earlier, **{f"resumed_{k}": v for k, v in stats.items()}})
 
 
+def _watch_chunk(sampler, progress, before: int, size: int, total: int) -> None:
+    """Progress inside a chunk: questions sampled but not yet committed move the count (a long
+    CoT chunk showed nothing until its commit), the chunk's last is reported at its commit."""
+    if not hasattr(sampler, "on_sampled") or progress is None:
+        return
+    seen, lock = [0], threading.Lock()  # a remote sampler's threads report
+
+    def sampled(k: int) -> None:
+        with lock:
+            seen[0] += k
+            if seen[0] < size:
+                progress(before + seen[0], total)
+    sampler.on_sampled = sampled
+
+
 def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
     """Sample every chunk that lacks any of its rows, replacing what little it had, and commit
     each chunk in one transaction. A chunk with a question that failed for good (a remote
@@ -276,6 +292,7 @@ def _sample_missing(ctx: Context, run_id: str, job: Job, progress) -> dict:
     done_questions = len(job.built) - sum(len(c) for c in todo)
     start = time.perf_counter()
     for part in todo:
+        _watch_chunk(job.sampler, progress, done_questions, len(part), len(job.built))
         results = job.sampler.sample([(q.id, request) for q, _, request in part], job.params)
         errors = [(q.id, r) for (q, *_), r in zip(part, results) if isinstance(r, Exception)]
         if errors:

@@ -18,6 +18,7 @@ class OpenAISampler:
         self.info, self.client, self.concurrency = info, client, concurrency
         self.stats = client.stats
         self.supports_n = True
+        self.on_sampled = None  # see backends.base.Sampler
 
     def request(self, plan, dataset, question):
         shots = prompts.exemplars(dataset, question, plan.shots, plan.seed)
@@ -39,6 +40,9 @@ class OpenAISampler:
                 return self._question(item[0], item[1], params)
             except RemoteError as exc:
                 return exc
+            finally:
+                if self.on_sampled:
+                    self.on_sampled(1)
         return threaded_map(one, items, self.concurrency)
 
     def _question(self, key: str, prompt, params: SamplingParams) -> list[Completion]:

@@ -19,6 +19,7 @@ class TransformersSampler:
         self.dtype_bytes = DTYPE_BYTES[dtype]
         self.shape = shape_of(sampler.model.config)
         self.stats = {"prompt_tokens": 0, "completion_tokens": 0, "batches": 0}
+        self.on_sampled = None  # see backends.base.Sampler
 
     @classmethod
     def load(cls, info: ModelInfo, dtype: str, device: str = "cpu",
@@ -49,6 +50,8 @@ class TransformersSampler:
                                   self.budget):
             out += self.sampler.sample_batch([encoded[i] for i in batch], params)
             self.stats["batches"] += 1
+            if self.on_sampled:
+                self.on_sampled(len(batch))
         self.stats["prompt_tokens"] += sum(len(ids) for _, ids in encoded)
         self.stats["completion_tokens"] += sum(c.n_tokens for cs in out for c in cs)
         return out
