@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import string
 import sys
@@ -55,6 +56,12 @@ def build_tiny_model(folder: Path, seed: int = 0, head_scale: float = 4.0) -> Pa
     model.save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that must obey Ctrl-C: a shell's background job (so a suite
+    started with ``&`` or ``nohup``) ignores SIGINT, and its children inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

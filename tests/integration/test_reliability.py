@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.helpers import CAPS, TEXTS, WORKBENCH, make_run, write_jsonl
+from tests.helpers import CAPS, TEXTS, WORKBENCH, default_sigint, make_run, write_jsonl
 from workbench import api
 from workbench.api import GenerateRequest
 from workbench.errors import StoreError
@@ -381,7 +381,8 @@ def test_an_endless_query_obeys_a_stop_and_frees_the_store(tmp_path, sig):
     proc = subprocess.Popen(
         [WORKBENCH, "sql", "--timeout", "100000", "--db", str(path),
          "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=default_sigint)
     probe = filelock.ReadWriteLock(access_path(path), is_singleton=False)
     try:
         while True:  # until the query holds the store (a writer cannot take it)

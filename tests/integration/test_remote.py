@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from tests.fakeserver import FakeServer, completion_body, status
-from tests.helpers import WORKBENCH
+from tests.helpers import WORKBENCH, default_sigint
 from workbench import api
 from workbench.api import GenerateRequest
 from workbench.backends.base import ModelInfo, SamplingParams
@@ -377,7 +377,7 @@ def test_a_stop_during_a_request_that_never_ends_marks_the_run_failed_and_frees_
              srv.url, "--dataset", "bundled:capitals@3", "-m", "2", "--shots", "0",
              "--timeout", "1000", "--max-retries", "0", "--db", str(db)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=default_sigint)
         try:
             while not srv.requests:  # a request is in flight (the run row exists before it)
                 assert proc.poll() is None, proc.communicate()[0]
