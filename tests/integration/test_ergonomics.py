@@ -267,3 +267,17 @@ def test_a_run_is_deleted_whole_and_a_cut_short_deletion_finishes_when_asked_aga
     api.delete([cut], with_dependents=True, db_path=path)
     assert all(rows()[t] * 3 == before[t] for t in tables)
     assert [f.level for f in api.doctor(db_path=path)] == ["ok", "ok"]
+
+
+def test_runs_names_the_gradings_when_a_judge_graded_a_run_twice(tmp_path, mlflow_uri):
+    """Five gradings of one run by one judge (retries) were five identical rows in `runs`,
+    nothing to tell them apart; the listing now carries each row's grading id then (and only
+    then: one grading per judge needs none)."""
+    path = tmp_path / "wb.duckdb"
+    run = make_run(path, CAPS, TEXTS)
+    first = api.grade(run, "contains", db_path=path, mlflow_uri=mlflow_uri)
+    once = cli(path, "runs", "--format", "json")
+    assert once.exit_code == 0 and "grading_id" not in json.loads(once.output)[0]
+    second = api.grade(run, "contains", db_path=path, mlflow_uri=mlflow_uri)
+    twice = cli(path, "runs", "--format", "json")
+    assert [r["grading_id"] for r in json.loads(twice.output)] == [first, second]

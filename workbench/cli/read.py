@@ -37,12 +37,14 @@ def runs(graded_by: Optional[str] = typer.Option(None, "--graded-by", help="only
          archived: bool = typer.Option(False, "--archived", help="list archived runs too "
                                        "(`workbench archive`)"),
          fmt: Format = FormatOpt, db: Optional[Path] = DbOpt):
-    """List stored runs, once per judge that graded them, with that grading's newest score."""
+    """List stored runs, once per grading, with that grading's newest score."""
     judge = renamed(graded_by, judge, "--judge", "--graded-by")
-    cols = ["run_id", "status", "model", "model_kind", "style", "dataset", "n_questions",
-            "samples_per_question", "stored_samples", "judge", "accuracy", "smece",
-            *(["archived_at"] if archived else [])]
     found = api.list_runs(db_path=db, judge=judge, status=status, archived=archived)
+    pairs = [(r["run_id"], r["judge"]) for r in found]
+    again = len(set(pairs)) < len(pairs)  # a judge graded a run twice: the rows need their ids
+    cols = ["run_id", "status", "model", "model_kind", "style", "dataset", "n_questions",
+            "samples_per_question", "stored_samples", "judge", *(["grading_id"] if again else []),
+            "accuracy", "smece", *(["archived_at"] if archived else [])]
     if any(r["score_stale"] for r in found):  # a grading revised after its score
         cols.append("score_stale")
     write_rows(out, cols, [[r[c] for c in cols] for r in found], fmt)
