@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from .errors import MissingKey, StoreError, UsageError
 
 DEFAULT_DB = Path("runs") / "workbench.duckdb"
+EXPERIMENT_SUFFIX = " · workbench"  # ends every MLflow experiment name (tracking/project.py)
 
 
 def db_path(explicit: str | os.PathLike | None = None) -> Path:

@@ -67,13 +67,11 @@ def experiment_links(uri: str, base: str) -> list[tuple[str, str]]:
     try:
         from mlflow.tracking import MlflowClient  # only `ui` pays for importing MLflow here
 
-        from ..tracking.project import SUFFIX  # with MLflow, as above
-
         found = MlflowClient(tracking_uri=uri).search_experiments()
     except Exception:  # noqa: BLE001 - the links are a convenience; the UI starts regardless
         return []
     return [(e.name, f"{base}/#/experiments/{e.experiment_id}?{ML_VIEW}") for e in found
-            if e.name.endswith(SUFFIX) or e.name.startswith("workbench/")]
+            if e.name.endswith(config.EXPERIMENT_SUFFIX) or e.name.startswith("workbench/")]
 
 
 def _answers_when_up(url: str, proc: subprocess.Popen) -> bool:

@@ -3,10 +3,17 @@ options from it before any store or model is touched)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
-from ..backends.base import BackendConfig
+from ..backends import config_class
+from ..backends.base import BackendConfig, ModelInfo
 from ..backends.transformers import Config as LocalConfig
+from ..backends.transformers import variants
+from ..errors import StageError
+
+# Backend settings older runs kept in columns of their own (before backend_config)
+RUN_COLUMNS = ("dtype", "device", "base_url", "endpoint", "api_key_env")
 
 
 @dataclass(frozen=True)
@@ -29,3 +36,27 @@ class GenerateRequest:
     resume: bool = False  # finish the newest unfinished run with these settings, if any
     cell_key: str | None = None  # the experiment cell asking (experiments/spec.py), stored on
     # the run so the cell finds it again
+
+
+def stored_backend(run: dict) -> BackendConfig:
+    """The backend settings a run stored (older runs: from the columns they had)."""
+    cls = config_class(run["backend"])
+    record = (json.loads(run["backend_config"]) if run.get("backend_config")
+              else {k: run.get(k) for k in RUN_COLUMNS if run.get(k) is not None})
+    return cls.from_record(record)
+
+
+def run_model(run: dict, otherwise: str) -> tuple[BackendConfig, ModelInfo]:
+    """The backend and model a stored run sampled, to ask the same model again (``resume``,
+    ``elicit``). A local model re-tuned since is another model: refused, ``otherwise`` saying
+    what that would do."""
+    backend = stored_backend(run)
+    info = ModelInfo(run["model"], run["model_source"], run["model_kind"], run["prompt_format"])
+    if backend.local:  # a bundled model's cache folder may have moved
+        info = backend.resolve(run["model"], run["model_kind"], run["prompt_format"])
+        now = (variants.lineage(info.source) or {}).get("tuning_id")
+        if now != run.get("tuning_id"):
+            raise StageError(f"run {run['run_id']}: model {run['model']!r} is now tuning {now}, "
+                             f"not the {run.get('tuning_id')} the run sampled (re-tuned with "
+                             f"other settings), so {otherwise}")
+    return backend, info

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__, data, prompts
-from ..backends import config_class
 from ..backends.base import KINDS, BackendConfig, ModelInfo, Sampler, SamplingParams
 from ..backends.transformers import variants
 from ..data.types import Dataset, Question
@@ -29,7 +28,7 @@ from ..grading.rows import grade_questions
 from ..lifecycle import faults
 from ..lifecycle.context import Context, check_writable, open_context, stage
 from ..lifecycle.lineage import record_lineage
-from ..lifecycle.request import GenerateRequest
+from ..lifecycle.request import RUN_COLUMNS, GenerateRequest, run_model
 from ..store import queries, records
 from ..tracking import git_sha
 
@@ -40,7 +39,6 @@ Log = Callable[[str], None]
 # low smECE then may only mean many questions went unanswered.
 TRUNCATED_WARNING = 0.10
 # Backend fields the runs table indexes.
-RUN_COLUMNS = ("dtype", "device", "base_url", "endpoint", "api_key_env")
 
 
 @dataclass
@@ -152,17 +150,7 @@ def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None =
         if run["status"] == "FINISHED":
             log(f"{run_id} is already FINISHED")
             return run_id
-        backend = stored_backend(run)
-        info = ModelInfo(run["model"], run["model_source"], run["model_kind"],
-                         run["prompt_format"])
-        if backend.local:  # a bundled model's cache folder may have moved
-            info = backend.resolve(run["model"], run["model_kind"], run["prompt_format"])
-            now = (variants.lineage(info.source) or {}).get("tuning_id")
-            if now != run.get("tuning_id"):
-                raise StageError(f"run {run_id}: model {run['model']!r} is now tuning {now}, "
-                                 f"not the {run.get('tuning_id')} the run sampled (re-tuned "
-                                 "with other settings), so resuming would mix two models; "
-                                 "start a new run")
+        backend, info = run_model(run, "resuming would mix two models; start a new run")
         plan = prompts.PromptPlan(run["style"], run["prompt_format"], run["shots"], run["seed"])
         params = SamplingParams(
             n=run["samples_per_question"], temperature=run["temperature"], top_p=run["top_p"],
@@ -171,14 +159,6 @@ def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None =
         job = _prepare(backend, info, ds, questions, plan, params, run["chunk_size"] or 8, log)
         _resume(ctx, run_id, job, progress)
         return run_id
-
-
-def stored_backend(run: dict) -> BackendConfig:
-    """The backend settings a run stored (older runs: from the columns they had)."""
-    cls = config_class(run["backend"])
-    record = (json.loads(run["backend_config"]) if run.get("backend_config")
-              else {k: run.get(k) for k in RUN_COLUMNS if run.get(k) is not None})
-    return cls.from_record(record)
 
 
 def _prepare(backend: BackendConfig, info: ModelInfo, ds: Dataset, questions, plan, params,

@@ -54,7 +54,7 @@ RECORDS = 100  # questions a score logs as evaluation records, ~33 ms each in a 
 # store (questions.json holds them all)
 
 
-SUFFIX = " · workbench"
+SUFFIX = config.EXPERIMENT_SUFFIX
 
 
 def experiment_name(dataset_name: str) -> str:
