@@ -32,6 +32,9 @@ def test_a_collapse_onto_the_questions_words_shows_in_score_diff_and_views(db_pa
                                    "--db", str(db_path), "--mlflow-uri", mlflow_uri])
     assert res.exit_code == 0, res.output
     assert "answers that only repeat the question 0.0% → 100.0%" in res.output
+    words = " ".join(res.output.split())  # the header names each side's variant, not ids only
+    assert f"A = synthetic · concise · completion ({ids['base'][0]}," in words
+    assert f"B = echo · concise · completion ({ids['echo'][0]}," in words
     (ml_id,), = _rows(db_path, "SELECT mlflow_run_id FROM scores WHERE score_id = ?",
                       [ids["echo"][1]])
     assert MlflowClient(mlflow_uri).get_run(ml_id).data.metrics["echo_share"] == 1.0

@@ -63,9 +63,9 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
         for m in d.metrics:
             w.writerow([m.metric, m.a, m.b, m.delta, m.ci_low, m.ci_high])
         return
-    table = Table(title=f"A = {ga['grading_id']} (run {ga['run_id']}, judge {ga['judge']})  vs  "
-                        f"B = {gb['grading_id']} (run {gb['run_id']}, judge {gb['judge']}); "
-                        f"{d.n_shared} shared questions")
+    table = Table(title=f"A = {ga['variant']} ({ga['grading_id']}, run {ga['run_id']}, judge "
+                        f"{ga['judge']})  vs  B = {gb['variant']} ({gb['grading_id']}, run "
+                        f"{gb['run_id']}, judge {gb['judge']}); {d.n_shared} shared questions")
     for col in ("metric", "A", "B", "B − A [95% paired bootstrap]", "floor A", "floor B"):
         table.add_column(col, justify="right")
     for m in d.metrics:

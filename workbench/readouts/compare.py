@@ -14,7 +14,7 @@ import numpy as np
 from .. import config
 from ..analysis import diagram
 from ..analysis.agreement import kappa, probability_agreement
-from ..analysis.confidence import MEASURES, NEEDS_SEQUENCES, per_question
+from ..analysis.confidence import ELICITED, MEASURES, NEEDS_SEQUENCES, per_question
 from ..analysis.diff import Diff, Point, Pooled, paired_points, pooled
 from ..analysis.diff import diff as diff_points
 from ..analysis.floor import distribution, floor
@@ -22,7 +22,7 @@ from ..analysis.shortcut import Shortcuts, shortcuts
 from ..errors import NoSharedQuestions, StageError, UsageError
 from ..lifecycle.artifacts import write_table
 from ..lifecycle.resolve import grading_for
-from ..store import experiments, queries, reader, verdicts
+from ..store import elicited, experiments, queries, reader, verdicts
 from ..tracking import experiment_name, log_analysis
 
 GROUP_FIELDS = ("model", "kind", "style", "backend", "prompt_format", "shots", "m",
@@ -48,7 +48,10 @@ def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, s
         db_ = queries.run_dataset_name(con, gb["run_id"])
         pa, pb = points(con, ga["grading_id"]), points(con, gb["grading_id"])
         classes = [queries.sample_classes(con, g["grading_id"])[0] for g in (ga, gb)]
-        ms = [queries.one(con, "run", g["run_id"])["samples_per_question"] for g in (ga, gb)]
+        runs = [queries.one(con, "run", g["run_id"]) for g in (ga, gb)]
+    ms = [r["samples_per_question"] for r in runs]
+    ga, gb = ({**g, "variant": f"{r['model']} · {r['style']} · {r['prompt_format']}"}
+              for g, r in zip((ga, gb), runs))  # what the headers name, beside the ids
     result = diff_points(pa, pb, n_bootstrap=n_bootstrap, seed=seed)
     pairs = paired_points(pa, pb)[0]
     result = replace(result, shortcuts=[_shortcuts(side) for side in zip(*pairs)])
@@ -196,7 +199,8 @@ def _confidences(con, grading_id: str, measure: str) -> tuple[np.ndarray, np.nda
     """(confidence, correct) of a grading's judged questions under a measure, as its score
     computed them (``analysis.confidence.per_question``)."""
     classes, verdicts_ = queries.sample_classes(con, grading_id)
-    seqs = queries.sample_sequences(con, grading_id) if measure in NEEDS_SEQUENCES else None
+    seqs = (queries.sample_sequences(con, grading_id) if measure in NEEDS_SEQUENCES else
+            elicited.confidences(con, grading_id, measure) if measure in ELICITED else None)
     f, y, _ = per_question(measure, queries.question_table(con, grading_id), classes,
                            verdicts_, seqs)
     return f, y
