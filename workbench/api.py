@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
     from .readouts.compare import pooled_diff as pooled_diff
     from .readouts.report import report as report
     from .stages.ablate import ablate as ablate
+    from .stages.elicit import elicit as elicit
     from .stages.generate import generate as generate
     from .stages.generate import preview as preview
     from .stages.generate import resume as resume
@@ -66,11 +67,10 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
 # reads below (`workbench runs`, `show`, `questions`) need none of that, so each stage is
 # imported when it is first used (PEP 562): `api.score` is `stages.score.score`.
 _LAZY = {"generate": "stages.generate", "resume": "stages.generate",
-         "preview": "stages.generate", "grade": "stages.grade",
+         "preview": "stages.generate", "grade": "stages.grade", "elicit": "stages.elicit",
          "score": "stages.score", "score_measures": "stages.score", "ablate": "stages.ablate",
-         "diff": "readouts.compare",
-         "compare": "readouts.compare", "compare_judges": "readouts.compare",
-         "pooled_diff": "readouts.compare",
+         "diff": "readouts.compare", "compare": "readouts.compare",
+         "compare_judges": "readouts.compare", "pooled_diff": "readouts.compare",
          "report": "readouts.report", "tune": "stages.tune", "TuneResult": "stages.tune",
          "Estimate": "analysis.resample"}
 

@@ -72,6 +72,11 @@ class NoLogprobs(StageError):
     """A measure reads each sample's log-probability and the run did not store it."""
 
 
+class NotAsked(StageError):
+    """A measure reads what the model stated when asked (``workbench elicit``) and it was not
+    asked for this grading."""
+
+
 class RemoteError(WorkbenchError):
     """A request to a server that failed for good; ``status`` is the last HTTP status."""
 

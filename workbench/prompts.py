@@ -119,7 +119,14 @@ def build_prompt(plan: PromptPlan, dataset: Dataset, question: Question, tokeniz
     shots = exemplars(dataset, question, plan.shots, plan.seed)
     if plan.prompt_format == "completion":
         return completion_prompt(question, shots, plan.style)
-    messages = chat_messages(question, shots, plan.style)
+    return render(chat_messages(question, shots, plan.style), "chat", tokenizer)
+
+
+def render(messages: list[dict], prompt_format: str, tokenizer=None) -> str:
+    """Chat messages as a model of ``prompt_format`` reads them: a base model the last
+    message's text, a chat model its template's rendering."""
+    if prompt_format == "completion":
+        return messages[-1]["content"]
     if tokenizer is None or not getattr(tokenizer, "chat_template", None):
         raise UsageError("prompt_format", "chat prompts need a tokenizer with a chat template; "
                                           "use completion for this model")

@@ -26,8 +26,25 @@ def _graded(db_path, mlflow_uri, logprobs=True):
     return run_id, api.grade(run_id, db_path=db_path, mlflow_uri=mlflow_uri)
 
 
+# What the model stated when asked (as `workbench elicit` stores it), per question; "us" stated
+# nothing it could be read as, so p_true leaves it out.
+STATED = {"p_true": {"fr": 0.9, "au": 0.8, "us": None, "n": 0.3},
+          "verbalized": {"fr": 0.7, "au": 0.7, "us": 0.5, "n": 1.0}}
+
+
+def _stated(db_path, grading):
+    from workbench.store import elicited
+
+    with Writer(db_path) as writer, writer.transaction() as con:
+        for measure, values in STATED.items():
+            elicited.replace(con, grading, measure, [dict(
+                grading_id=grading, question_id=q, measure=measure, answer="a", prompt="p",
+                output="o", confidence=v, error=None, settings="{}") for q, v in values.items()])
+
+
 def test_every_measure_is_scored_and_the_variant_keeps_the_plurality_score(db_path, mlflow_uri):
     run_id, grading = _graded(db_path, mlflow_uri)
+    _stated(db_path, grading)
     plural = api.score(grading, n_bootstrap=20, floor_draws=10, db_path=db_path,
                        mlflow_uri=mlflow_uri)
     done = api.score_measures(grading, n_bootstrap=20, floor_draws=10, db_path=db_path,
@@ -39,9 +56,20 @@ def test_every_measure_is_scored_and_the_variant_keeps_the_plurality_score(db_pa
                                                    "overconfidence"}
                                                   if MEASURES[name].probability else set())
         assert set(est) == want, name
-    # the same plurality answers, so the same accuracy under every measure but two
+    # the same plurality answers, so the same accuracy under every measure but two (and p_true,
+    # which leaves out the question that stated nothing)
     assert {round(by[n]["accuracy"].value, 9) for n in by
-            if n not in ("split", "weighted_plurality")} == {by["plurality"]["accuracy"].value}
+            if n not in ("split", "weighted_plurality", "p_true")} == \
+        {by["plurality"]["accuracy"].value}
+    # a stated measure is scored on its stated values, by hand: Brier = mean (f - y)^2
+    right = {p["question_id"]: float(p["correct"]) for p in api.questions(grading,
+                                                                          db_path=db_path)}
+    for measure, values in STATED.items():
+        kept = [q for q, v in values.items() if v is not None]
+        assert by[measure]["brier"].value == np.mean([(values[q] - right[q]) ** 2
+                                                      for q in kept])
+        assert _rows(db_path, "SELECT n_questions FROM scores WHERE score_id = ?",
+                     [dict((n, s) for n, s, _ in done)[measure]]) == [(len(kept),)]
     # recomputed from the stored classes: semantic entropy's AUROC
     classes = {}
     for q, c in _rows(db_path, "SELECT question_id, coalesce(class_id, -1) FROM sample_classes "
@@ -88,12 +116,96 @@ def test_a_run_without_logprobs_is_told_which_measures_it_cannot_have(db_path, m
                                    "--floor-draws", "10", "--db", str(db_path),
                                    "--mlflow-uri", mlflow_uri], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
-    needs = [n for n, m in MEASURES.items() if m.sequences]
+    needs = [n for n, m in MEASURES.items() if m.sequences or m.elicited]
     for name in MEASURES:
         line = [ln for ln in res.output.splitlines() if ln.startswith(f"{name}: not scored")]
         assert bool(line) == (name in needs), (name, res.output)
     words = " ".join(res.output.split())  # rich wraps at the width the suite was started with
     assert "stored no log-probability or token count for 20 samples" in words
+    assert f"`workbench elicit {grading} --measure p_true` asks for them" in words
     after = _rows(db_path, "SELECT count(*) FROM scores")
     assert after[0][0] - before[0][0] == len(MEASURES) - len(needs)
     assert "semantic_entropy" in res.output and "AURAC" in res.output
+
+
+def _elicit_server(req):
+    """A server that answers samples " Paris", a p_true call with " yes" at log p -0.2 and " no"
+    at -1.8 among the first token's top log p, and a verbalized call with " 85"."""
+    from tests.fakeserver import completion_body
+
+    prompt = req["prompt"]
+    if "Is the proposed answer correct?" in prompt:
+        top = {" yes": -0.2, " no": -1.8, " maybe": -3.0}
+        body = {"id": "x", "object": "text_completion", "created": 0, "model": "m",
+                "choices": [{"index": 0, "text": " yes", "finish_reason": "length",
+                             "logprobs": {"tokens": [" yes"], "token_logprobs": [-0.2],
+                                          "top_logprobs": [top], "text_offset": [0]}}]}
+        return 200, {}, json.dumps(body).encode()
+    if "How confident are you" in prompt:
+        return 200, {}, completion_body(1, " 85")
+    return 200, {}, completion_body(req.get("n", 1), " Paris")
+
+
+def test_p_true_and_verbalized_are_asked_of_the_runs_model_and_scored(tmp_path, mlflow_uri,
+                                                                     small_dataset):
+    """`workbench elicit` asks the run's own server once per answered question, stores each
+    prompt and output, and the score reads the stated values: p_true by hand from the top log
+    p, e^-0.2 / (e^-0.2 + e^-1.8); verbalized 85 -> 0.85."""
+    from tests.fakeserver import FakeServer
+    from workbench.api import GenerateRequest
+    from workbench.backends.openai import Config as OpenAIConfig
+
+    db = tmp_path / "wb.duckdb"
+    with FakeServer(default=_elicit_server) as srv:
+        run = api.generate(GenerateRequest("m", str(small_dataset), samples=3, shots=2,
+                                           prompt_format="completion",
+                                           backend=OpenAIConfig(base_url=srv.url)),
+                           db_path=db, mlflow_uri=mlflow_uri)
+        grading = api.grade(run, db_path=db, mlflow_uri=mlflow_uri)
+        res = CliRunner().invoke(app, ["elicit", grading, "--db", str(db), "--mlflow-uri",
+                                       mlflow_uri])
+        assert res.exit_code == 0, res.output
+        assert "asked 3 questions for p_true; 3 stated a confidence" in " ".join(
+            res.output.split())
+        said = api.elicit(run, "verbalized", judge="exact", db_path=db, mlflow_uri=mlflow_uri)
+        assert (said["asked"], said["stated"], said["failed"]) == (3, 3, 0)
+    rows = _rows(db, "SELECT measure, answer, prompt, confidence, settings FROM elicited "
+                     "ORDER BY measure, question_id")
+    p_true = np.exp(-0.2) / (np.exp(-0.2) + np.exp(-1.8))
+    assert [(m, a, c) for m, a, _, c, _ in rows] == \
+        [("p_true", "Paris", p_true)] * 3 + [("verbalized", "Paris", 0.85)] * 3
+    assert all("Proposed answer: Paris" in p for _, _, p, _, _ in rows)
+    assert json.loads(rows[0][4])["temperature"] == 0.0
+    right = [float(p["correct"]) for p in api.questions(grading, db_path=db)]
+    for measure, value in (("p_true", p_true), ("verbalized", 0.85)):
+        est = api.metrics(api.score(grading, estimator=measure, n_bootstrap=20,
+                                    floor_draws=0, db_path=db, mlflow_uri=mlflow_uri),
+                          db_path=db)
+        assert est["brier"].value == np.mean([(value - y) ** 2 for y in right])
+        assert est["confidence"].value == value
+
+
+def test_elicit_runs_end_to_end_on_a_local_model(tiny_model, small_dataset, tmp_path,
+                                                  mlflow_uri):
+    """Through the local backend: one greedy call a question, its prompt and output stored;
+    p_true is what the stored first-token log p say (or none, when yes and no get too little
+    mass, as a random tiny model's may)."""
+    from workbench.api import GenerateRequest
+    from workbench.grading.elicitations import MIN_MASS
+    from workbench.grading.judges.verdict import from_top_logprobs
+
+    db = tmp_path / "wb.duckdb"
+    run = api.generate(GenerateRequest(str(tiny_model), str(small_dataset), samples=2,
+                                       shots=2, max_new_tokens=3), db_path=db,
+                       mlflow_uri=mlflow_uri)
+    grading = api.grade(run, db_path=db, mlflow_uri=mlflow_uri)
+    answered = _rows(db, "SELECT count(*) FROM question_confidence WHERE grading_id = ? AND "
+                         "answer IS NOT NULL", [grading])[0][0]
+    said = api.elicit(grading, "p_true", db_path=db, mlflow_uri=mlflow_uri)
+    assert said["asked"] == answered and said["failed"] == 0
+    for prompt, output, confidence in _rows(db, "SELECT prompt, output, confidence FROM "
+                                                "elicited"):
+        assert prompt.startswith("Question: ") and prompt.endswith("Answer:")
+        top = json.loads(output)["top"]
+        assert len(top) == 20
+        assert confidence == from_top_logprobs(top, min_mass=MIN_MASS).p_yes

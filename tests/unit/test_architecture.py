@@ -262,7 +262,7 @@ def test_the_layer_check_fails_on_the_imports_it_forbids():
     ])) == 4
 
 
-STAGES = {"generate", "grade", "score", "ablate", "tune"}
+STAGES = {"generate", "grade", "score", "ablate", "tune", "elicit"}
 
 
 def test_no_module_takes_another_modules_private_names_and_no_stage_another_stage():

@@ -70,6 +70,7 @@ def test_help_lists_the_pipeline_first():
 VOCABULARY = {
     "--judge": {("grade",), ("run",)},  # the judge that grades
     "--graded-by": {("runs",), ("questions",), ("samples",), ("diff",), ("ablate",), ("score",),
+                    ("elicit",),
                     ("compare",), ("report",)},  # which gradings, by the judge that made them
     "--reward-judge": {("tune",)},
 }

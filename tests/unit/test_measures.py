@@ -118,5 +118,7 @@ def test_every_measure_answers_as_plurality_does_except_the_two_that_choose_othe
     for name in MEASURES:
         if name in ("split", "weighted_plurality"):
             continue
-        _, y, kept = estimate([c for c, _ in qs], verdicts, name, [s for _, s in qs])
+        inputs = ([0.5] * len(qs) if MEASURES[name].elicited  # what the model stated
+                  else [s for _, s in qs])
+        _, y, kept = estimate([c for c, _ in qs], verdicts, name, inputs)
         assert all(kept) and (y == y_pl).all(), name

@@ -35,6 +35,10 @@ into [0, 1] by a fixed monotone map, so its ranking is the published quantity's:
 - ``answer_logprob``: the mean per-token log-probability of the answer class's samples, as
   exp(mean): their geometric-mean token probability.
 
+Stated by the model when asked about its plurality answer, one more call per question
+(``workbench elicit``; probabilities of being right; a question it was not asked, or whose
+reply states none, is left out): ``p_true`` (Kadavath et al. 2022) and ``verbalized``.
+
 >>> plurality(np.array([0, 1, 1, -1]))
 (1, 0.5)
 >>> split(np.array([0, 0, 1, 0]))
@@ -139,6 +143,15 @@ def answer_logprob(classes: np.ndarray, seqs: list[tuple]) -> tuple[int, float]:
     return top, float(np.exp(_per_token(seqs)[np.asarray(classes) == top].mean()))
 
 
+def stated(classes: np.ndarray, value) -> tuple[int, float]:
+    """A confidence the model stated about its plurality answer (``stages/elicit.py``); NaN
+    when it stated none (the question is left out, as one without a verdict is)."""
+    top = _top(classes)
+    if top < 0:
+        return -1, 0.0
+    return top, float("nan") if value is None else float(value)
+
+
 @dataclass(frozen=True)
 class Measure:
     name: str
@@ -146,6 +159,7 @@ class Measure:
     probability: bool  # a probability of being right: calibration metrics apply
     sequences: bool = False  # reads each sample's (text, log p, tokens)
     about: str = ""
+    elicited: bool = False  # reads what the model stated when asked (the ``elicited`` table)
 
 
 MEASURES = {m.name: m for m in [
@@ -160,7 +174,12 @@ MEASURES = {m.name: m for m in [
     Measure("n_classes", n_classes, False, about="1 - (classes - 1)/(M - 1)"),
     Measure("answer_logprob", answer_logprob, False, True,
             "geometric-mean token probability of the answer class's samples"),
+    Measure("p_true", stated, True, about="P(yes) when the model is asked whether its answer "
+            "is correct (Kadavath et al. 2022; `workbench elicit`)", elicited=True),
+    Measure("verbalized", stated, True, about="the 0-100 confidence the model states for its "
+            "answer, / 100 (`workbench elicit`)", elicited=True),
 ]}
+ELICITED = {name for name, m in MEASURES.items() if m.elicited}
 ESTIMATORS = {name: m.fn for name, m in MEASURES.items()}
 NEEDS_SEQUENCES = {name for name, m in MEASURES.items() if m.sequences}
 
@@ -174,7 +193,7 @@ def estimate(classes: list[np.ndarray], verdicts: list[dict], estimator: str = "
     f, y, kept = [], [], []
     for i, (cls, verdict) in enumerate(zip(classes, verdicts)):
         top, conf = fn(np.asarray(cls), seqs[i] if seqs is not None else None)
-        ok = False if top < 0 else verdict.get(top)
+        ok = None if np.isnan(conf) else False if top < 0 else verdict.get(top)
         kept.append(ok is not None)
         if ok is not None:
             f.append(conf)
@@ -197,5 +216,5 @@ def per_question(estimator: str, table: list[dict], classes: dict, verdicts: dic
     asked = [r["question_id"] for r in table if r["question_id"] in classes]
     cls = [np.array(classes[q]) for q in asked]
     f, y, kept = estimate(cls, [verdicts.get(q, {}) for q in asked], estimator,
-                          [seqs[q] for q in asked] if seqs is not None else None)
+                          [seqs.get(q) for q in asked] if seqs is not None else None)
     return f, y, [c for c, k in zip(cls, kept) if k]

@@ -5,7 +5,7 @@ from typer.core import TyperGroup
 
 # The order `workbench --help` lists the commands in: the pipeline as it runs, then reading the
 # store, comparing, tuning, judges and the servers (a command not named here comes last).
-ORDER = ["generate", "grade", "score", "run", "resume", "ablate",
+ORDER = ["generate", "grade", "score", "run", "resume", "ablate", "elicit",
          "runs", "archive", "delete", "questions", "samples", "show", "datasets", "sql",
          "diff", "compare", "report", "experiment", "tune", "tunings", "judges",
          "doctor", "mirror", "export", "import", "serve", "check-server", "ui", "demo"]

@@ -166,6 +166,28 @@ def score(grading_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE",
 
 
 @app.command()
+@friendly(judge="--graded-by")
+def elicit(grading_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE",
+                                            help="a grading, a run (its grading by --graded-by) "
+                                            "or a score, or a prefix"),
+           measure: str = typer.Option("p_true", "--measure", help="p_true (P(yes) when asked "
+                                       "whether its answer is correct) | verbalized (the "
+                                       "0-100 confidence it states)"),
+           graded_by: Optional[str] = GradedByOpt,
+           db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
+    """Ask the run's model how sure it is of each answer (one call a question, stored with its
+    prompt); then `score G --estimator MEASURE`."""
+    with LiveProgress("asked", "questions", sparse=True) as progress:
+        done = api.elicit(grading_id, measure, judge=graded_by, db_path=db,
+                          mlflow_uri=mlflow_uri, progress=progress,
+                          log=lambda s: err.print(s, markup=False, highlight=False))
+    out.print(f"{done['grading_id']}: asked {done['asked']} questions for {measure}; "
+              f"{done['stated']} stated a confidence, {done['failed']} calls failed; "
+              f"`workbench score {done['grading_id']} --estimator {measure}` scores it",
+              soft_wrap=True, markup=False)
+
+
+@app.command()
 @friendly(judge="--graded-by", ms="--samples/-m")
 def ablate(item_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE",
                                          help="a grading, run or score id, or a prefix"),

@@ -13,16 +13,22 @@ from pathlib import Path
 
 from .. import config
 from ..analysis import diagram
-from ..analysis.confidence import ESTIMATORS, MEASURES, NEEDS_SEQUENCES, per_question
+from ..analysis.confidence import (
+    ELICITED,
+    ESTIMATORS,
+    MEASURES,
+    NEEDS_SEQUENCES,
+    per_question,
+)
 from ..analysis.floor import SIMULATED, distribution, floor
 from ..analysis.metrics import RANKING
 from ..analysis.resample import Estimate, bootstrap, check_draws
 from ..analysis.shortcut import shortcuts
-from ..errors import NoLogprobs, StageError, UsageError
+from ..errors import NoLogprobs, NotAsked, StageError, UsageError
 from ..lifecycle.artifacts import question_rows, write_csv, write_table
 from ..lifecycle.context import Context, check_writable, open_context, stage
 from ..lifecycle.resolve import grading_for
-from ..store import queries, records
+from ..store import elicited, queries, records
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,9 @@ def score(grading_id: str, *, n_bootstrap: int = 1000, seed: int = 0, bins: int 
             truncated = queries.truncated_share(con, grading_id)
             classes_text = queries.class_summaries(con, grading_id)
             seqs = (_sequences(con, grading_id, run, opts.estimator)
-                    if opts.estimator in NEEDS_SEQUENCES else None)
+                    if opts.estimator in NEEDS_SEQUENCES else
+                    _stated(con, grading_id, opts.estimator)
+                    if opts.estimator in ELICITED else None)
         return _score(ctx, opts, grading, run, dataset, table, classes, verdicts, truncated,
                       classes_text, seqs)
 
@@ -81,7 +89,7 @@ def score_measures(grading_id: str, measures: list[str] | None = None,
     for name in names:
         try:
             done.append((name, score(grading_id, estimator=name, **options), None))
-        except NoLogprobs as exc:
+        except (NoLogprobs, NotAsked) as exc:
             done.append((name, None, str(exc).split("; ")[0]))
     return done
 
@@ -97,6 +105,16 @@ def _sequences(con, grading_id: str, run: dict, estimator: str) -> dict:
                          f"{missing} samples (backend {run['backend']}); the {estimator} "
                          f"estimator needs them: score it with {readable}")
     return seqs
+
+
+def _stated(con, grading_id: str, measure: str) -> dict:
+    """What the model stated per question when asked for ``measure``; refused when it was not
+    asked for this grading."""
+    found = elicited.confidences(con, grading_id, measure)
+    if not found:
+        raise NotAsked(f"grading {grading_id} has no {measure} answers from its model "
+                       f"(`workbench elicit {grading_id} --measure {measure}` asks for them)")
+    return found
 
 
 def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, classes, verdicts,

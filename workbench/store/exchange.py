@@ -56,6 +56,7 @@ PARTS = (
          f"grading_id IN {_GRADINGS}"),
     Part("class_grades", ("grading_id", "question_id", "class_id"),
          f"grading_id IN {_GRADINGS}"),
+    Part("elicited", ("grading_id", "question_id", "measure"), f"grading_id IN {_GRADINGS}"),
     Part("scores", ("score_id",), f"grading_id IN {_GRADINGS}"),
     Part("score_metrics", ("score_id", "metric"),
          f"score_id IN (SELECT score_id FROM scores WHERE grading_id IN {_GRADINGS})"),

@@ -41,7 +41,8 @@ DELETE_LEVELS = (
      ("score_metrics", f"score_id IN (SELECT score_id FROM scores WHERE grading_id IN "
                        f"({_GRADINGS}))")),
     tuple((t, f"grading_id IN ({_GRADINGS})") for t in
-          ("ablations", "scores", "class_grades", "sample_classes", "grading_errors")),
+          ("ablations", "scores", "class_grades", "sample_classes", "grading_errors",
+           "elicited")),
     tuple((t, "run_id = ?") for t in
           ("gradings", "samples", "prompts", "run_questions", "experiment_runs")),
     (("runs", "run_id = ?"),),

@@ -45,6 +45,25 @@ class OpenAISampler:
                     self.on_sampled(1)
         return threaded_map(one, items, self.concurrency)
 
+    def ask(self, items, params: SamplingParams, top_logprobs: int = 0):
+        """One completion per (key, chat messages) (elicitation calls): (the prompt as sent,
+        the completion, or the RemoteError it failed with)."""
+        chat = self.info.prompt_format == "chat"
+
+        def one(item):
+            key, messages = item
+            prompt = messages if chat else prompts.render(messages, "completion")
+            stored = json.dumps(messages, ensure_ascii=False) if chat else prompt
+            try:
+                seed = seed_for(params.seed, key) & 0x7FFFFFFF
+                return stored, self.client.complete(prompt, params, 1, seed, top_logprobs)[0]
+            except RemoteError as exc:
+                return stored, exc
+            finally:
+                if self.on_sampled:
+                    self.on_sampled(1)
+        return threaded_map(one, items, self.concurrency)
+
     def _question(self, key: str, prompt, params: SamplingParams) -> list[Completion]:
         seed = seed_for(params.seed, key) & 0x7FFFFFFF
         out: list[Completion] = []

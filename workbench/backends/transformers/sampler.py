@@ -39,6 +39,19 @@ class TransformersSampler:
         return {"server_family": None, "request_params": json.dumps(fields, sort_keys=True),
                 "sampling_note": None}
 
+    def ask(self, items, params: SamplingParams, top_logprobs: int = 0):
+        """One completion per (key, chat messages), each alone (elicitation calls, a few per
+        question): (the prompt as sent, the completion)."""
+        out = []
+        for key, messages in items:
+            text = prompts.render(messages, self.info.prompt_format, self.sampler.tokenizer)
+            ids = self.sampler.encode(text, self.info.prompt_format == "completion")
+            out.append((text, self.sampler.sample_batch([(key, ids)], params,
+                                                        top_logprobs=top_logprobs)[0][0]))
+            if self.on_sampled:
+                self.on_sampled(1)
+        return out
+
     def sample(self, items, params: SamplingParams):
         """M completions per (key, prompt text), in as few batches as the budget allows."""
         # Chat templates carry their own BOS; completion prompts get the tokenizer's.
