@@ -7,7 +7,8 @@ prompt and output; ``analysis/confidence.py`` scores them as measures).
   is P(yes) / (P(yes) + P(no)) at the first new token (greedy, its top log-probabilities), as the
   LLM judge reads a verdict token. No mass on yes or no (under ``MIN_MASS``): no confidence.
 - ``verbalized`` (Tian et al. 2023; Xiong et al. 2024): the model is asked for a number from 0
-  to 100; the first number in its greedy reply, / 100. No number in range: no confidence.
+  to 100; the first number in its greedy reply, / 100 (a decimal of at most 1 is read as a
+  probability already). No number in range: no confidence.
 
 Both prompts are zero-shot and the same for base and chat models (a chat model gets them as one
 user message through its template). A question whose samples gave no answer is not asked: it
@@ -15,8 +16,10 @@ is wrong at confidence 0 under every measure.
 
 >>> read_verbalized("I'd say 85%.")
 0.85
->>> read_verbalized("Confidence: 100") , read_verbalized("about 250"), read_verbalized("none")
+>>> read_verbalized("Confidence: 100"), read_verbalized("about 250"), read_verbalized("none")
 (1.0, None, None)
+>>> read_verbalized("0.95"), read_verbalized("1"), read_verbalized("99.5")
+(0.95, 0.01, 0.995)
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Callable
 
 from .judges.verdict import from_top_logprobs
 
-VERSION = "elicit-v1"  # stored with every row: a prompt or reader change is a new version
+VERSION = "elicit-v2"  # stored with every row: a prompt or reader change is a new version
 MIN_MASS = 0.05  # least P(yes) + P(no) at the first token for p_true to say anything
 TOP_LOGPROBS = 20
 
@@ -54,10 +57,14 @@ def read_p_true(text: str, tops: list[dict]) -> tuple[float | None, str]:
 
 
 def read_verbalized(text: str, tops: list[dict] | None = None) -> float | None:
+    """The first number: a percentage, or a probability when it is written as a decimal of at
+    most 1 (asked for 0-100, SmolLM2-135M-Instruct answers "0.999999"; "1" alone is 1%)."""
     found = _NUMBER.search(text or "")
     if not found:
         return None
     value = float(found.group(1))
+    if "." in found.group(1) and value <= 1:
+        return value
     return value / 100 if 0 <= value <= 100 and math.isfinite(value) else None
 
 
