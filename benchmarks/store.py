@@ -236,6 +236,8 @@ def measure_times(path: Path, grading_id: str, uri: str, n_bootstrap: int):
     cls = [np.asarray(classes[q]) for q in qs]
     out = []
     for name, m in MEASURES.items():
+        if m.elicited:  # stated by a model when asked: nothing to recompute from samples
+            continue
         t = time.perf_counter()
         estimate(cls, [verdicts.get(q, {}) for q in qs], name,
                  [seqs[q] for q in qs] if m.sequences else None)

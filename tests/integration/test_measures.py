@@ -209,3 +209,35 @@ def test_elicit_runs_end_to_end_on_a_local_model(tiny_model, small_dataset, tmp_
         top = json.loads(output)["top"]
         assert len(top) == 20
         assert confidence == from_top_logprobs(top, min_mass=MIN_MASS).p_yes
+
+
+def test_diff_under_a_measure(db_path, mlflow_uri):
+    """`diff --estimator NAME`: both sides under that measure; a ranking measure gets accuracy,
+    AUROC and AURAC only (each side's equal to its own score's); a stated measure leaves out
+    the questions that stated nothing."""
+    from workbench.analysis.metrics import RANKING
+
+    _, grading = _graded(db_path, mlflow_uri)
+    other = make_run(db_path, CAPS, {"fr": [" Paris"] * 5, "au": [" Canberra", " Sydney"] * 2
+                                     + [" Perth"], "us": [" Washington"] * 3 + [" Boston"] * 2,
+                                     "n": [" 5", " 4", " 5", " 5", " 4"]}, model="other")
+    with Writer(db_path) as writer, writer.transaction() as con:
+        con.execute("UPDATE samples SET logprob = -0.1 * length(text), n_tokens = 1 "
+                    "WHERE run_id = ?", [other])
+    graded_other = api.grade(other, db_path=db_path, mlflow_uri=mlflow_uri)
+    ga, gb, d = api.diff(grading, graded_other, estimator="n_classes", n_bootstrap=20,
+                         db_path=db_path)
+    assert [m.metric for m in d.metrics] == list(RANKING) and gb["estimator"] == "n_classes"
+    for side, g in (("a", grading), ("b", graded_other)):
+        own = api.metrics(api.score(g, estimator="n_classes", n_bootstrap=20, floor_draws=0,
+                                    db_path=db_path, mlflow_uri=mlflow_uri), db_path=db_path)
+        got = {m.metric: getattr(m, side) for m in d.metrics}
+        assert got["auroc"] == own["auroc"].value and got["aurac"] == own["aurac"].value
+    _stated(db_path, grading)
+    _, _, same = api.diff(grading, grading, estimator="p_true", n_bootstrap=20, db_path=db_path)
+    assert same.n_shared == 3 and all(m.delta == 0 for m in same.metrics)  # "us" stated none
+    res = CliRunner().invoke(app, ["diff", grading, graded_other, "--estimator", "n_classes",
+                                   "--bootstrap", "20", "--db", str(db_path)])
+    words = " ".join(res.output.split())
+    assert res.exit_code == 0 and "confidence: n_classes" in words, res.output
+    assert "smECE" not in words and "AUROC" in words

@@ -54,7 +54,7 @@ reply states none, is left out): ``p_true`` (Kadavath et al. 2022) and ``verbali
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -218,3 +218,23 @@ def per_question(estimator: str, table: list[dict], classes: dict, verdicts: dic
     f, y, kept = estimate(cls, [verdicts.get(q, {}) for q in asked], estimator,
                           [seqs.get(q) for q in asked] if seqs is not None else None)
     return f, y, [c for c, k in zip(cls, kept) if k]
+
+
+def restate(points: list, estimator: str, classes: dict, verdicts: dict,
+            inputs: dict | None = None) -> list:
+    """``points`` (``analysis.diff.Point``, the plurality answer's) under another measure: its
+    answer's confidence, and whether that answer is right (``split`` and
+    ``weighted_plurality`` may answer otherwise); a question the measure cannot say anything
+    for (nothing stated) has no verdict, so a diff leaves it out. ``inputs``: per question, what
+    the measure reads (sequences, or the stated value)."""
+    fn, out = ESTIMATORS[estimator], []
+    for p in points:
+        if p.question_id not in classes:
+            out.append(replace(p, correct=None))
+            continue
+        top, conf = fn(np.asarray(classes[p.question_id]),
+                       None if inputs is None else inputs.get(p.question_id))
+        ok = None if np.isnan(conf) else False if top < 0 else \
+            verdicts.get(p.question_id, {}).get(top)
+        out.append(replace(p, confidence=float(conf), correct=ok))
+    return out

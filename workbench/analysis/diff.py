@@ -61,7 +61,9 @@ def paired_points(a: list[Point], b: list[Point]) -> tuple[list[tuple[Point, Poi
 
 
 def diff(a: list[Point], b: list[Point], *, n_bootstrap: int = 1000, seed: int = 0,
-         bins: int = 15, top: int = 10, level: float = 0.95) -> Diff:
+         bins: int = 15, top: int = 10, level: float = 0.95, which=None) -> Diff:
+    """B - A per metric in ``which`` (default: every one; a measure that only ranks gets
+    ``metrics.RANKING``), paired over the questions judged on both sides."""
     pairs, left_out = paired_points(a, b)
     if not pairs:
         raise NoSharedQuestions("the two gradings share no judged questions")
@@ -74,7 +76,7 @@ def diff(a: list[Point], b: list[Point], *, n_bootstrap: int = 1000, seed: int =
     ra, rb = compute(fa[i], ya[i], bins=bins), compute(fb[i], yb[i], bins=bins)
     z = z_value(level)
     rows = []
-    for k in NAMES:
+    for k in which or NAMES:
         d = rb[k] - ra[k]
         d = d[~np.isnan(d)]
         delta = pb[k] - pa[k]

@@ -40,12 +40,16 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
              fmt: Format = FormatOpt,
              bootstrap: int = typer.Option(1000, "--bootstrap", help="paired bootstrap "
                                            "resamples"),
-             seed: int = SeedOpt, log: bool = LogOpt, db: Optional[Path] = DbOpt,
-             mlflow_uri: Optional[str] = MlflowOpt):
+             seed: int = SeedOpt, log: bool = LogOpt,
+             estimator: str = typer.Option("plurality", "--estimator", help="the confidence "
+                                           "measure both sides are compared under (score "
+                                           "--estimator's; one that only ranks: accuracy, "
+                                           "AUROC, AURAC)"),
+             db: Optional[Path] = DbOpt, mlflow_uri: Optional[str] = MlflowOpt):
     """Two runs or gradings side by side over their shared questions: B - A."""
     judge = renamed(graded_by, judge, "--judge", "--graded-by")
     ga, gb, d = api.diff(a, b, judge=judge, n_bootstrap=bootstrap, seed=seed, db_path=db,
-                         mlflow_uri=mlflow_uri, log=log)
+                         mlflow_uri=mlflow_uri, log=log, estimator=estimator)
     if ga["judge"] != gb["judge"]:
         err.print(f"[yellow]warning:[/] A was graded by judge {ga['judge']!r} and B by "
                   f"{gb['judge']!r}: the differences mix the judges with the variants",
@@ -65,7 +69,8 @@ def diff_cmd(a: str = typer.Argument(..., help="grading, score or run id, or a p
         return
     table = Table(title=f"A = {ga['variant']} ({ga['grading_id']}, run {ga['run_id']}, judge "
                         f"{ga['judge']})  vs  B = {gb['variant']} ({gb['grading_id']}, run "
-                        f"{gb['run_id']}, judge {gb['judge']}); {d.n_shared} shared questions")
+                        f"{gb['run_id']}, judge {gb['judge']}); {d.n_shared} shared questions"
+                        + ("" if estimator == "plurality" else f"; confidence: {estimator}"))
     for col in ("metric", "A", "B", "B − A [95% paired bootstrap]", "floor A", "floor B"):
         table.add_column(col, justify="right")
     for m in d.metrics:

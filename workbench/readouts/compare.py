@@ -14,10 +14,11 @@ import numpy as np
 from .. import config
 from ..analysis import diagram
 from ..analysis.agreement import kappa, probability_agreement
-from ..analysis.confidence import ELICITED, MEASURES, NEEDS_SEQUENCES, per_question
+from ..analysis.confidence import ELICITED, MEASURES, NEEDS_SEQUENCES, per_question, restate
 from ..analysis.diff import Diff, Point, Pooled, paired_points, pooled
 from ..analysis.diff import diff as diff_points
-from ..analysis.floor import distribution, floor
+from ..analysis.floor import SIMULATED, distribution, floor
+from ..analysis.metrics import RANKING
 from ..analysis.shortcut import Shortcuts, shortcuts
 from ..errors import NoSharedQuestions, StageError, UsageError
 from ..lifecycle.artifacts import write_table
@@ -36,30 +37,38 @@ def points(con, grading_id: str) -> list[Point]:
 
 def diff(a: str, b: str, *, judge: str | None = None, n_bootstrap: int = 1000, seed: int = 0,
          db_path: Path | None = None, mlflow_uri: str | None = None, log: bool = False,
-         floor_draws: int = 200) -> tuple[dict, dict, Diff]:
+         floor_draws: int = 200, estimator: str = "plurality") -> tuple[dict, dict, Diff]:
     """Returns (grading A, grading B, the diff), written to ``diff.json`` under the artifacts;
     with ``log``, also an MLflow run. ``a`` and ``b``: grading, score or run ids (or prefixes);
-    a run means its grading by ``judge`` (``resolve.grading_for``). Each side's calibration
-    errors come with their noise floor on the shared questions. Reads the store read-only."""
+    a run means its grading by ``judge`` (``resolve.grading_for``). ``estimator``: the
+    confidence measure both sides are compared under (``analysis/confidence.py``; one that only
+    ranks gets accuracy, AUROC and AURAC). Each side's calibration errors come with their noise
+    floor on the shared questions, where the measure has one. Reads the store read-only."""
+    if estimator not in MEASURES:
+        raise UsageError("estimator", f"{estimator!r} is not one of {', '.join(MEASURES)}")
     path, uri = config.paths(db_path, mlflow_uri)
     with reader(path) as con:
         ga, gb = grading_for(con, a, judge), grading_for(con, b, judge)
         da = queries.run_dataset_name(con, ga["run_id"])
         db_ = queries.run_dataset_name(con, gb["run_id"])
         pa, pb = points(con, ga["grading_id"]), points(con, gb["grading_id"])
-        classes = [queries.sample_classes(con, g["grading_id"])[0] for g in (ga, gb)]
+        graded = [queries.sample_classes(con, g["grading_id"]) for g in (ga, gb)]
         runs = [queries.one(con, "run", g["run_id"]) for g in (ga, gb)]
-    ms = [r["samples_per_question"] for r in runs]
-    ga, gb = ({**g, "variant": f"{r['model']} · {r['style']} · {r['prompt_format']}"}
-              for g, r in zip((ga, gb), runs))  # what the headers name, beside the ids
-    result = diff_points(pa, pb, n_bootstrap=n_bootstrap, seed=seed)
+        if estimator != "plurality":
+            pa, pb = (restate(p, estimator, c, v, _inputs(con, g["grading_id"], estimator))
+                      for p, (c, v), g in zip((pa, pb), graded, (ga, gb)))
+    classes, ms = [c for c, _ in graded], [r["samples_per_question"] for r in runs]
+    ga, gb = ({**g, "variant": f"{r['model']} · {r['style']} · {r['prompt_format']}",
+               "estimator": estimator} for g, r in zip((ga, gb), runs))  # for the headers
+    result = diff_points(pa, pb, n_bootstrap=n_bootstrap, seed=seed,
+                         which=None if MEASURES[estimator].probability else RANKING)
     pairs = paired_points(pa, pb)[0]
     result = replace(result, shortcuts=[_shortcuts(side) for side in zip(*pairs)])
-    if floor_draws:
+    if floor_draws and estimator in SIMULATED:
         shared = [x.question_id for x, _ in pairs]
         result = replace(result, floors=[
-            floor([distribution(np.array(c[q])) for q in shared], m, draws=floor_draws,
-                  seed=seed) for c, m in zip(classes, ms)])
+            floor([distribution(np.array(c[q])) for q in shared], m, estimator=estimator,
+                  draws=floor_draws, seed=seed) for c, m in zip(classes, ms)])
     out = config.artifacts_dir(path) / "diffs" / f"{ga['grading_id']}-{gb['grading_id']}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "diff.json").write_text(json.dumps(diff_record(ga, gb, result), indent=1,
@@ -195,14 +204,19 @@ def _jsonable(x):
     return asdict(x) if hasattr(x, "__dataclass_fields__") else str(x)
 
 
+def _inputs(con, grading_id: str, measure: str) -> dict | None:
+    """What a measure reads beside the classes: each question's sequences, or what the model
+    stated when asked; None for the measures that read classes alone."""
+    return (queries.sample_sequences(con, grading_id) if measure in NEEDS_SEQUENCES else
+            elicited.confidences(con, grading_id, measure) if measure in ELICITED else None)
+
+
 def _confidences(con, grading_id: str, measure: str) -> tuple[np.ndarray, np.ndarray]:
     """(confidence, correct) of a grading's judged questions under a measure, as its score
     computed them (``analysis.confidence.per_question``)."""
     classes, verdicts_ = queries.sample_classes(con, grading_id)
-    seqs = (queries.sample_sequences(con, grading_id) if measure in NEEDS_SEQUENCES else
-            elicited.confidences(con, grading_id, measure) if measure in ELICITED else None)
     f, y, _ = per_question(measure, queries.question_table(con, grading_id), classes,
-                           verdicts_, seqs)
+                           verdicts_, _inputs(con, grading_id, measure))
     return f, y
 
 
