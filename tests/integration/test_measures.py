@@ -70,6 +70,18 @@ def test_every_measure_is_scored_and_the_variant_keeps_the_plurality_score(db_pa
                                                       for q in kept])
         assert _rows(db_path, "SELECT n_questions FROM scores WHERE score_id = ?",
                      [dict((n, s) for n, s, _ in done)[measure]]) == [(len(kept),)]
+        # and per question in SQL: what the score was computed from
+        assert _rows(db_path, "SELECT question_id, confidence FROM question_measures WHERE "
+                              "grading_id = ? AND measure = ? ORDER BY 1", [grading, measure]) \
+            == sorted((q, values[q]) for q in kept)
+    # plurality's per-question values are question_confidence's; every measure has its rows
+    assert _rows(db_path, "SELECT question_id, confidence, correct FROM question_measures "
+                          "WHERE grading_id = ? AND measure = 'plurality' ORDER BY 1",
+                 [grading]) == _rows(db_path, "SELECT question_id, confidence, correct FROM "
+                                              "question_confidence WHERE grading_id = ? AND "
+                                              "correct IS NOT NULL ORDER BY 1", [grading])
+    assert {m for (m,) in _rows(db_path, "SELECT DISTINCT measure FROM question_measures")} \
+        == set(MEASURES)
     # recomputed from the stored classes: semantic entropy's AUROC
     classes = {}
     for q, c in _rows(db_path, "SELECT question_id, coalesce(class_id, -1) FROM sample_classes "

@@ -203,21 +203,24 @@ def estimate(classes: list[np.ndarray], verdicts: list[dict], estimator: str = "
 
 def per_question(estimator: str, table: list[dict], classes: dict, verdicts: dict,
                  seqs: dict | None = None):
-    """(confidence, correct) of a grading's judged questions under ``estimator``, and their
-    samples' classes. ``table``: the grading's rows of the ``question_confidence`` view;
-    ``classes``/``verdicts``: per question, its samples' classes and its verdict per class;
-    ``seqs``: per question, its samples' (text, log p, tokens), for the measures that read
-    them. Plurality takes the view's figures, so a score is reproducible in SQL."""
+    """(confidence, correct) of a grading's judged questions under ``estimator``, their
+    samples' classes, and their ids. ``table``: the grading's rows of the
+    ``question_confidence`` view; ``classes``/``verdicts``: per question, its samples' classes
+    and its verdict per class; ``seqs``: per question, what the measure reads beside the classes
+    (its samples' (text, log p, tokens), or the confidence the model stated). Plurality takes
+    the view's figures, so a score is reproducible in SQL."""
     if estimator == "plurality":
         kept = [r for r in table if r["correct"] is not None]
         f = np.array([r["confidence"] for r in kept], float)
         y = np.array([r["correct"] for r in kept], float)
-        return f, y, [np.array(classes[r["question_id"]]) for r in kept]
+        return (f, y, [np.array(classes[r["question_id"]]) for r in kept],
+                [r["question_id"] for r in kept])
     asked = [r["question_id"] for r in table if r["question_id"] in classes]
     cls = [np.array(classes[q]) for q in asked]
     f, y, kept = estimate(cls, [verdicts.get(q, {}) for q in asked], estimator,
                           [seqs.get(q) for q in asked] if seqs is not None else None)
-    return f, y, [c for c, k in zip(cls, kept) if k]
+    return (f, y, [c for c, k in zip(cls, kept) if k],
+            [q for q, k in zip(asked, kept) if k])
 
 
 def restate(points: list, estimator: str, classes: dict, verdicts: dict,

@@ -215,7 +215,7 @@ def _confidences(con, grading_id: str, measure: str) -> tuple[np.ndarray, np.nda
     """(confidence, correct) of a grading's judged questions under a measure, as its score
     computed them (``analysis.confidence.per_question``)."""
     classes, verdicts_ = queries.sample_classes(con, grading_id)
-    f, y, _ = per_question(measure, queries.question_table(con, grading_id), classes,
+    f, y, _, _ = per_question(measure, queries.question_table(con, grading_id), classes,
                            verdicts_, _inputs(con, grading_id, measure))
     return f, y
 

@@ -119,7 +119,7 @@ def _stated(con, grading_id: str, measure: str) -> dict:
 
 def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, classes, verdicts,
            truncated, classes_text: dict[str, str], seqs: dict | None = None) -> str:
-    f, y, kept_classes = per_question(opts.estimator, table, classes, verdicts, seqs)
+    f, y, kept_classes, asked = per_question(opts.estimator, table, classes, verdicts, seqs)
     if not len(f):
         raise StageError(f"grading {grading['grading_id']} has no judged questions to score")
     m = run["samples_per_question"]
@@ -152,4 +152,7 @@ def _score(ctx: Context, opts: ScoreOptions, grading, run, dataset, table, class
         with ctx.writer.transaction() as con:
             records.write_metrics(con, score_id, est,
                                   config.stored_path(ctx.path, png) if png else None)
+            records.insert_rows(con, "score_questions", [  # what the figures were made of
+                dict(score_id=score_id, question_id=q, confidence=float(c), correct=bool(v))
+                for q, c, v in zip(asked, f, y)])
     return score_id

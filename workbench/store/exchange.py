@@ -60,6 +60,8 @@ PARTS = (
     Part("scores", ("score_id",), f"grading_id IN {_GRADINGS}"),
     Part("score_metrics", ("score_id", "metric"),
          f"score_id IN (SELECT score_id FROM scores WHERE grading_id IN {_GRADINGS})"),
+    Part("score_questions", ("score_id", "question_id"),
+         f"score_id IN (SELECT score_id FROM scores WHERE grading_id IN {_GRADINGS})"),
     Part("ablations", ("ablation_id",), f"grading_id IN {_GRADINGS}"),
     Part("ablation_rows", ("ablation_id", "m", "metric"),
          f"ablation_id IN (SELECT ablation_id FROM ablations WHERE grading_id IN {_GRADINGS})"),

@@ -39,7 +39,9 @@ DELETE_LEVELS = (
     (("ablation_rows", f"ablation_id IN (SELECT ablation_id FROM ablations WHERE grading_id IN "
                        f"({_GRADINGS}))"),
      ("score_metrics", f"score_id IN (SELECT score_id FROM scores WHERE grading_id IN "
-                       f"({_GRADINGS}))")),
+                       f"({_GRADINGS}))"),
+     ("score_questions", f"score_id IN (SELECT score_id FROM scores WHERE grading_id IN "
+                         f"({_GRADINGS}))")),
     tuple((t, f"grading_id IN ({_GRADINGS})") for t in
           ("ablations", "scores", "class_grades", "sample_classes", "grading_errors",
            "elicited")),
