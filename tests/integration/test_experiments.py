@@ -15,13 +15,15 @@ from mlflow.tracking import MlflowClient
 from tests.helpers import WORKBENCH, query, write_jsonl
 
 
-def _file(path, model, dataset, styles=("concise", "sentence"), judges=("exact",)):
+def _file(path, model, dataset, styles=("concise", "sentence"), judges=("exact",),
+          measures=()):
     path.write_text(f"""
 [experiment]
 name = "grid"
 samples = 3
 styles = {json.dumps(list(styles))}
 judges = {json.dumps(list(judges))}
+measures = {json.dumps(list(measures))}
 bootstrap = 20
 
 [sampling]
@@ -95,10 +97,14 @@ def test_grid_resumes_after_a_kill_and_runs_only_what_is_new(tmp_path, env, tiny
                                                                    "score"]
     assert query(db, "SELECT count(*) FROM experiment_cells")[0][0] == 2
 
-    # A style and a judge added: only the new cell is sampled; every cell gets the new judge.
+    # A style, a judge and two measures added: only the new cell is sampled; every cell gets
+    # the new judge, and each grading a score under each measure beside the plurality one.
     _file(exp, tiny_model, small_dataset, styles=("concise", "sentence", "cot"),
-          judges=("exact", "contains"))
+          judges=("exact", "contains"), measures=("n_classes", "semantic_entropy"))
     wb("experiment", "run", exp, env=env)
+    assert query(db, "SELECT estimator, count(*) FROM scores GROUP BY 1 ORDER BY 1") == [
+        ("n_classes", 6), ("plurality", 6), ("semantic_entropy", 6)]
+    assert wb("experiment", "run", exp, env=env).stderr.count(": done (") == 3
     cells = _cells(db)
     assert [c[:2] for c in cells] == [("concise", "FINISHED"), ("cot", "FINISHED"),
                                       ("sentence", "FINISHED")]

@@ -80,6 +80,10 @@ def test_cells_overrides_and_keys(tmp_path):
     (("[[datasets]]", "[[datasetz]]"), ["top level", "datasetz"]),
     (('name = "gemma-3-270m"', 'name = "gemma-3-207m"'), ["[[models]] #1", "gemma-3-207m"]),
     (("[experiment]", "[experiment"), ["not TOML"]),
+    (("samples = 4", 'samples = 4\nmeasures = ["semantic_entropi"]'),
+     ["[experiment]", "measures", "semantic_entropi"]),
+    (("samples = 4", 'samples = 4\nmeasures = ["p_true"]'),  # stated: asked with `elicit`
+     ["[experiment]", "measures", "p_true"]),
 ])
 def test_each_mistake_is_one_line_naming_file_table_and_key(tmp_path, edit, names):
     _refused(tmp_path, GOOD.replace(*edit, 1), names)

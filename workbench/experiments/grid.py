@@ -35,11 +35,12 @@ class CellState:
     gradings: dict[str, str | None] = field(default_factory=dict)  # judge -> newest grading
     scores: dict[str, str | None] = field(default_factory=dict)  # judge -> its newest score
     ablations: dict[str, str | None] = field(default_factory=dict)  # judge -> its ablation
+    unscored: dict[str, list] = field(default_factory=dict)  # judge -> measures still to score
 
     @property
     def done(self) -> bool:
         return self.status == "FINISHED" and all(self.scores.values()) \
-            and all(self.ablations.values())
+            and all(self.ablations.values()) and not any(self.unscored.values())
 
 
 def experiment_id(exp: Experiment) -> str:
@@ -57,7 +58,7 @@ def status(exp: Experiment, db_path: Path | None = None) -> list[CellState]:
         return states
     with reader(path) as con:
         for s in states:
-            _fill(con, s, exp.ablation)
+            _fill(con, s, exp.ablation, exp.measures)
     return states
 
 
@@ -72,7 +73,7 @@ def tunings(exp: Experiment) -> dict[str, str | None]:
     return out
 
 
-def _fill(con, s: CellState, ablation: tuple[int, ...] = ()) -> None:
+def _fill(con, s: CellState, ablation: tuple[int, ...] = (), measures=()) -> None:
     found = stored.cell_run(con, s.cell.key)
     if not found:
         return
@@ -85,6 +86,8 @@ def _fill(con, s: CellState, ablation: tuple[int, ...] = ()) -> None:
         s.scores[judge] = grading["score_id"] if grading else None
         if ablation and grading:
             s.ablations[judge] = stored.ablated(con, grading["grading_id"], ablation)
+        done = stored.measured(con, grading["grading_id"]) if grading else set()
+        s.unscored[judge] = [m for m in measures if m not in done]
 
 
 def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None = None,
@@ -127,7 +130,7 @@ def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None 
         with Writer(path) as writer, writer.transaction() as con:
             stored.link_experiment_run(con, experiment_id(exp), s.run_id, s.cell.key)
         with reader(path) as con:
-            _fill(con, s, exp.ablation)
+            _fill(con, s, exp.ablation, exp.measures)
         for judge in exp.judges:
             if s.gradings[judge] is None:
                 log(f"{head}: grading with {judge}")
@@ -135,6 +138,10 @@ def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None 
             if s.scores[judge] is None:
                 s.scores[judge] = score(s.gradings[judge], n_bootstrap=exp.bootstrap,
                                         seed=exp.seed, **where)
+            for measure in s.unscored.get(judge, []):
+                score(s.gradings[judge], n_bootstrap=exp.bootstrap, seed=exp.seed,
+                      estimator=measure, **where)
+            s.unscored[judge] = []
             if exp.ablation and s.ablations[judge] is None:
                 log(f"{head}: ablating {judge}'s grading over m = "
                     f"{', '.join(map(str, exp.ablation))}")

@@ -32,7 +32,9 @@
     method = "rl"                   # (steps, seed, learning_rate, kl_coef, group, ...)
     dataset = "bundled:capitals:train"
 
-``ablation = [1, 2, 5, 10]`` in ``[experiment]`` also ablates each cell's grading over m.
+``ablation = [1, 2, 5, 10]`` in ``[experiment]`` also ablates each cell's grading over m;
+``measures = ["semantic_entropy", ...]`` also scores it under those confidence measures (the
+sample-based ones of ``analysis/confidence.py``), beside the paper's plurality share.
 
 Every error is one line naming the file, the table (``[[models]] #2``) and the key.
 """
@@ -59,7 +61,7 @@ SAMPLING = ("temperature", "top_p", "top_k", "max_new_tokens", "shots", "chunk_s
 _TYPES = {"temperature": (int, float), "top_p": (int, float), "top_k": int,
           "max_new_tokens": int, "shots": int, "chunk_size": int}
 EXPERIMENT = {"name": str, "samples": int, "styles": list, "judges": list, "seed": int,
-              "bootstrap": int, "description": str, "ablation": list}
+              "bootstrap": int, "description": str, "ablation": list, "measures": list}
 MODEL = {"name": str, "kind": str, "prompt_format": str, "styles": list, "backend": str}
 DATASET = {"name": str, "size": int}
 MATCH = ("model", "dataset", "style")
@@ -99,6 +101,7 @@ class Experiment:
     tunings: tuple[TuneRequest, ...] = ()  # tuned first, in file order
     ablation: tuple[int, ...] = ()  # the m each grading is ablated over (none: no ablation)
     description: str = ""
+    measures: tuple[str, ...] = ()  # confidence measures each grading is scored under too
 
 
 def load(path: str | Path) -> Experiment:
@@ -138,6 +141,7 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
                for m in ablation):
         fail("[experiment]", f"ablation must list sample counts m with 1 ≤ m ≤ samples "
                              f"({head['samples']}), got {list(ablation)}")
+    measures = _measures(head.get("measures", []), fail)
     sampling = _table(doc, "sampling", fail)
     _keys(sampling, set(SAMPLING), "[sampling]", fail)
     _typed(sampling, _TYPES, "[sampling]", fail)
@@ -231,7 +235,18 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
     return Experiment(head["name"], where, content, hashlib.sha256(content.encode()).hexdigest(),
                       head["samples"], judges, head.get("bootstrap", 1000), head.get("seed", 0),
                       tuple(cells), sizes, tuple(tunings.values()), tuple(sorted(set(ablation))),
-                      head.get("description", ""))
+                      head.get("description", ""), measures)
+
+
+def _measures(names: list, fail) -> tuple[str, ...]:
+    """The sample-based measures to score beside plurality (a stated one needs `elicit`)."""
+    from ..analysis.confidence import MEASURES  # NumPy: when a file is read, not at start
+
+    known = [n for n, m in MEASURES.items() if not m.elicited and n != "plurality"]
+    bad = [n for n in names if n not in known]
+    if bad:
+        fail("[experiment]", f"measures: {bad[0]!r} is not one of {', '.join(known)}")
+    return tuple(dict.fromkeys(names))
 
 
 def _tunings(doc: dict, fail) -> dict[str, TuneRequest]:

@@ -42,11 +42,12 @@ def cell_run(con, cell_key: str) -> dict | None:
 
 def judged(con, run_id: str, judge: str) -> dict | None:
     """A run's newest finished grading by ``judge`` and that grading's newest finished score
-    (``score_id`` None when it has none), or None."""
+    under the paper's plurality share (``score_id`` None when it has none), or None."""
     found = rows(con, """
         SELECT g.grading_id,
                (SELECT s.score_id FROM scores s WHERE s.grading_id = g.grading_id
-                  AND s.status = 'FINISHED' ORDER BY s.created_at DESC LIMIT 1) AS score_id
+                  AND s.status = 'FINISHED' AND s.estimator = 'plurality'
+                ORDER BY s.created_at DESC LIMIT 1) AS score_id
         FROM gradings g WHERE g.run_id = ? AND g.judge = ? AND g.status = 'FINISHED'
         ORDER BY g.created_at DESC LIMIT 1""", [run_id, judge])
     return found[0] if found else None
@@ -63,6 +64,13 @@ def experiment_names(con) -> list[str]:
     """Every stored experiment's name."""
     return [r[0] for r in con.execute("SELECT DISTINCT name FROM experiments ORDER BY 1")
             .fetchall()]
+
+
+def measured(con, grading_id: str) -> set[str]:
+    """The confidence measures a grading has a finished score under."""
+    return {r[0] for r in con.execute("SELECT DISTINCT estimator FROM scores WHERE "
+                                      "grading_id = ? AND status = 'FINISHED'",
+                                      [grading_id]).fetchall()}
 
 
 def ablated(con, grading_id: str, ms: tuple[int, ...]) -> str | None:
