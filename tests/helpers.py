@@ -6,6 +6,7 @@ import json
 import signal
 import socket
 import string
+import subprocess
 import sys
 import threading
 import time
@@ -62,6 +63,25 @@ def default_sigint() -> None:
     """``preexec_fn`` for a child that must obey Ctrl-C: a shell's background job (so a suite
     started with ``&`` or ``nohup``) ignores SIGINT, and its children inherit that."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interrupt(args: list, ready, sig: str) -> int:
+    """Start ``args`` (a real process), wait until ``ready()`` says it is in the middle of its
+    work, send it ``sig`` (SIGINT or SIGTERM) and return its exit code. The wait for it to end
+    is bounded far above any machine's pace: it tells "ends" from "never ends", it is no
+    speed claim."""
+    proc = subprocess.Popen(list(map(str, args)), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=default_sigint)
+    try:
+        while not ready():
+            assert proc.poll() is None, proc.communicate()[0]
+            time.sleep(0.02)
+        proc.send_signal(getattr(signal, sig))
+        proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    return proc.returncode
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

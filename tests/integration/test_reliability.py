@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.helpers import CAPS, TEXTS, WORKBENCH, default_sigint, make_run, write_jsonl
+from tests.helpers import CAPS, TEXTS, WORKBENCH, interrupt, make_run, write_jsonl
 from workbench import api
 from workbench.api import GenerateRequest
 from workbench.errors import StoreError
@@ -370,34 +370,26 @@ def test_an_endless_query_obeys_a_stop_and_frees_the_store(tmp_path, sig):
     """`workbench sql` with a recursive query and no useful time limit ignored SIGINT and
     SIGTERM while writers were refused. The stop reaches the query: the process ends (the
     bound only tells "ends" from "runs for ever") and a writer can take the store."""
-    import time
-
     import filelock
 
     from workbench.store.locks import access_path
 
     path = tmp_path / "wb.duckdb"
     make_run(path, CAPS, TEXTS)
-    proc = subprocess.Popen(
-        [WORKBENCH, "sql", "--timeout", "100000", "--db", str(path),
-         "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=default_sigint)
     probe = filelock.ReadWriteLock(access_path(path), is_singleton=False)
-    try:
-        while True:  # until the query holds the store (a writer cannot take it)
-            assert proc.poll() is None, proc.communicate()[0]
-            try:
-                probe.acquire_write(timeout=0)
-                probe.release()
-            except filelock.Timeout:
-                break
-            time.sleep(0.02)
-        proc.send_signal(getattr(signal, sig))
-        proc.communicate(timeout=300)
-    finally:
-        proc.kill()
-    assert proc.returncode == 128 + getattr(signal, sig)
+
+    def holds_the_store() -> bool:  # the query runs: a writer cannot take the store
+        try:
+            probe.acquire_write(timeout=0)
+        except filelock.Timeout:
+            return True
+        probe.release()
+        return False
+    endless = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) "
+               "SELECT count(*) FROM r")
+    code = interrupt([WORKBENCH, "sql", "--timeout", "100000", "--db", path, endless],
+                     holds_the_store, sig)
+    assert code == 128 + getattr(signal, sig)
     probe.acquire_write(timeout=0)  # free again
     probe.release()
     probe.close()

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from tests.fakeserver import FakeServer, completion_body, status
-from tests.helpers import WORKBENCH, default_sigint
+from tests.helpers import WORKBENCH, interrupt
 from workbench import api
 from workbench.api import GenerateRequest
 from workbench.backends.base import ModelInfo, SamplingParams
@@ -366,27 +366,17 @@ def test_a_stop_during_a_request_that_never_ends_marks_the_run_failed_and_frees_
     saying why, and the store is free (the bound below only tells "ends" from "waits out the
     timeout"; it is no speed claim)."""
     import signal
-    import time
 
     from workbench.store.locks import writer_active
 
     db = tmp_path / "wb.duckdb"
     with FakeServer(default="drip") as srv:
-        proc = subprocess.Popen(
+        code = interrupt(
             [WORKBENCH, "generate", "--backend", "openai", "--model", "m", "--base-url",
              srv.url, "--dataset", "bundled:capitals@3", "-m", "2", "--shots", "0",
-             "--timeout", "1000", "--max-retries", "0", "--db", str(db)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True, preexec_fn=default_sigint)
-        try:
-            while not srv.requests:  # a request is in flight (the run row exists before it)
-                assert proc.poll() is None, proc.communicate()[0]
-                time.sleep(0.05)
-            proc.send_signal(getattr(signal, sig))
-            proc.communicate(timeout=300)
-        finally:
-            proc.kill()
-    assert proc.returncode == 128 + getattr(signal, sig)
+             "--timeout", "1000", "--max-retries", "0", "--db", db],
+            lambda: bool(srv.requests), sig)  # a request in flight (the run row exists)
+    assert code == 128 + getattr(signal, sig)
     con = duckdb.connect(str(db), read_only=True)
     (status, error), = con.execute("SELECT status, error FROM runs").fetchall()
     con.close()
