@@ -222,9 +222,10 @@ def test_class_frequencies_match_plain_generate(sharp_sampler):
     assert stats.chi2_contingency(_class_table(s, ids, ours(0.8), plain)).pvalue < 1e-6
 
 
-def test_the_local_sampler_reports_each_batch_it_finishes(sampler):
+def test_the_local_sampler_reports_each_batch_as_it_decodes(sampler):
     """Progress inside a chunk: with a memory budget that fits one question's samples at a
-    time, each of three questions is its own batch and is reported as it ends."""
+    time, each of three questions is its own batch; each batch reports its share as it
+    decodes (a long CoT batch was silent until it ended) and makes up one question whole."""
     from workbench.backends.base import ModelInfo
     from workbench.backends.transformers.memory import prefill_bytes, row_bytes
     from workbench.backends.transformers.sampler import TransformersSampler
@@ -240,4 +241,26 @@ def test_the_local_sampler_reports_each_batch_it_finishes(sampler):
     reported = []
     local.on_sampled = reported.append
     out = local.sample(items, params)
-    assert [len(r) for r in out] == [4, 4, 4] and reported == [1, 1, 1]
+    assert [len(r) for r in out] == [4, 4, 4] and len(reported) > 3
+    whole = np.cumsum(reported)
+    assert sorted({round(x, 9) for x in whole if abs(x - round(x)) < 1e-9}) == [1, 2, 3]
+    assert all(0 <= r <= 1 for r in reported) and whole[-1] == pytest.approx(3)
+
+
+def test_a_local_run_counts_a_chunk_as_it_decodes(tiny_model, small_dataset, tmp_path,
+                                                  mlflow_uri):
+    """One chunk of three questions decoded as one batch, 6 tokens each: the count moves
+    with the decode steps (2 of 6 steps: a third of the batch, one question's worth) before
+    the chunk commits; it never goes back and ends at the commit."""
+    from tests.helpers import query as _query
+    from workbench import api
+    from workbench.api import GenerateRequest
+
+    seen = []
+    db = tmp_path / "wb.duckdb"
+    api.generate(GenerateRequest(str(tiny_model), str(small_dataset), samples=2, shots=2,
+                                 max_new_tokens=6, chunk_size=3), db_path=db,
+                 mlflow_uri=mlflow_uri, progress=lambda done, total: seen.append((done, total)))
+    steps = max(n for (n,) in _query(db, "SELECT n_tokens FROM samples"))  # the batch's
+    assert steps == 6  # the tiny model's rows run to the budget here, so every step is taken
+    assert seen == [(1, 3), (2, 3), (3, 3)], seen

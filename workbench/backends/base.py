@@ -114,9 +114,10 @@ def looks_chat(name: str) -> bool:
 class Sampler(Protocol):
     info: ModelInfo
     stats: dict[str, int]  # prompt_tokens, completion_tokens, and whatever else the backend counts
-    # Told how many more questions of the current ``sample`` call are done (a batch, a remote
-    # question), so progress moves inside a chunk; None when nobody listens. Optional.
-    on_sampled: Callable[[int], None] | None
+    # Told how many more questions of the current ``sample`` call are done (a remote question;
+    # a local batch pro rata of its decode steps, so a long CoT batch moves too), so progress
+    # moves inside a chunk; None when nobody listens. Optional.
+    on_sampled: Callable[[float], None] | None
 
     def request(self, plan, dataset, question) -> tuple[str, object]:
         """The prompt to store, and the request ``sample`` takes, for one question."""

@@ -248,13 +248,15 @@ def _watch_chunk(sampler, progress, before: int, size: int, total: int) -> None:
     CoT chunk showed nothing until its commit), the chunk's last is reported at its commit."""
     if not hasattr(sampler, "on_sampled") or progress is None:
         return
-    seen, lock = [0], threading.Lock()  # a remote sampler's threads report
+    seen, said, lock = [0.0], [0], threading.Lock()  # a remote sampler's threads report
 
-    def sampled(k: int) -> None:
+    def sampled(k: float) -> None:  # k: questions' worth, a share of a batch while it decodes
         with lock:
             seen[0] += k
-            if seen[0] < size:
-                progress(before + seen[0], total)
+            whole = int(seen[0] + 1e-9)
+            if said[0] < whole < size:
+                said[0] = whole
+                progress(before + whole, total)
     sampler.on_sampled = sampled
 
 

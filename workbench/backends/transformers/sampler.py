@@ -19,7 +19,8 @@ class TransformersSampler:
         self.dtype_bytes = DTYPE_BYTES[dtype]
         self.shape = shape_of(sampler.model.config)
         self.stats = {"prompt_tokens": 0, "completion_tokens": 0, "batches": 0}
-        self.on_sampled = None  # see backends.base.Sampler
+        # see backends.base.Sampler; told a batch's share of its questions as it decodes
+        self.on_sampled = None
 
     @classmethod
     def load(cls, info: ModelInfo, dtype: str, device: str = "cpu",
@@ -61,10 +62,17 @@ class TransformersSampler:
         for batch in plan_batches([len(ids) for _, ids in encoded], params.n,
                                   params.max_new_tokens, self.shape, self.dtype_bytes,
                                   self.budget):
-            out += self.sampler.sample_batch([encoded[i] for i in batch], params)
+            told = [0.0]  # of this batch's questions, said so far
+
+            def decoded(step: int, steps: int, size: int = len(batch)) -> None:
+                share = size * step / steps - told[0]  # the batch's decode steps, pro rata
+                told[0] += share
+                self.on_sampled(share)
+            out += self.sampler.sample_batch([encoded[i] for i in batch], params,
+                                             on_step=decoded if self.on_sampled else None)
             self.stats["batches"] += 1
             if self.on_sampled:
-                self.on_sampled(len(batch))
+                self.on_sampled(len(batch) - told[0])
         self.stats["prompt_tokens"] += sum(len(ids) for _, ids in encoded)
         self.stats["completion_tokens"] += sum(c.n_tokens for cs in out for c in cs)
         return out

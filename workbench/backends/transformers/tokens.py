@@ -167,13 +167,15 @@ class TokenSampler:
 
     @torch.inference_mode()
     def sample_batch(self, items: list[tuple[str, list[int]]], params: SamplingParams,
-                     should_stop: Callable[[], bool] | None = None, top_logprobs: int = 0
+                     should_stop: Callable[[], bool] | None = None, top_logprobs: int = 0,
+                     on_step: Callable[[int, int], None] | None = None
                      ) -> list[list[Completion]]:
         """M completions for each (key, prompt ids); the key seeds that prompt's generator.
         ``should_stop`` is asked before the prefill and between decode steps; when it says so,
         the batch ends with ``Cancelled`` (a server's client went away, or its time ran out).
         ``top_logprobs``: also the likeliest tokens at each step, with their log p under the
-        model (temperature 1, untruncated), as OpenAI-compatible servers report them."""
+        model (temperature 1, untruncated), as OpenAI-compatible servers report them.
+        ``on_step(step, max_new_tokens)`` after each decode step (progress inside a batch)."""
         start = time.perf_counter()
         if should_stop and should_stop():
             raise Cancelled("stopped before the prefill")
@@ -205,6 +207,8 @@ class TokenSampler:
                              **with_cache(self.model, cache))
             cache, logits = cache_of(out), out.logits[:, -1, :]
             next_pos = next_pos + 1
+            if on_step:
+                on_step(step + 1, params.max_new_tokens)
         return [[rows[i * n + j].done for j in range(n)] for i in range(q)]
 
     def _prefill(self, prompts: list[list[int]], n: int):
