@@ -282,3 +282,15 @@ def test_runs_names_the_gradings_when_a_judge_graded_a_run_twice(tmp_path, mlflo
     second = api.grade(run, "contains", db_path=path, mlflow_uri=mlflow_uri)
     twice = cli(path, "runs", "--format", "json")
     assert [r["grading_id"] for r in json.loads(twice.output)] == [first, second]
+
+
+def test_judges_compare_says_nothing_differs_in_a_line_not_an_empty_table(store):
+    """A grading against itself: every list of differences is empty, and each is said in one
+    line (an empty table with its borders was printed under its title)."""
+    path, _, g = store
+    res = cli(path, "judges", "compare", g["a", "exact"], g["a", "exact"])
+    assert res.exit_code == 0, res.output
+    lines = [ln.strip() for ln in res.output.splitlines()]
+    assert "0 questions whose plurality answer they judge differently" in lines
+    assert "0 answer classes judged differently (0 samples)" in lines
+    assert not any(ch in res.output for ch in "┏┃└"), res.output

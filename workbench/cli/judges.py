@@ -113,22 +113,28 @@ def judges_compare(a: str = typer.Argument(..., help="a grading id (or prefix), 
     for name, m in r["metrics"].items():
         out.print(f"{name}: {m['a']:.3f} → {m['b']:.3f} ({m['delta']:+.3f} "
                   f"[{m['ci_low']:+.3f}, {m['ci_high']:+.3f}])")
-    table = Table(title=f"{len(r['disagreements'])} questions whose plurality answer they "
-                        "judge differently")
-    for c in ("question", "answer A", "A", "answer B", "B"):
-        table.add_column(c)
-    for d in r["disagreements"][:30]:
-        table.add_row(d["question"][:70], str(d["answer_a"]), str(d["correct_a"]),
-                      str(d["answer_b"]), str(d["correct_b"]))
-    out.print(table)
+    _listed(f"{len(r['disagreements'])} questions whose plurality answer they judge "
+            "differently", ("question", "answer A", "A", "answer B", "B"),
+            [(d["question"][:70], d["answer_a"], d["correct_a"], d["answer_b"], d["correct_b"])
+             for d in r["disagreements"][:30]])
     by_class = r["class_disagreements"]
     if by_class is None:
         return  # different runs: no sample is in both
-    table = Table(title=f"{len(by_class)} answer classes judged differently "
-                        f"({sum(d['samples'] for d in by_class)} samples)")
-    for c in ("question", "class A", "A", "class B", "B", "samples"):
+    _listed(f"{len(by_class)} answer classes judged differently "
+            f"({sum(d['samples'] for d in by_class)} samples)",
+            ("question", "class A", "A", "class B", "B", "samples"),
+            [(str(d["question"])[:60], d["answer_a"], d["correct_a"], d["answer_b"],
+              d["correct_b"], d["samples"]) for d in by_class[:30]])
+
+
+def _listed(title: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """A table of what differs; a line when nothing does (an empty table said it twice)."""
+    if not rows:
+        out.print(title, markup=False, highlight=False)
+        return
+    table = Table(title=title)
+    for c in columns:
         table.add_column(c)
-    for d in by_class[:30]:
-        table.add_row(str(d["question"])[:60], str(d["answer_a"]), str(d["correct_a"]),
-                      str(d["answer_b"]), str(d["correct_b"]), str(d["samples"]))
+    for row in rows:
+        table.add_row(*map(str, row))
     out.print(table)
