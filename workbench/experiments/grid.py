@@ -138,6 +138,9 @@ def run(exp: Experiment, *, db_path: Path | None = None, mlflow_uri: str | None 
             if s.scores[judge] is None:
                 s.scores[judge] = score(s.gradings[judge], n_bootstrap=exp.bootstrap,
                                         seed=exp.seed, **where)
+            if s.unscored.get(judge):
+                log(f"{head}: scoring {judge}'s grading under "
+                    f"{', '.join(s.unscored[judge])}")
             for measure in s.unscored.get(judge, []):
                 score(s.gradings[judge], n_bootstrap=exp.bootstrap, seed=exp.seed,
                       estimator=measure, **where)
