@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import CAPS, TEXTS, make_run
@@ -253,3 +254,56 @@ def test_diff_under_a_measure(db_path, mlflow_uri):
     words = " ".join(res.output.split())
     assert res.exit_code == 0 and "confidence: n_classes" in words, res.output
     assert "smECE" not in words and "AUROC" in words
+
+
+@pytest.fixture
+def polygraph(monkeypatch):
+    """LM-Polygraph's SemanticEntropy, loaded from the installed package without running its
+    package's eager imports (nltk, spacy and the rest, for other estimators): empty package
+    modules stand in for ``lm_polygraph``, ``.utils`` and ``.estimators``, and everything
+    loaded is dropped afterwards."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("lm_polygraph")
+    if spec is None:
+        pytest.skip("lm-polygraph is not installed (pip install lm-polygraph==0.7.0; not a "
+                    "default dependency: it pulls in nltk, spacy and more)")
+    root = Path(spec.submodule_search_locations[0])
+    for name, sub in (("lm_polygraph", "."), ("lm_polygraph.utils", "utils"),
+                      ("lm_polygraph.estimators", "estimators")):
+        stub = types.ModuleType(name)
+        stub.__path__ = [str(root / sub)]
+        monkeypatch.setitem(sys.modules, name, stub)
+    before = set(sys.modules)
+    yield importlib.import_module("lm_polygraph.estimators.semantic_entropy").SemanticEntropy
+    for name in set(sys.modules) - before:
+        if name.startswith("lm_polygraph"):
+            del sys.modules[name]
+
+
+def test_discrete_semantic_entropy_is_lm_polygraphs(polygraph):
+    """Ours (Farquhar et al. 2024's discrete entropy, as 1 - H/ln M) against LM-Polygraph
+    0.7.0's SemanticEntropy with class frequencies (its "SemanticEntropyEmpirical": -mean over
+    samples of log p(the sample's class) = H) on random class draws, non-answers one class.
+    Its likelihood-weighted variant is another estimator (unnormalised class masses of raw
+    sequence log p), so `weighted_semantic_entropy` follows Farquhar et al.'s code instead."""
+    rng = np.random.default_rng(11)
+    estimator = polygraph(class_probability_estimation="frequency")
+    for _ in range(200):
+        m = int(rng.integers(2, 21))
+        classes = rng.integers(-1, int(rng.integers(1, 6)), size=m)
+        if (classes < 0).all():
+            classes[0] = 0
+        ids = sorted(set(classes.tolist()))
+        stats = {"sample_texts": [[str(c) for c in classes]],
+                 "semantic_classes_entail": {
+                     "class_to_sample": [[[j for j, c in enumerate(classes) if c == k]
+                                          for k in ids]],
+                     "sample_to_class": [[ids.index(c) for c in classes.tolist()]]}}
+        h = float(estimator(stats)[0])
+        assert semantic_entropy(classes)[1] == pytest.approx(max(0.0, 1 - h / np.log(m)),
+                                                             abs=1e-12)

@@ -122,3 +122,4 @@ def test_every_measure_answers_as_plurality_does_except_the_two_that_choose_othe
                   else [s for _, s in qs])
         _, y, kept = estimate([c for c, _ in qs], verdicts, name, inputs)
         assert all(kept) and (y == y_pl).all(), name
+
