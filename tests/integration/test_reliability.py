@@ -228,8 +228,8 @@ def test_a_reader_sees_a_live_run_grow_chunk_by_chunk(tiny_model, long_dataset, 
                             stderr=subprocess.PIPE, text=True, env=env)
     seen, refused = [], None
     try:
-        for line in proc.stderr:
-            if not line.startswith("sampled "):
+        for line in proc.stderr:  # progress lines come inside a chunk too: the pause's own
+            if not line.startswith("paused after chunk "):
                 continue
             _, rows = api.query("SELECT stored_samples FROM run_progress", db_path=path)
             seen.append(rows[0][0])

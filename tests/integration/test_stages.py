@@ -68,7 +68,7 @@ def test_chat_models_get_their_template(tiny_model, small_dataset, db_path, mlfl
 
 def test_a_failing_generation_is_failed_in_duckdb_and_mlflow(tiny_model, small_dataset,
                                                              db_path, mlflow_uri, monkeypatch):
-    def boom(self, items, params):
+    def boom(self, items, params, **options):
         raise RuntimeError("device fell over")
 
     monkeypatch.setattr(TokenSampler, "sample_batch", boom)

@@ -4,8 +4,9 @@ instead of racing it (which depends on how fast the machine is).
 
 - ``kill-after-chunk:N``: the process SIGKILLs itself right after its Nth committed chunk (over
   every run it samples), as a crash at that point would;
-- ``pause-after-chunk``: after each committed chunk the process reads one line from standard
-  input before it goes on (end of input: it runs on without pausing).
+- ``pause-after-chunk``: after each committed chunk the process writes ``paused after chunk N``
+  to standard error and reads one line from standard input before it goes on (end of input: it
+  runs on without pausing).
 
 Unset (every real use), it does nothing.
 """
@@ -31,4 +32,5 @@ def after_chunk() -> None:
     if fault.startswith("kill-after-chunk:") and _committed >= int(fault.split(":")[1]):
         os.kill(os.getpid(), signal.SIGKILL)
     elif fault == "pause-after-chunk":
+        print(f"paused after chunk {_committed}", file=sys.stderr, flush=True)
         sys.stdin.readline()
