@@ -184,6 +184,12 @@ ESTIMATORS = {name: m.fn for name, m in MEASURES.items()}
 NEEDS_SEQUENCES = {name for name, m in MEASURES.items() if m.sequences}
 
 
+def _right(top: int, conf: float, verdict: dict) -> bool | None:
+    """Whether a measure's answer is right: no answer is wrong, a confidence the measure could
+    not give (NaN: nothing stated) or an answer without a verdict is unknown (left out)."""
+    return None if np.isnan(conf) else False if top < 0 else verdict.get(top)
+
+
 def estimate(classes: list[np.ndarray], verdicts: list[dict], estimator: str = "plurality",
              seqs: list | None = None) -> tuple[np.ndarray, np.ndarray, list[bool]]:
     """(confidence, correct) per question that has a verdict, and which questions those are. A
@@ -193,7 +199,7 @@ def estimate(classes: list[np.ndarray], verdicts: list[dict], estimator: str = "
     f, y, kept = [], [], []
     for i, (cls, verdict) in enumerate(zip(classes, verdicts)):
         top, conf = fn(np.asarray(cls), seqs[i] if seqs is not None else None)
-        ok = None if np.isnan(conf) else False if top < 0 else verdict.get(top)
+        ok = _right(top, conf, verdict)
         kept.append(ok is not None)
         if ok is not None:
             f.append(conf)
@@ -237,7 +243,6 @@ def restate(points: list, estimator: str, classes: dict, verdicts: dict,
             continue
         top, conf = fn(np.asarray(classes[p.question_id]),
                        None if inputs is None else inputs.get(p.question_id))
-        ok = None if np.isnan(conf) else False if top < 0 else \
-            verdicts.get(p.question_id, {}).get(top)
+        ok = _right(top, conf, verdicts.get(p.question_id, {}))
         out.append(replace(p, confidence=float(conf), correct=ok))
     return out
