@@ -132,6 +132,10 @@ class Sampler(Protocol):
         """M completions per (key, request); a request that failed for good gets its exception
         in place of its completions. The key seeds that question's draws."""
 
+    # Optional: ``ask(items, params, top_logprobs)``, one completion per (key, chat messages)
+    # with the prompt as sent, for the calls ``workbench elicit`` makes (transformers and
+    # openai have it; a backend without it is refused there in one line).
+
 
 @dataclass(frozen=True)
 class BackendConfig:
