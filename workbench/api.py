@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # what _LAZY loads, spelled out so an editor's "go to definit
     from .readouts.compare import compare as compare
     from .readouts.compare import compare_judges as compare_judges
     from .readouts.compare import diff as diff
+    from .readouts.compare import measure_summary as measure_summary
     from .readouts.compare import pooled_diff as pooled_diff
     from .readouts.report import report as report
     from .stages.ablate import ablate as ablate
@@ -71,6 +72,7 @@ _LAZY = {"generate": "stages.generate", "resume": "stages.generate",
          "score": "stages.score", "score_measures": "stages.score", "ablate": "stages.ablate",
          "diff": "readouts.compare", "compare": "readouts.compare",
          "compare_judges": "readouts.compare", "pooled_diff": "readouts.compare",
+         "measure_summary": "readouts.compare",
          "report": "readouts.report", "tune": "stages.tune", "TuneResult": "stages.tune",
          "Estimate": "analysis.resample"}
 
@@ -80,8 +82,7 @@ __all__ = ["GenerateRequest", "run_all", "RunResult", "list_runs", "show", "metr
            "list_judges", "mirror", "check_server", "Finding", "TuneRequest", "list_tunings",
            "load_experiment", "experiment_status", "experiment_run", "experiment_cost",
            "experiment_check", "experiment_tunings", "archive", "delete", "export_runs",
-           "import_runs",
-           *_LAZY]
+           "import_runs", *_LAZY]
 
 
 def __getattr__(name: str):

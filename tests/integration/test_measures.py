@@ -307,3 +307,24 @@ def test_discrete_semantic_entropy_is_lm_polygraphs(polygraph):
         h = float(estimator(stats)[0])
         assert semantic_entropy(classes)[1] == pytest.approx(max(0.0, 1 - h / np.log(m)),
                                                              abs=1e-12)
+
+
+def test_score_reports_every_sample_based_measure(db_path, mlflow_uri):
+    """`workbench score G` stores the paper's plurality score and lays every sample-based
+    measure beside it as point estimates, each equal to what that measure's own stored score
+    says (the stated measures need `elicit`, so they are not among them)."""
+    _, grading = _graded(db_path, mlflow_uri)
+    res = CliRunner().invoke(app, ["score", grading, "--bootstrap", "20", "--floor-draws", "10",
+                                   "--db", str(db_path), "--mlflow-uri", mlflow_uri],
+                             env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    rows = {r["measure"]: r for r in api.measure_summary(grading, db_path=db_path)}
+    assert sorted(rows) == sorted(n for n, m in MEASURES.items() if not m.elicited)
+    for name in ("semantic_entropy", "weighted_plurality"):
+        own = api.metrics(api.score(grading, estimator=name, n_bootstrap=20, floor_draws=0,
+                                    db_path=db_path, mlflow_uri=mlflow_uri), db_path=db_path)
+        assert rows[name]["auroc"] == own["auroc"].value
+        shown = [ln for ln in res.output.splitlines() if f" {name} " in f" {ln} "]
+        assert shown and f"{own['auroc'].value:.3f}" in shown[0], res.output
+    assert rows["weighted_plurality"]["smece"] is not None
+    assert rows["semantic_entropy"]["smece"] is None

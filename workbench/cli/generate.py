@@ -163,6 +163,22 @@ def score(grading_id: str = typer.Argument(..., metavar="GRADING|RUN|SCORE",
                          db_path=db, mlflow_uri=mlflow_uri)
     out.print(score_id)
     _print_metrics(score_id, db)
+    if estimator == "plurality":
+        _print_measures(score_id, db)
+
+
+def _print_measures(score_id: str, db: Optional[Path]) -> None:
+    """Every sample-based measure of the same grading beside the paper's, as point estimates."""
+    rows = api.measure_summary(score_id, db_path=db)
+    table = Table(title="every sample-based measure, point estimates (`--estimator NAME` "
+                        "stores one with intervals; `all`, each)")
+    for col in ("measure", "questions", "AUROC", "AURAC", "smECE"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(r["measure"], str(r["n"]), *(
+            "—" if r[k] is None or r[k] != r[k] else f"{r[k]:.3f}"
+            for k in ("auroc", "aurac", "smece")))
+    out.print(table)
 
 
 @app.command()

@@ -18,7 +18,7 @@ from ..analysis.confidence import ELICITED, MEASURES, NEEDS_SEQUENCES, per_quest
 from ..analysis.diff import Diff, Point, Pooled, paired_points, pooled
 from ..analysis.diff import diff as diff_points
 from ..analysis.floor import SIMULATED, distribution, floor
-from ..analysis.metrics import RANKING
+from ..analysis.metrics import RANKING, compute
 from ..analysis.shortcut import Shortcuts, shortcuts
 from ..errors import NoSharedQuestions, StageError, UsageError
 from ..lifecycle.artifacts import write_table
@@ -202,6 +202,31 @@ def compare(dataset: str, group_by: list[str], *, judge: str | None = "exact",
 
 def _jsonable(x):
     return asdict(x) if hasattr(x, "__dataclass_fields__") else str(x)
+
+
+def measure_summary(grading_id: str, *, db_path: Path | None = None) -> list[dict]:
+    """A grading under every sample-based measure, as point estimates (no bootstrap; `score
+    --estimator NAME` stores one with its intervals): per measure its questions, AUROC and
+    AURAC, and smECE where it is a probability. Measures that read log p are left out when the
+    run stored none."""
+    with reader(config.db_path(db_path)) as con:
+        grading = grading_for(con, grading_id)
+        seqs = queries.sample_sequences(con, grading["grading_id"])
+        has_lp = all(lp is not None and n is not None for ss in seqs.values()
+                     for _, lp, n in ss)
+        classes, verdicts_ = queries.sample_classes(con, grading["grading_id"])
+        table = queries.question_table(con, grading["grading_id"])
+    out = []
+    for name, m in MEASURES.items():
+        if m.elicited or (m.sequences and not has_lp):
+            continue
+        f, y, _, _ = per_question(name, table, classes, verdicts_,
+                                  seqs if m.sequences else None)
+        which = None if m.probability else RANKING
+        got = compute(f, y, which=which) if len(f) else {}
+        out.append({"measure": name, "n": len(f), "auroc": got.get("auroc"),
+                    "aurac": got.get("aurac"), "smece": got.get("smece")})
+    return out
 
 
 def _inputs(con, grading_id: str, measure: str) -> dict | None:
