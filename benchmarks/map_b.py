@@ -19,13 +19,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from workbench.cli.serve import answers_when_up  # noqa: E402
 from workbench.grading.evaluate import half, same_answer  # noqa: E402
 from workbench.grading.extract import extract_answer  # noqa: E402
 from workbench.grading.judges.llm import EXTRACTOR_PROMPT, JudgeRecord, LLMJudge  # noqa: E402
@@ -43,14 +43,9 @@ def _port() -> int:
 def _served(model: str, port: int) -> subprocess.Popen:
     proc = subprocess.Popen([WORKBENCH, "serve", "--model", model, "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1/models"
-    while proc.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return proc
-        except OSError:
-            time.sleep(1)
-    raise SystemExit(f"workbench serve {model} ended before it answered")
+    if not answers_when_up(f"http://127.0.0.1:{port}/v1/models", proc):
+        raise SystemExit(f"workbench serve {model} ended before it answered")
+    return proc
 
 
 def main() -> None:

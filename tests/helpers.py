@@ -74,9 +74,8 @@ def interrupt(args: list, ready, sig: str) -> int:
                             stderr=subprocess.STDOUT, text=True, start_new_session=True,
                             preexec_fn=default_sigint)
     try:
-        while not ready():
-            assert proc.poll() is None, proc.communicate()[0]
-            time.sleep(0.02)
+        started = poll_until(lambda: proc.poll() is not None or ready(), every=0.02)
+        assert started and proc.poll() is None, proc.communicate()[0]
         proc.send_signal(getattr(signal, sig))
         proc.communicate(timeout=300)
     finally:

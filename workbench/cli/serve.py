@@ -74,7 +74,7 @@ def experiment_links(uri: str, base: str) -> list[tuple[str, str]]:
             if e.name.endswith(config.EXPERIMENT_SUFFIX) or e.name.startswith("workbench/")]
 
 
-def _answers_when_up(url: str, proc: subprocess.Popen) -> bool:
+def answers_when_up(url: str, proc: subprocess.Popen) -> bool:
     """Wait until ``url`` answers (True) or the server's process ends (False). No deadline: a
     slow start is waited out, and Ctrl-C stops the wait and the server."""
     while proc.poll() is None:
@@ -102,7 +102,7 @@ def ui(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1"),
     proc = subprocess.Popen(cmd, env={**os.environ}, start_new_session=True)
     try:
         err.print(f"starting the MLflow UI on port {port} ...", highlight=False)
-        if _answers_when_up(f"{base}/health", proc):  # the links once they open something
+        if answers_when_up(f"{base}/health", proc):  # the links once they open something
             err.print(f"MLflow UI on {base}/#/?{ML_VIEW} (Ctrl-C to stop)", highlight=False,
                       soft_wrap=True)  # links stay whole
             for name, link in experiment_links(uri, base):

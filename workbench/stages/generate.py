@@ -38,7 +38,6 @@ Log = Callable[[str], None]
 # The share of samples that hit their token budget above which a run says so when it ends: a
 # low smECE then may only mean many questions went unanswered.
 TRUNCATED_WARNING = 0.10
-# Backend fields the runs table indexes.
 
 
 @dataclass
