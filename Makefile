@@ -43,10 +43,13 @@ lint: setup
 	$(BIN)/ruff check .
 
 # Everything: unit, integration (models, servers, MLflow, Chromium where installed), doctests.
-# One pytest worker per core, each process (and the workbench processes the tests start) on one
-# math thread: two workers with two spinning OpenMP threads each would fight for the cores.
+# tests/unit first and alone, as `make test-fast` runs it: only then can its guard see that no
+# heavy runtime (a model, MLflow, a server) crept into the fast loop. Then the rest, one pytest
+# worker per core, each process (and the workbench processes the tests start) on one math
+# thread: two workers with two spinning OpenMP threads each would fight for the cores.
 test: lint
-	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n auto -m "not vllm"
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q tests/unit
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n auto -m "not vllm" --ignore=tests/unit
 
 # The developer's loop: tests/unit only (no model, server, MLflow or browser; under a minute).
 test-fast: lint

@@ -32,6 +32,19 @@ def cli(path, *args):
     return CliRunner().invoke(app, [*args, "--db", str(path)])
 
 
+def test_a_mistyped_judge_is_named_with_the_close_ones(store):
+    """`--judge contain` was answered with "run workbench grade ... --judge contain". (Here, not
+    in tests/unit: grading mirrors to MLflow, which the unit loop never imports.)"""
+    path, runs, _ = store
+    for args in (["questions", runs["a"], "--graded-by", "contain"],
+                 ["grade", runs["a"], "--judge", "contain"]):
+        res = cli(path, *args)
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert res.exit_code == 1 and len(lines) == 1, res.output
+        assert "'contain'" in lines[0] and "did you mean 'contains'" in lines[0], res.output
+        assert "workbench grade" not in lines[0]
+
+
 def test_a_run_with_two_judges_is_never_resolved_silently(store):
     path, runs, g = store
     with pytest.raises(UsageError, match=r"2 judges \(contains, exact\); name one") as e:
