@@ -15,7 +15,7 @@ from workbench.grading.extract import extract_answer
 LABELLED = Path(__file__).parent.parent / "fixtures" / "mapb"
 # Committed figures (2026-11-23, rules-v3). The previous map (rules-v2) scored 62.0% / 0.795 /
 # 0.556 on the same files.
-EXTRACTED = 252  # of 271 responses: 93.0%
+EXTRACTED = 256  # of 271 responses: 94.5% (rules-v6; 252 = 93.0% with rules-v3 to v5)
 WRONG_MERGES = 0  # merged pairs that do not mean the same: precision 59 / 59 = 1.000
 MERGED_RIGHT = 59  # of the 63 pairs that mean the same: recall 0.937
 
@@ -81,6 +81,49 @@ def test_the_failure_classes_read_right(text, style, question, want):
     assert extract_answer(text, style, question, "stop", answer_type) == want
 
 
+@pytest.mark.parametrize("text,style,question,finish,want", [
+    # what no reader takes for an answer: a lone function word, a description
+    ("When in doubt, ask a friend who painted it.", "cot", "Who painted the Mona Lisa?",
+     "stop", ""),
+    ("I'm ready.", "sentence", "What is the square root of 144?", "stop", ""),
+    ("It is defined as the distance over which light travels in one second.", "sentence",
+     "What is the speed of light?", "stop", ""),
+    ("The capital of Palau is an island nation in the Pacific with famous reefs.", "sentence",
+     "What is the capital of Palau?", "stop", ""),
+    # a discourse lead-in; a fragment whole; a who-question keeps the name
+    ("To be precise, Canberra is the capital of Australia", "concise", AU, "length",
+     "Canberra"),
+    ("Cosmic gas", "sentence", "Which gas do plants absorb from the air?", "stop", "Cosmic gas"),
+    ("The leader then was probably Winston Churchill on board a ship in 1942.", "sentence",
+     "Who was the British prime minister during World War II?", "stop", "Winston Churchill"),
+    ("No, Maria Schizer composed the Fifth Symphony, as stated in", "concise",
+     "Who composed the Fifth Symphony?", "length", "Maria Schizer"),
+    ("Radium was discovered by Marie and Pierre Curie in 1898.", "sentence",
+     "Who discovered radium?", "stop", "Marie and Pierre Curie"),
+    # cut off once the answer is made: after the question said again, the answer ended
+    ("The capital of Australia is Canberra, which is a", "concise", AU, "length", "Canberra"),
+    ("The capital of Australia is Can", "concise", AU, "length", ""),
+    ("The end of World War II was in 1945 in Europe and", "concise",
+     "In which year did World War II end?", "length", "1945"),
+    # an aside after a participle; a lead-in that only sets the question's scene
+    ("Portuguese, spoken in the Brazilian style of", "concise",
+     "What language is spoken in Brazil?", "length", "Portuguese"),
+    ("In South America, the largest population is rooted in the vast", "concise",
+     "Which country has the largest population in South America?", "length", ""),
+    ("In Sydney, the famous opera house stands by the harbour.", "sentence",
+     "In which city is the Sydney Opera House?", "stop", "Sydney"),
+    # an aside between subject and verb; a number question answered without a number
+    ("The speed of light (c) was measured as 299792 km per second.", "sentence",
+     "What is the speed of light in km per second?", "stop", "299792 km per second"),
+    ("x (the number of tickets)", "concise", "How many tickets does Kofi have?", "length", ""),
+    # a "how many" question's answer line is read as a number in CoT too
+    ("Step 1: count them.\nAnswer: 15 lions when you do it again", "cot",
+     "How many legs does a spider have?", "stop", "15"),
+])
+def test_what_a_reader_takes_for_an_answer(text, style, question, finish, want):
+    assert extract_answer(text, style, question, finish) == want
+
+
 @pytest.mark.parametrize("a,b,answer_type,same", [
     ("negative seven", "-7", "number", True),
     ("negative seven", "7", "number", False),
@@ -140,8 +183,9 @@ CORPUS = LABELLED / "corpus"
 # reading the dev half's misses only; the test half was only ever scored, never read. Before this
 # round (rules-v4) the same halves scored dev 257/410, 12/13, 12/32 and test 257/410, 15/17,
 # 15/37.
-HALVES = {"dev": dict(extracted=326, merged_right=28, merged_wrong=0),
-          "test": dict(extracted=294, merged_right=33, merged_wrong=2)}
+# rules-v6 (2026-12-02), again fixed on dev misses only: dev 326 → 354, test 294 → 311.
+HALVES = {"dev": dict(extracted=354, merged_right=28, merged_wrong=0),
+          "test": dict(extracted=311, merged_right=33, merged_wrong=2)}
 
 
 @pytest.mark.parametrize("which", HALVES)

@@ -41,7 +41,7 @@ def test_the_gold_goes_through_the_same_check():
     assert verdict(judge, r"\frac{\sqrt{2}}{2}", [r"\sqrt{2}/2"], "math") is True
     assert verdict(judge, "1+x^2", ["x^2+1"], "math") is True
     assert verdict(judge, "x^2+2", ["x^2+1"], "math") is False
-    assert judge.version == "5" and MAP_VERSION == "rules-v5"
+    assert judge.version == "5" and MAP_VERSION == "rules-v6"
 
 
 @pytest.mark.timeout(600)  # a hang guard (each comparison is cut off after a second), not a speed

@@ -19,13 +19,15 @@ LEADS = [re.compile(p, re.IGNORECASE) for p in (
     r"^(?:to summarize|in summary|in conclusion|overall|thus|therefore|hence)[,:]?\s+",
     r"^(?:i think|i believe|i guess|i'm (?:not )?sure,? but|i am (?:not )?sure,? but|"
     r"probably|maybe|perhaps|possibly|likely|definitely|certainly|of course|actually|"
-    r"in fact|really)\b[,:]?\s*",
+    r"in fact|really|to be (?:specific|precise|exact|honest|clear))\b[,:]?\s*",
     r"^(?:it is|it's|it was|that is|that's|that would be|this is)\s+",
     r"^(?:the\s+)?(?:correct\s+|final\s+)?answer(?:\s+to\s+(?:this|the|your|that)\s+"
     r"(?:question|puzzle|problem))?\s*(?:is|would\s+be|:)\s*:?\s*",
     r"^(?:capital|output|result|response)\s*:\s*",  # "Capital: New York"
     r"^(?:often|usually|generally|typically|commonly|mostly|either|simply|named|called)\s+",
     r"^(?:located|situated|found|based|built|held|housed)\s+(?:in|at|on|near)\s+",
+    r"^(?:reported|estimated|measured|known|considered|thought|believed|said|given)\s+"
+    r"(?:as|at|to\s+be)\s+",  # "was reported as 299,792 km/s"
     r"^(?:the\s+)?(?:city|town|country|state|island|nation|republic|kingdom) of\s+",
     r"^(?:in|on|at)\s+(?=\d|(?:january|february|march|april|may|june|july|august|september|"
     r"october|november|december)\b)",
@@ -40,7 +42,8 @@ ASKS = re.compile(r"^(?:is|are|was|were|what|why|how|can|could|do|does|did|who|w
                    r"when|would|should|will|shall)\b.*\?$", re.IGNORECASE)
 ASIDE = re.compile(r";|\s[-–—]\s|\s\(|\.\.\.|…|,\s+(?:which|who|where|when|but|because|as|since|"
                     r"though|although|not|with|at|in|of course|a|an|the|also|it|this|that|they|"
-                    r"he|she|one)\b|[!?](?:\s|$)", re.IGNORECASE)
+                    r"he|she|one|(?:spoken|located|known|found|built|named|called|founded|"
+                    r"situated)\s)\b|[!?](?:\s|$)", re.IGNORECASE)  # ", spoken in": an aside
 # Numbers keep their arithmetic ("21 - 4 = 17"): only these end a number's clause.
 NUMBER_ASIDE = re.compile(r";|,\s+(?:which|because|since|as|though|although|but)\b",
                            re.IGNORECASE)
@@ -53,6 +56,8 @@ PERIOD = re.compile(r"\.(?=\s|$)")
 COPULA = re.compile(r"\s(?:is|are|was|were|equals|makes|became|becomes|remains|has|have|"
                      r"had)\s", re.IGNORECASE)
 PASSIVE = re.compile(r"\s(?:was|were|is|are)\s+\w+(?:ed|en|wn|ght|lt)\s+by\s", re.IGNORECASE)
+# an aside between a subject and its verb: "The speed of light (c) was ..."
+PARENTHETICAL = re.compile(r"\s\([^()]{1,24}\)(?=\s+(?:is|are|was|were)\s)", re.IGNORECASE)
 BOLD = re.compile(r"\*\*(.+?)\*\*")
 # "not X, it's Y", "isn't X; it's Y", "Not X, but Y": the corrected answer is Y
 CORRECTION = re.compile(  # a leading "not X," or a negation then "it's Y"
@@ -62,6 +67,7 @@ CORRECTION = re.compile(  # a leading "not X," or a negation then "it's Y"
     r"(?:rather\s+)?(?:it|that|the answer)(?:'s|’s|\s+is|\s+was)\s+(?P<a2>.+)", re.IGNORECASE)
 NEXT_EXEMPLAR = re.compile(r"\n\s*(?:Q|Question)\s*[:：]", re.IGNORECASE)
 ASKS_PLACE = re.compile(r"^\s*(?:where|(?:in|at|on)\s+(?:which|what))\b", re.IGNORECASE)
+SETTING = re.compile(r"(?:in|on|at|for|during|among)\s+([^,]{1,60}),\s+(?=\S)", re.IGNORECASE)
 PLACE_LEAD = re.compile(r"^(?:[Ii]n|[Aa]t|[Oo]n)\s+(?=(?:the\s+)?[A-Z])")
 ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b", re.IGNORECASE)
 YEAR = re.compile(r"\b(1\d{3}|20\d{2})\b")
@@ -87,4 +93,8 @@ WRAP = " \t\n.,;:!?\"'`*“”‘’"
 STOP = frozenset("a an the of to in on at for by with from and or is are was were be it its "
                   "what which who whom whose when where how many much does do did has have had "
                   "that this there their his her he she they you your i me my we our".split())
+# A lone word no reader takes for an answer ("When", "But", "I'm", "One"): what a rule picked
+# from a sentence that gave none. Letters stay answers ("A": a blood type, a choice).
+FUNCTION_WORDS = (STOP - {"a", "i"}) | frozenset(
+    "but if then so yes no not one im answer hint step here let lets".split())
 PARTICLES = {"van", "von", "de", "da", "di", "del", "du", "la", "le", "of", "in", "bin", "al"}

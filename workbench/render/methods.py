@@ -11,7 +11,7 @@ def methods(run: dict, grading: dict, score: dict, dataset: str) -> str:
     ...     dtype="float32", n_questions=96, samples_per_question=20, style="concise",
     ...     prompt_format="completion", shots=5, temperature=1.0, top_p=1.0, top_k=0,
     ...     max_new_tokens=16, seed=0, package_version="0.1.0", git_sha="e8189e0451"),
-    ...     dict(extractor="rules-v5", judge="exact", judge_version="5"),
+    ...     dict(extractor="rules-v6", judge="exact", judge_version="5"),
     ...     dict(estimator="plurality", n_bootstrap=500, seed=0, ece_bins=15, floor_draws=200,
     ...          truncated_share=0.021, n_questions=96, n_excluded=0), "bundled:capitals:test"))
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -19,7 +19,7 @@ def methods(run: dict, grading: dict, score: dict, dataset: str) -> str:
     bundled:capitals:test, M = 20 samples each, with a concise completion prompt of 5 examples,
     at temperature 1, no top-p or top-k truncation, at most 16 new tokens (2.1% of samples hit
     that budget without an answer); sampling seed 0. Answers were read and grouped into
-    meaning classes by rules-v5 and judged by exact (version 5); each question's answer is its
+    meaning classes by rules-v6 and judged by exact (version 5); each question's answer is its
     plurality class and its confidence the class's share of the samples (estimator
     plurality); 96 questions scored, 0 left out without a verdict. smECE is relplot's, ECE
     over 15 equal-width bins; intervals are 95% from 500 bootstrap resamples of questions
