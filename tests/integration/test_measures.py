@@ -161,9 +161,10 @@ def _elicit_server(req):
 
 def test_p_true_and_verbalized_are_asked_of_the_runs_model_and_scored(tmp_path, mlflow_uri,
                                                                      small_dataset):
-    """`workbench elicit` asks the run's own server once per answered question, stores each
-    prompt and output, and the score reads the stated values: p_true by hand from the top log
-    p, e^-0.2 / (e^-0.2 + e^-1.8); verbalized 85 -> 0.85."""
+    """`workbench elicit` asks the run's own server once per answered question (" Paris" for
+    "What is 2 plus 2?" answers nothing: a number question needs a number), stores each prompt
+    and output, and the score reads the stated values: p_true by hand from the top log p,
+    e^-0.2 / (e^-0.2 + e^-1.8); verbalized 85 -> 0.85."""
     from tests.fakeserver import FakeServer
     from workbench.api import GenerateRequest
     from workbench.backends.openai import Config as OpenAIConfig
@@ -178,24 +179,28 @@ def test_p_true_and_verbalized_are_asked_of_the_runs_model_and_scored(tmp_path, 
         res = CliRunner().invoke(app, ["elicit", grading, "--db", str(db), "--mlflow-uri",
                                        mlflow_uri])
         assert res.exit_code == 0, res.output
-        assert "asked 3 questions for p_true; 3 stated a confidence" in " ".join(
+        assert "asked 2 questions for p_true; 2 stated a confidence" in " ".join(
             res.output.split())
         said = api.elicit(run, "verbalized", judge="exact", db_path=db, mlflow_uri=mlflow_uri)
-        assert (said["asked"], said["stated"], said["failed"]) == (3, 3, 0)
+        assert (said["asked"], said["stated"], said["failed"]) == (2, 2, 0)
     rows = _rows(db, "SELECT measure, answer, prompt, confidence, settings FROM elicited "
                      "ORDER BY measure, question_id")
     p_true = np.exp(-0.2) / (np.exp(-0.2) + np.exp(-1.8))
     assert [(m, a, c) for m, a, _, c, _ in rows] == \
-        [("p_true", "Paris", p_true)] * 3 + [("verbalized", "Paris", 0.85)] * 3
+        [("p_true", "Paris", p_true)] * 2 + [("verbalized", "Paris", 0.85)] * 2
     assert all("Proposed answer: Paris" in p for _, _, p, _, _ in rows)
     assert json.loads(rows[0][4])["temperature"] == 0.0
-    right = [float(p["correct"]) for p in api.questions(grading, db_path=db)]
+    asked = [(bool(p["answer"]), float(p["correct"]))
+             for p in api.questions(grading, db_path=db)]
+    assert sorted(a for a, _ in asked) == [False, True, True]
     for measure, value in (("p_true", p_true), ("verbalized", 0.85)):
         est = api.metrics(api.score(grading, estimator=measure, n_bootstrap=20,
                                     floor_draws=0, db_path=db, mlflow_uri=mlflow_uri),
                           db_path=db)
-        assert est["brier"].value == np.mean([(value - y) ** 2 for y in right])
-        assert est["confidence"].value == value
+        # a question with no answer has confidence 0 and is wrong, as under plurality
+        assert est["brier"].value == pytest.approx(
+            np.mean([(value * a - y) ** 2 for a, y in asked]), abs=1e-12)
+        assert est["confidence"].value == pytest.approx(value * 2 / 3, abs=1e-12)
 
 
 def test_elicit_runs_end_to_end_on_a_local_model(tiny_model, small_dataset, tmp_path,
