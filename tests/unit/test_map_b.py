@@ -137,6 +137,13 @@ def test_what_a_reader_takes_for_an_answer(text, style, question, finish, want):
     ("President Lincoln", "Lincoln", "text", True),
     ("Dr. Martin Luther King Jr.", "Martin Luther King", "text", True),
     ("Miss Austen", "Austen", "text", True),
+    # a word spaced or slashed; British and American spellings
+    ("AC/DC", "ACDC", "text", True),
+    ("J K Rowling", "JK Rowling", "text", True),
+    ("F 16", "F16", "text", True),
+    ("North Atlantic Treaty Organisation", "North Atlantic Treaty Organization", "text", True),
+    ("Lincoln Centre", "Lincoln Center", "text", True),
+    ("Niger", "Nigeria", "text", False),
 ])
 def test_keys_keep_signs_units_and_letters_and_drop_titles(a, b, answer_type, same):
     assert (class_key(a, answer_type) == class_key(b, answer_type)) is same
@@ -147,6 +154,9 @@ def test_keys_keep_signs_units_and_letters_and_drop_titles(a, b, answer_type, sa
     (["Paris", "Paris Hilton"], "text", 2),
     (["New", "New York", "New Jersey"], "text", 3),
     (["3", "three"], "number", 1),
+    # a bare number joins the one quantity written with it; beside two units it stays apart
+    (["42", "42 km", "42"], "text", 1),
+    (["100", "100 °C", "100 °F"], "text", 3),
 ])
 def test_the_listed_classes(answers, answer_type, classes):
     ids, _, _ = assign_classes(answers, answer_type)
@@ -183,9 +193,10 @@ CORPUS = LABELLED / "corpus"
 # reading the dev half's misses only; the test half was only ever scored, never read. Before this
 # round (rules-v4) the same halves scored dev 257/410, 12/13, 12/32 and test 257/410, 15/17,
 # 15/37.
-# rules-v6 (2026-12-02), again fixed on dev misses only: dev 326 → 354, test 294 → 311.
-HALVES = {"dev": dict(extracted=354, merged_right=28, merged_wrong=0),
-          "test": dict(extracted=311, merged_right=33, merged_wrong=2)}
+# rules-v6 (2026-12-02), again fixed on dev misses only: extraction dev 326 → 354, test 294 →
+# 311; merges dev 28 → 32 of 32, test 33 → 35 of 37 (2 wrong merges, as before).
+HALVES = {"dev": dict(extracted=354, merged_right=32, merged_wrong=0),
+          "test": dict(extracted=311, merged_right=35, merged_wrong=2)}
 
 
 @pytest.mark.parametrize("which", HALVES)

@@ -54,7 +54,9 @@ from .sentence import first_item
 #     lines read whole, exemplars the model went on to write cut off (the corpus's dev half).
 # v6: what no reader takes for an answer (a lone function word, a description), fragments
 #     whole, names for who-questions, scene-setting lead-ins and asides, cut-off replies that
-#     made their claim (the corpus's dev half again).
+#     made their claim; classes: a word spaced or slashed ("AC/DC", "ACDC"), British and
+#     American spellings, a bare number with the one quantity written with it ("42", "42 km")
+#     (the corpus's dev half again).
 MAP_VERSION = "rules-v6"
 
 Groups = tuple[tuple[str, ...], ...]  # alias groups: answers within one group mean the same
@@ -87,7 +89,21 @@ def base_key(answer: str, answer_type: str) -> str | None:
     if date:
         return date
     text = " ".join(_SHORT_WORDS.get(w, w) for w in text.split())
+    text = _SHORT_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)  # "ac dc" is "acdc"
+    for british, american in _SPELLING:  # "Organisation" is "Organization"
+        text = british.sub(american, text)
     return _TITLES.sub("", text).strip() or text or None
+
+
+# Short tokens side by side are one written word spaced or slashed: "AC/DC", "AC DC" and
+# "ACDC"; "J K Rowling" and "JK Rowling"; "F 16" and "F16".
+# British and American spellings of one word: -isation/-ization, -ise/-ize, -tre/-ter, -our/-or.
+_SPELLING = [(re.compile(p), r) for p, r in (
+    (r"\b(\w{3,})isation(s?)\b", r"\1ization\2"), (r"\b(\w{4,})is(e[ds]?)\b", r"\1iz\2"),
+    (r"\b(\w{3,})tre(s?)\b", r"\1ter\2"),
+    (r"\b(col|hon|lab|fav|harb|neighb|flav|hum|rum|vap|behavi|arm|od|sav|val|vig|endeav)our",
+     r"\1or"))]
+_SHORT_RUN = re.compile(r"(?<!\S)[a-z0-9]{1,2}(?: [a-z0-9]{1,2})+(?!\S)")
 
 
 # A person's title and suffix are not the answer: "President Lincoln" and "Lincoln", "Martin
@@ -149,8 +165,10 @@ def assign_classes(answers: list[str], answer_type: str, groups: Groups = ()):
     forms: dict[int, Counter] = {}
     members: dict[int, list[str]] = {}
     reps: dict[int, str] = {}  # math: each class's first answer, what new keys are checked with
-    for answer in answers:
-        key = class_key(answer, answer_type, groups)
+    keyed = [(answer, class_key(answer, answer_type, groups)) for answer in answers]
+    joined = _bare_to_unit(keyed)
+    for answer, key in keyed:
+        key = joined.get(key, key)
         if key is None:
             ids.append(None)
             continue
@@ -168,3 +186,15 @@ def assign_classes(answers: list[str], answer_type: str, groups: Groups = ()):
         ids.append(cid)
     canonical = {cid: c.most_common(1)[0][0] for cid, c in forms.items()}
     return ids, canonical, members
+
+
+def _bare_to_unit(keyed: list[tuple[str, str | None]]) -> dict[str, str]:
+    """A bare number joins the one quantity among the question's answers written with that
+    number: "42" and "42 km" are one class; beside "100 °C" and "100 °F", "100" stays apart."""
+    units: dict[float | None, set[str]] = {}
+    for answer, key in keyed:
+        if key and key.startswith("#") and " " in key:
+            units.setdefault(written_value(key, answer), set()).add(key)
+    bare = {key for _, key in keyed if key and key.startswith("#") and " " not in key}
+    return {key: next(iter(units[float(key[1:])])) for key in bare
+            if len(units.get(float(key[1:]), ())) == 1}

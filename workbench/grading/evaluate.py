@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from .classes import base_key, class_key
+from .classes import assign_classes, base_key
 from .extract import extract_answer
 
 
@@ -72,8 +72,8 @@ def score(responses: list[dict], pairs: list[dict]) -> MapScores:
             s.extraction_misses.append((r["response"][:80], got, r["expected"]))
     for p in pairs:
         groups = tuple(tuple(g) for g in p.get("groups", ()))
-        joined = (class_key(p["a"], p["answer_type"], groups)
-                  == class_key(p["b"], p["answer_type"], groups))
+        ids, _, _ = assign_classes([p["a"], p["b"]], p["answer_type"], groups)
+        joined = ids[0] is not None and ids[0] == ids[1]  # as the map classes a question's
         if p.get("kind") == "knowledge":
             s.knowledge_pairs += 1
             s.knowledge_merged += joined
