@@ -13,6 +13,19 @@ HEAVY = ("torch", "transformers", "peft", "mlflow", "fastapi", "uvicorn", "opena
 HERE = Path(__file__).parent
 
 
+@pytest.fixture(scope="session")
+def _no_models(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def _a_machine_that_converted_nothing(_no_models, monkeypatch):
+    """Every unit test sees an empty model cache, on every machine: one that reaches a bundled
+    model then converts it (torch, a minute, a gigabyte) and fails the guard below, as it would
+    on a fresh machine, instead of passing where a warm cache hides it."""
+    monkeypatch.setenv("WORKBENCH_CACHE", str(_no_models))
+
+
 def pytest_collection_finish(session):
     session.config._unit_only = bool(session.items) and all(
         Path(str(item.fspath)).is_relative_to(HERE) for item in session.items)
