@@ -211,10 +211,13 @@ def test_a_read_only_folder_is_refused_before_a_model_loads(tmp_path):
     assert res.exit_code == 1 and len(lines) == 1 and "not writable" in lines[0], res.output
 
 
-@pytest.mark.parametrize("flag,value", [("--max-new-tokens", "0"), ("--samples", "0"),
-                                        ("--temperature", "-1"), ("--top-p", "2"),
-                                        ("--batch-questions", "0")])
-def test_sampling_flags_are_refused_before_the_model_resolves(store, monkeypatch, flag, value):
+@pytest.mark.parametrize("command,flag,value", [
+    *[("generate", f, v) for f, v in (("--max-new-tokens", "0"), ("--samples", "0"),
+                                      ("--temperature", "-1"), ("--top-p", "2"),
+                                      ("--batch-questions", "0"), ("--shots", "-1"),
+                                      ("--style", "nope"))],
+    ("tune", "--shots", "-1"), ("tune", "--style", "nope")])
+def test_flags_are_refused_before_the_model_resolves(store, monkeypatch, command, flag, value):
     """A first use of a bundled model converts it (a minute, a gigabyte written): a mistyped
     flag must not cost that. Found on a fresh machine, where this printed the conversion's
     progress before its one line."""
@@ -225,7 +228,9 @@ def test_sampling_flags_are_refused_before_the_model_resolves(store, monkeypatch
 
     monkeypatch.setattr(transformers.Config, "resolve", resolve)
     path, _ = store
-    res = CliRunner().invoke(app, ["generate", "--model", "gemma-3-270m", "--dataset",
-                                   "bundled:capitals@2", flag, value, "--db", str(path)])
+    model = ["--model", "gemma-3-270m", "--dataset", "bundled:capitals@2"] \
+        if command == "generate" else ["--from", "gemma-3-270m", "--method", "sft", "--dataset",
+                                       "bundled:capitals:train"]
+    res = CliRunner().invoke(app, [command, *model, flag, value, "--db", str(path)])
     assert res.exit_code == 1 and res.output.startswith("error: "), res.output
     assert flag in res.output.splitlines()[0], res.output

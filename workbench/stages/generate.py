@@ -140,9 +140,10 @@ def _planned(req: GenerateRequest, trial: tuple[int, int] | None, log: Log):
 
 
 def _check_sampling(req: GenerateRequest) -> None:
-    """The request's own sampling fields, refused before the model resolves (a first use
-    converts it: a minute for nothing). The token budget's default depends on the model, so a
-    stand-in budget of 1 is checked when none was asked."""
+    """The request's own sampling and prompt fields, refused before the model resolves (a first
+    use converts it: a minute for nothing). The token budget's default and the prompt format
+    depend on the model, so stand-ins are checked where none was asked."""
+    prompts.PromptPlan(req.style, "completion", req.shots or 0, req.seed)
     SamplingParams(n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
                    max_new_tokens=1 if req.max_new_tokens is None else req.max_new_tokens,
                    seed=req.seed)
