@@ -4,6 +4,7 @@ a traceback (the writing commands' bad input is covered in tests/integration/tes
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -234,3 +235,21 @@ def test_flags_are_refused_before_the_model_resolves(store, monkeypatch, command
     res = CliRunner().invoke(app, [command, *model, flag, value, "--db", str(path)])
     assert res.exit_code == 1 and res.output.startswith("error: "), res.output
     assert flag in res.output.splitlines()[0], res.output
+
+
+def test_serve_refuses_a_zero_context_before_loading(monkeypatch):
+    """`serve --max-context 0` was taken as "not given" and served with the model's context."""
+    import types
+
+    import workbench
+
+    fake = types.ModuleType("workbench.server")
+
+    def serve(*_, **__):
+        raise AssertionError("served with --max-context 0")
+
+    fake.serve = serve
+    monkeypatch.setitem(sys.modules, "workbench.server", fake)
+    monkeypatch.setattr(workbench, "server", fake, raising=False)
+    res = CliRunner().invoke(app, ["serve", "--model", "gemma-3-270m", "--max-context", "0"])
+    assert res.exit_code == 1 and res.output.startswith("error: --max-context"), res.output

@@ -44,7 +44,7 @@ def serve(model: str = typer.Option(..., "--model", help="bundled name, local fo
     """An OpenAI-compatible server (chat and completions) over the token sampler, on 127.0.0.1."""
     for name, value in (("max_body", max_body), ("token_budget", token_budget),
                         ("queue", queue), ("request_timeout", request_timeout),
-                        ("max_context", max_context or 1)):
+                        ("max_context", 1 if max_context is None else max_context)):
         config.positive(name, value)
     if not 1 <= port <= 65535:
         raise UsageError("port", f"must be between 1 and 65535, got {port}")
