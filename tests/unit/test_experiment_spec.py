@@ -84,6 +84,12 @@ def test_cells_overrides_and_keys(tmp_path):
      ["[experiment]", "measures", "semantic_entropi"]),
     (("samples = 4", 'samples = 4\nmeasures = ["p_true"]'),  # stated: asked with `elicit`
      ["[experiment]", "measures", "p_true"]),
+    # values out of range, refused before any cell runs (they stopped the grid at their cell)
+    (("temperature = 0.9", "temperature = 0.9\nshots = -1"), ["[sampling]", "shots", "-1"]),
+    (("temperature = 0.9", "top_p = 2.0"), ["[sampling]", "top_p"]),
+    (("max_new_tokens = 64", "max_new_tokens = 0"), ["[[overrides]] #1", "max_new_tokens"]),
+    (("max_new_tokens = 64", "chunk_size = 0"), ["[[overrides]] #1", "chunk_size"]),
+    (("samples = 4", "samples = 4\nseed = -1"), ["[experiment]", "seed"]),
 ])
 def test_each_mistake_is_one_line_naming_file_table_and_key(tmp_path, edit, names):
     _refused(tmp_path, GOOD.replace(*edit, 1), names)

@@ -52,7 +52,7 @@ from ..backends import BACKENDS, config_class
 from ..backends.base import KINDS, BackendConfig
 from ..backends.transformers import models as local_models
 from ..backends.transformers import variants
-from ..errors import ExperimentError, WorkbenchError
+from ..errors import ExperimentError, UsageError, WorkbenchError
 from ..lifecycle.request import GenerateRequest
 from ..tuning import METHODS
 from ..tuning.request import TuneRequest
@@ -142,9 +142,11 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
         fail("[experiment]", f"ablation must list sample counts m with 1 ≤ m ≤ samples "
                              f"({head['samples']}), got {list(ablation)}")
     measures = _measures(head.get("measures", []), fail)
+    _values({"seed": head.get("seed", 0)}, "[experiment]", fail)
     sampling = _table(doc, "sampling", fail)
     _keys(sampling, set(SAMPLING), "[sampling]", fail)
     _typed(sampling, _TYPES, "[sampling]", fail)
+    _values(sampling, "[sampling]", fail)
     tunings = _tunings(doc, fail)
     models = _array(doc, "models", fail, optional=bool(tunings))
     datasets = _array(doc, "datasets", fail)
@@ -188,6 +190,7 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
             fail(table, "must be a table")
         _keys(o, set(MATCH) | set(SAMPLING), table, fail)
         _typed(o, {**_TYPES, "model": str, "dataset": str, "style": str}, table, fail)
+        _values({k: o[k] for k in SAMPLING if k in o}, table, fail)
         if "model" in o and o["model"] not in names:
             fail(table, f"model {o['model']!r} is not one of the [[models]] or [[tunings]]")
         if "dataset" in o and o["dataset"] not in [d["name"] for d in datasets]:
@@ -236,6 +239,15 @@ def parse(doc: dict, where: str, content: str = "") -> Experiment:
                       head["samples"], judges, head.get("bootstrap", 1000), head.get("seed", 0),
                       tuple(cells), sizes, tuple(tunings.values()), tuple(sorted(set(ablation))),
                       head.get("description", ""), measures)
+
+
+def _values(settings: dict, table: str, fail) -> None:
+    """A table's sampling values in range, before any cell runs (a bad one in an override
+    would otherwise stop the grid at its cell, hours in)."""
+    try:
+        GenerateRequest("", "", **settings).check()
+    except UsageError as exc:
+        fail(table, str(exc))
 
 
 def _measures(names: list, fail) -> tuple[str, ...]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from .. import prompts
 from ..backends import config_class
-from ..backends.base import BackendConfig, ModelInfo
+from ..backends.base import BackendConfig, ModelInfo, SamplingParams
 from ..backends.transformers import Config as LocalConfig
 from ..backends.transformers import variants
-from ..errors import StageError
+from ..errors import StageError, UsageError
 
 # Backend settings older runs kept in columns of their own (before backend_config)
 RUN_COLUMNS = ("dtype", "device", "base_url", "endpoint", "api_key_env")
@@ -36,6 +37,18 @@ class GenerateRequest:
     resume: bool = False  # finish the newest unfinished run with these settings, if any
     cell_key: str | None = None  # the experiment cell asking (experiments/spec.py), stored on
     # the run so the cell finds it again
+
+    def check(self) -> None:
+        """Its own sampling and prompt fields (``UsageError`` naming the field), checked before
+        the model resolves: a first use converts it, a minute for nothing. The token budget's
+        default and the prompt format depend on the model, so stand-ins are checked where none
+        was asked."""
+        prompts.PromptPlan(self.style, "completion", self.shots or 0, self.seed)
+        SamplingParams(n=self.samples, temperature=self.temperature, top_p=self.top_p,
+                       top_k=self.top_k, seed=self.seed,
+                       max_new_tokens=1 if self.max_new_tokens is None else self.max_new_tokens)
+        if self.chunk_size <= 0:
+            raise UsageError("chunk_size", f"must be ≥ 1, got {self.chunk_size}")
 
 
 def stored_backend(run: dict) -> BackendConfig:

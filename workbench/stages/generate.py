@@ -123,7 +123,7 @@ def _planned(req: GenerateRequest, trial: tuple[int, int] | None, log: Log):
     if req.kind is not None and req.kind not in KINDS:
         raise UsageError("kind", f"{req.kind!r} is not one of {', '.join(KINDS)}")
     req.backend.validate()
-    _check_sampling(req)
+    req.check()
     info = req.backend.resolve(req.model, req.kind, req.prompt_format)
     shots = req.shots if req.shots is not None else (5 if info.prompt_format == "completion" else 0)
     plan = prompts.PromptPlan(req.style, info.prompt_format, shots, req.seed)
@@ -137,18 +137,6 @@ def _planned(req: GenerateRequest, trial: tuple[int, int] | None, log: Log):
         asked, params = asked[:trial[0]], replace(params, n=trial[1])
     return ds, _prepare(req.backend.settle(info), info, ds, asked, plan, params,
                         req.chunk_size, log)
-
-
-def _check_sampling(req: GenerateRequest) -> None:
-    """The request's own sampling and prompt fields, refused before the model resolves (a first
-    use converts it: a minute for nothing). The token budget's default and the prompt format
-    depend on the model, so stand-ins are checked where none was asked."""
-    prompts.PromptPlan(req.style, "completion", req.shots or 0, req.seed)
-    SamplingParams(n=req.samples, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
-                   max_new_tokens=1 if req.max_new_tokens is None else req.max_new_tokens,
-                   seed=req.seed)
-    if req.chunk_size <= 0:
-        raise UsageError("chunk_size", f"must be ≥ 1, got {req.chunk_size}")
 
 
 def resume(run_id: str, *, db_path: Path | None = None, mlflow_uri: str | None = None,
