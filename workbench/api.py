@@ -19,20 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__, config
-from .backends.openai import ENDPOINTS
-from .backends.openai import Config as OpenAIConfig
-from .backends.openai.servers import FAMILIES
 from .errors import NotFound, StageError, UsageError
 from .experiments import grid as _grid
 from .experiments import spec as _spec
 from .grading.judges import RULES, JudgeRecord
-from .grading.judges.llm import (
-    EXAMPLES_VERSION,
-    EXTRACTOR_PROMPT,
-    GRADER_PROMPT,
-    VERDICT_MODES,
-    VERDICT_PROMPT,
-)
 from .lifecycle import putaway
 from .lifecycle.request import GenerateRequest
 from .lifecycle.resolve import expand, full_ids, grading_for, looks_like_id
@@ -269,29 +259,11 @@ def add_judge(name: str, model: str, base_url: str, *, api_key_env: str = "OPENA
     ``endpoint``: ``chat``, or ``completions`` for base models (a few-shot prompt)."""
     if name in RULES:
         raise UsageError("name", f"{name!r} is a rule judge; pick another name")
-    if verdict not in VERDICT_MODES:
-        raise UsageError("verdict", f"{verdict!r} is not one of {', '.join(VERDICT_MODES)}")
-    if endpoint not in ENDPOINTS:
-        raise UsageError("endpoint", f"{endpoint!r} is not one of {', '.join(ENDPOINTS)}")
-    if not 0 < threshold < 1 or not 0 <= min_mass < 1:
-        raise UsageError("threshold" if not 0 < threshold < 1 else "min_mass",
-                         "must be in (0, 1)")
-    if server not in FAMILIES:
-        raise UsageError("server", f"{server!r} is not one of {', '.join(FAMILIES)}")
-    if not max_tokens >= 1:
-        raise UsageError("max_tokens", f"must be ≥ 1, got {max_tokens}")
-    OpenAIConfig(base_url=base_url, concurrency=concurrency, timeout=timeout,
-                 max_retries=max_retries).check_fields()  # as a run's requests are checked
-    params = {"temperature": 0.0, "max_tokens": max_tokens, "concurrency": concurrency,
-              "timeout": timeout, "max_retries": max_retries}
-    if verdict == "logprob":
-        params.update(verdict=verdict, endpoint=endpoint, threshold=threshold,
-                      min_mass=min_mass, server=server, examples=EXAMPLES_VERSION)
-    record = JudgeRecord(
-        name, model, base_url, api_key_env,
-        grader_prompt or (VERDICT_PROMPT if verdict == "logprob" else GRADER_PROMPT),
-        (extractor_prompt or EXTRACTOR_PROMPT) if extract or extractor_prompt else None,
-        params)
+    record = JudgeRecord.new(
+        name, model, base_url, api_key_env=api_key_env, extract=extract,
+        grader_prompt=grader_prompt, extractor_prompt=extractor_prompt, max_tokens=max_tokens,
+        concurrency=concurrency, timeout=timeout, max_retries=max_retries, verdict=verdict,
+        endpoint=endpoint, threshold=threshold, min_mass=min_mass, server=server)
     with Writer(config.db_path(db_path)) as writer, writer.transaction() as con:
         records.add_judge(con, record.row())
     return record

@@ -29,7 +29,10 @@ from threading import Lock
 
 from ... import config
 from ...backends.base import SamplingParams, threaded_map
-from ...errors import RemoteError
+from ...backends.openai import ENDPOINTS
+from ...backends.openai import Config as OpenAIConfig
+from ...backends.openai.servers import FAMILIES
+from ...errors import RemoteError, UsageError
 from .base import Judge, JudgeItem, Progress, Verdict
 from .verdict import NO, YES, from_top_logprobs
 
@@ -166,6 +169,37 @@ class JudgeRecord:
                     extractor_prompt_hash=_hash(self.extractor_prompt)
                     if self.extractor_prompt else None,
                     params=json.dumps(self.params, sort_keys=True))
+
+    @classmethod
+    def new(cls, name: str, model: str, base_url: str, *, api_key_env: str, extract: bool,
+            grader_prompt: str | None, extractor_prompt: str | None, max_tokens: int,
+            concurrency: int, timeout: float, max_retries: int, verdict: str, endpoint: str,
+            threshold: float, min_mass: float, server: str) -> "JudgeRecord":
+        """A judge as ``workbench judges add`` records it, each field checked (``UsageError``
+        naming it); see ``api.add_judge``."""
+        if verdict not in VERDICT_MODES:
+            raise UsageError("verdict", f"{verdict!r} is not one of {', '.join(VERDICT_MODES)}")
+        if endpoint not in ENDPOINTS:
+            raise UsageError("endpoint", f"{endpoint!r} is not one of {', '.join(ENDPOINTS)}")
+        if not 0 < threshold < 1 or not 0 <= min_mass < 1:
+            raise UsageError("threshold" if not 0 < threshold < 1 else "min_mass",
+                             "must be in (0, 1)")
+        if server not in FAMILIES:
+            raise UsageError("server", f"{server!r} is not one of {', '.join(FAMILIES)}")
+        if not max_tokens >= 1:
+            raise UsageError("max_tokens", f"must be ≥ 1, got {max_tokens}")
+        OpenAIConfig(base_url=base_url, concurrency=concurrency, timeout=timeout,
+                     max_retries=max_retries).check_fields()  # as a run's requests are checked
+        params = {"temperature": 0.0, "max_tokens": max_tokens, "concurrency": concurrency,
+                  "timeout": timeout, "max_retries": max_retries}
+        if verdict == "logprob":
+            params.update(verdict=verdict, endpoint=endpoint, threshold=threshold,
+                          min_mass=min_mass, server=server, examples=EXAMPLES_VERSION)
+        return cls(
+            name, model, base_url, api_key_env,
+            grader_prompt or (VERDICT_PROMPT if verdict == "logprob" else GRADER_PROMPT),
+            (extractor_prompt or EXTRACTOR_PROMPT) if extract or extractor_prompt else None,
+            params)
 
     @classmethod
     def from_row(cls, r: dict) -> "JudgeRecord":
