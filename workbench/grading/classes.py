@@ -97,13 +97,13 @@ def base_key(answer: str, answer_type: str) -> str | None:
 
 # Short tokens side by side are one written word spaced or slashed: "AC/DC", "AC DC" and
 # "ACDC"; "J K Rowling" and "JK Rowling"; "F 16" and "F16".
+_SHORT_RUN = re.compile(r"(?<!\S)[a-z0-9]{1,2}(?: [a-z0-9]{1,2})+(?!\S)")
 # British and American spellings of one word: -isation/-ization, -ise/-ize, -tre/-ter, -our/-or.
 _SPELLING = [(re.compile(p), r) for p, r in (
     (r"\b(\w{3,})isation(s?)\b", r"\1ization\2"), (r"\b(\w{4,})is(e[ds]?)\b", r"\1iz\2"),
     (r"\b(\w{3,})tre(s?)\b", r"\1ter\2"),
     (r"\b(col|hon|lab|fav|harb|neighb|flav|hum|rum|vap|behavi|arm|od|sav|val|vig|endeav)our",
      r"\1or"))]
-_SHORT_RUN = re.compile(r"(?<!\S)[a-z0-9]{1,2}(?: [a-z0-9]{1,2})+(?!\S)")
 
 
 # A person's title and suffix are not the answer: "President Lincoln" and "Lincoln", "Martin
@@ -191,10 +191,15 @@ def assign_classes(answers: list[str], answer_type: str, groups: Groups = ()):
 def _bare_to_unit(keyed: list[tuple[str, str | None]]) -> dict[str, str]:
     """A bare number joins the one quantity among the question's answers written with that
     number: "42" and "42 km" are one class; beside "100 °C" and "100 °F", "100" stays apart."""
-    units: dict[float | None, set[str]] = {}
+    units: dict[float, set[str]] = {}  # written number → the quantities' keys
+    bare: dict[str, float] = {}  # a bare number's key → its value
     for answer, key in keyed:
-        if key and key.startswith("#") and " " in key:
-            units.setdefault(written_value(key, answer), set()).add(key)
-    bare = {key for _, key in keyed if key and key.startswith("#") and " " not in key}
-    return {key: next(iter(units[float(key[1:])])) for key in bare
-            if len(units.get(float(key[1:]), ())) == 1}
+        value = written_value(key, answer) if key else None
+        if value is None:
+            continue
+        if " " in key:  # "#42000 m"
+            units.setdefault(value, set()).add(key)
+        else:
+            bare[key] = value
+    return {key: next(iter(units[value])) for key, value in bare.items()
+            if len(units.get(value, ())) == 1}

@@ -73,7 +73,7 @@ def score(responses: list[dict], pairs: list[dict]) -> MapScores:
     for p in pairs:
         groups = tuple(tuple(g) for g in p.get("groups", ()))
         ids, _, _ = assign_classes([p["a"], p["b"]], p["answer_type"], groups)
-        joined = ids[0] is not None and ids[0] == ids[1]  # as the map classes a question's
+        joined = ids[0] is not None and ids[0] == ids[1]  # as a question's answers are classed
         if p.get("kind") == "knowledge":
             s.knowledge_pairs += 1
             s.knowledge_merged += joined

@@ -56,8 +56,6 @@ def tune(req: TuneRequest, *, db_path: Path | None = None, mlflow_uri: str | Non
         raise UsageError("judge", f"{req.judge!r}: the reward uses a rule judge "
                                   f"({', '.join(judges.RULES)})")
     ds = data.load(req.dataset)
-    # style and shots checked before the parent resolves (a first use converts it)
-    prompts.PromptPlan(req.style, "completion", req.shots or 0, req.seed)
     backend = LocalConfig()
     info = backend.resolve(req.parent, None, None)
     shots = req.shots if req.shots is not None else (5 if info.prompt_format == "completion"

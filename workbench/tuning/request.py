@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
+from .. import prompts
 from ..errors import UsageError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -61,6 +62,9 @@ class TuneRequest:
                                           f"{', '.join(ADVANTAGES)}")
         if not self.lora_targets:
             raise UsageError("lora_targets", "name at least one module (e.g. q_proj,v_proj)")
+        # style and shots, before the parent resolves (a first use converts it): the prompt
+        # format depends on the parent, so a stand-in is checked
+        prompts.PromptPlan(self.style, "completion", self.shots or 0, self.seed)
 
     @property
     def variant_name(self) -> str:
